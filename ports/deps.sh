@@ -6,14 +6,23 @@
 # Packages, by who needs them:
 #   build:      gcc make pkg-config zlib1g-dev (required)
 #               libncurses-dev libsdl2-dev libslirp-dev libzstd-dev libjansson-dev (optional features)
-#   tests:      nasm gcc-multilib (guest test programs), binutils (objdump, disassembler oracle),
+#   tests:      nasm gcc-i686-linux-gnu (32-bit guest test programs; gcc-multilib conflicts with cross compilers), binutils (objdump, disassembler oracle),
 #               seabios (firmware), qemu-system-x86 qemu-utils (reference, never a runtime dependency),
 #               socat tmux xorriso grub-pc-bin mtools busybox-static memtest86+ e2fsprogs gdb valgrind
+#   port:       (`deps.sh port`, for make port-check) gcc-<triplet> cross compilers, qemu-user-static,
+#               and a deb-src line so that zlib's source can be cross-built for each host
 set -u
 
 PKGS="gcc make pkg-config zlib1g-dev libncurses-dev libsdl2-dev libslirp-dev libzstd-dev
-libjansson-dev nasm gcc-multilib binutils seabios qemu-system-x86 qemu-utils socat tmux
+libjansson-dev nasm gcc-i686-linux-gnu binutils seabios qemu-system-x86 qemu-utils socat tmux
 xorriso grub-pc-bin mtools busybox-static memtest86+ e2fsprogs gdb valgrind"
+
+if [ "${1:-}" = port ]; then
+    PKGS="$PKGS qemu-user-static gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu gcc-arm-linux-gnueabihf
+gcc-s390x-linux-gnu gcc-powerpc64le-linux-gnu gcc-i686-linux-gnu dpkg-dev
+libc6-dev-arm64-cross libc6-dev-riscv64-cross libc6-dev-armhf-cross libc6-dev-s390x-cross
+libc6-dev-ppc64el-cross libc6-dev-i386-cross"
+fi
 
 missing=""
 for p in $PKGS; do
@@ -22,7 +31,13 @@ for p in $PKGS; do
     fi
 done
 
-[ -z "$missing" ] && exit 0
+# port-check cross-builds zlib from Debian's source package.
+need_src=0
+if [ "${1:-}" = port ] && ! grep -rqs '^deb-src\|^Types:.*deb-src' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+    need_src=1
+fi
+
+[ -z "$missing" ] && [ "$need_src" = 0 ] && exit 0
 
 if ! command -v apt-get >/dev/null 2>&1; then
     echo "ports/deps.sh: not a Debian-like system; install the equivalents of:$missing" >&2
@@ -36,9 +51,21 @@ if [ "$(id -u)" != 0 ]; then
     exit 0
 fi
 
-echo "ports/deps.sh: installing:$missing"
+if [ "$need_src" = 1 ]; then
+    if [ "$(id -u)" != 0 ]; then
+        echo "ports/deps.sh: port-check needs a deb-src line for Debian's main archive in /etc/apt/sources.list.d/" >&2
+        exit 0
+    fi
+    suite=$(. /etc/os-release 2>/dev/null; echo "${VERSION_CODENAME:-bookworm}")
+    echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $suite main" \
+        >/etc/apt/sources.list.d/pemu-src.list
+fi
+
+echo "ports/deps.sh: installing:${missing:- (source lists only)}"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq || { echo "ports/deps.sh: apt-get update failed" >&2; exit 1; }
+# A partially synced mirror makes update fail for one list; install can still work.
+apt-get update -qq || echo "ports/deps.sh: warning: apt-get update reported errors; trying to install anyway" >&2
+[ -z "$missing" ] && exit 0
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null || {
     echo "ports/deps.sh: apt-get install failed for:$missing" >&2

@@ -14,6 +14,9 @@
  * timeout counts as one failure. Scripts may set their timeout in seconds
  * with a "# timeout: N" line near the top (default 300; unit tests 600).
  *
+ * PEMU_EXEC_WRAPPER, when set, names a program that runs the test binaries
+ * (qemu-user under `make port-check`).
+ *
  * The last line is "N passed, N failed, N skipped"; the exit status is 1
  * if anything failed.
  */
@@ -124,8 +127,11 @@ static void start(Prog *p)
         int devnull = open("/dev/null", O_RDONLY);
         if (devnull >= 0)
             dup2(devnull, 0);
+        const char *wrap = getenv("PEMU_EXEC_WRAPPER"); /* qemu-user for port-check */
         if (ends_with(p->path, ".sh"))
             execl("/bin/sh", "sh", p->path, (char *)NULL);
+        else if (wrap && *wrap)
+            execlp(wrap, wrap, p->path, (char *)NULL);
         else
             execl(p->path, p->path, (char *)NULL);
         fprintf(stderr, "FAIL %s: cannot run %s: %s\n", p->name, p->path, strerror(errno));
