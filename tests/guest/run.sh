@@ -1,0 +1,60 @@
+#!/bin/sh
+# timeout: 600
+# Guest tests: every tests/guest/*.asm is a Multiboot kernel (see guest.inc).
+# Each runs under qemu-system-i386 (the reference, TCG) and under pemu; the
+# test passes when the guest's own checks pass under pemu (exit code 0 and a
+# last line "<name>: ok" on debugcon) and its debugcon output is the same as
+# under QEMU. QEMU's output is cached by image hash.
+set -u
+src=$PEMU_SRC/tests/guest
+out=$PEMU_BUILD/tests/guest
+mkdir -p "$out" "$PEMU_CACHE/guest-ref"
+
+if ! command -v nasm >/dev/null 2>&1; then
+    echo "SKIP guest: nasm is not installed (run ports/deps.sh as root)"
+    exit 0
+fi
+qemu=$(command -v qemu-system-i386 || true)
+
+# run_vm PROGRAM IMAGE LOGFILE: prints the exit status
+run_vm() {
+    rm -f "$3"
+    # shellcheck disable=SC2086
+    timeout 60 $1 -kernel "$2" -display none -no-reboot -m 64 \
+        -device isa-debug-exit,iobase=0xf4,iosize=0x04 -debugcon file:"$3" \
+        -serial none -monitor none >"$3.stderr" 2>&1 </dev/null
+    echo $?
+}
+
+for asm in "$src"/*.asm; do
+    name=$(basename "$asm" .asm)
+    img=$out/$name.bin
+    if ! nasm -f bin -I "$src/" -o "$img" "$asm" 2>"$out/$name.nasm.log"; then
+        echo "FAIL guest/$name: nasm failed: $(head -n 3 "$out/$name.nasm.log")"
+        continue
+    fi
+    ref=""
+    if [ -n "$qemu" ]; then
+        key=$(cat "$img" | sha256sum | cut -c1-16)
+        ref=$PEMU_CACHE/guest-ref/$name-$key
+        if [ ! -f "$ref.status" ]; then
+            run_vm "$qemu" "$img" "$ref.log" >"$ref.status"
+        fi
+        if [ "$(cat "$ref.status")" != 1 ]; then
+            echo "FAIL guest/$name: the reference (QEMU) run did not pass: status $(cat "$ref.status"): $(tail -c 300 "$ref.log")"
+            continue
+        fi
+    fi
+    st=$(run_vm "$PEMU" "$img" "$out/$name.log")
+    if grep -q "cannot run a guest yet\|no machine yet" "$out/$name.log.stderr"; then
+        echo "SKIP guest/$name: pemu cannot run guests yet (needs the CPU engine)"
+        continue
+    fi
+    if [ "$st" != 1 ] || ! grep -q "^$name: ok$" "$out/$name.log" 2>/dev/null; then
+        echo "FAIL guest/$name: pemu exit status $st (guest code $(( (st - 1) / 2 ))): $(tail -c 300 "$out/$name.log") $(head -c 300 "$out/$name.log.stderr")"
+    elif [ -n "$ref" ] && ! cmp -s "$ref.log" "$out/$name.log"; then
+        echo "FAIL guest/$name: debugcon output differs from QEMU's: $(diff "$ref.log" "$out/$name.log" | head -n 5 | tr '\n' ' ')"
+    else
+        echo "PASS guest/$name${ref:+ (same as QEMU)}"
+    fi
+done
