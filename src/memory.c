@@ -181,8 +181,11 @@ static RamBlock *ram_block_new(MemoryRegion *mr, uint64_t size, Error **errp)
     b->offset = mem.next_ram;
     /* RAM addresses are never reused; the gap keeps blocks page-disjoint. */
     mem.next_ram += npages << MEMORY_PAGE_BITS;
-    for (int c = 0; c < MEMORY_DIRTY_NR; c++)
+    /* nobody has seen a new block yet: dirty for every client */
+    for (int c = 0; c < MEMORY_DIRTY_NR; c++) {
         b->dirty[c] = bitmap_new(npages);
+        bitmap_set_range(b->dirty[c], 0, npages);
+    }
     b->code = bitmap_new(npages);
     if (mem.nblocks == mem.blocks_cap) {
         mem.blocks_cap = mem.blocks_cap ? mem.blocks_cap * 2 : 8;

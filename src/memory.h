@@ -272,7 +272,8 @@ enum {
  * Every client's bitmap records every tracked write, whether or not the
  * client logs; logging (per region and client) says that someone reads
  * the bitmap, so that KVM and the softmmu must report writes to it. Starting
- * a log marks the whole region dirty (the first pass sees everything).
+ * a log marks the whole region dirty (the first pass sees everything), and
+ * a new RAM block starts dirty for every client.
  * Changing logging is a mapping change (sections carry dirty_log).
  * mr may be RAM, ROM or an alias of one.
  */
