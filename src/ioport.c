@@ -114,9 +114,10 @@ void ioport_write(IOPortSpace *s, uint16_t port, uint32_t val, unsigned size)
     if (log_enabled(LOG_IOPORT))
         log_printf("ioport: out%c 0x%04x <- 0x%0*x (%s)\n", "bwl"[size / 2], port,
                    (int)size * 2, val, mr ? memory_region_name(mr) : "unassigned");
-    if (mr && x.len >= size) {
-        memory_region_dispatch_write(mr, x.offset, val, size);
-    } else if (x.len < size) { /* straddles a boundary */
+    if (x.len >= size) {
+        if (mr && !x.readonly)
+            memory_region_dispatch_write(mr, x.offset, val, size);
+    } else { /* straddles a boundary */
         uint8_t b[4];
         for (unsigned i = 0; i < size; i++)
             b[i] = (uint8_t)(val >> (8 * i));

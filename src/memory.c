@@ -43,6 +43,7 @@ struct MemoryRegion {
     MemoryRegion *alias;       /* ALIAS */
     hwaddr alias_offset;
     unsigned alias_refs;       /* aliases targeting this region */
+    MemoryRegion *next_free;   /* freed, released after the views are rebuilt */
 };
 
 typedef struct FlatView {
@@ -72,6 +73,7 @@ static struct {
     void *code_opaque;
     void (*clear_fn)(void *opaque, ram_addr_t addr, uint64_t len);
     void *clear_opaque;
+    MemoryRegion *to_free;
 } mem;
 
 static void *xrealloc(void *p, size_t n)
@@ -102,6 +104,7 @@ static uint64_t range_last(uint64_t a, uint64_t size)
 /* ---- transactions ------------------------------------------------------ */
 
 static void as_update(AddressSpace *as);
+static void mr_release(MemoryRegion *mr);
 
 void memory_transaction_begin(void)
 {
@@ -112,11 +115,19 @@ void memory_transaction_commit(void)
 {
     if (!mem.depth)
         pemu_abort("memory_transaction_commit without begin");
-    if (--mem.depth || !mem.pending)
+    if (--mem.depth)
         return;
-    mem.pending = false;
-    for (AddressSpace *as = mem.spaces; as; as = as->next)
-        as_update(as);
+    if (mem.pending) {
+        mem.pending = false;
+        for (AddressSpace *as = mem.spaces; as; as = as->next)
+            as_update(as);
+    }
+    /* only now has no view (nor listener) any section of a freed region */
+    while (mem.to_free) {
+        MemoryRegion *mr = mem.to_free;
+        mem.to_free = mr->next_free;
+        mr_release(mr);
+    }
 }
 
 static void changed(void)
@@ -446,9 +457,17 @@ void memory_region_free(MemoryRegion *mr)
         memory_region_del_subregion(mr->parent, mr);
     for (unsigned i = 0; i < mr->nsubs; i++)
         mr->subs[i]->parent = NULL;
-    memory_transaction_commit();
+    mr->nsubs = 0;
     if (mr->alias)
         mr->alias->alias_refs--;
+    mr->alias = NULL;
+    mr->next_free = mem.to_free;
+    mem.to_free = mr;
+    memory_transaction_commit();
+}
+
+static void mr_release(MemoryRegion *mr)
+{
     if (mr->ram)
         ram_block_free(mr->ram);
     free(mr->subs);
@@ -1055,7 +1074,7 @@ static void as_rw(AddressSpace *as, hwaddr addr, uint8_t *buf, uint64_t len, int
                 memcpy(x.host, buf, (size_t)l);
                 memory_ram_write_notify(x.ram_addr, l);
             }
-        } else if (mode != ACC_WRITE_ROM) {
+        } else if (mode == ACC_READ || (mode == ACC_WRITE && !x.readonly)) {
             mmio_rw(x.mr, x.offset, buf, l, mode == ACC_WRITE);
         }
         addr += l, buf += l, len -= l;
@@ -1103,7 +1122,7 @@ static void as_st(AddressSpace *as, hwaddr addr, uint64_t val, unsigned size)
                 buf_st_le(x.host, val, size);
                 memory_ram_write_notify(x.ram_addr, size);
             }
-        } else if (x.mr) {
+        } else if (x.mr && !x.readonly) {
             memory_region_dispatch_write(x.mr, x.offset, val, size);
         }
         return;

@@ -123,8 +123,10 @@ MemoryRegion *memory_region_new_alias(const char *name, uint64_t size, MemoryReg
                                       hwaddr offset, void *owner);
 /*
  * Free a region: it is first removed from its parent; its subregions are
- * detached (not freed). Freeing a region that an alias still targets or
- * that is the root of an AddressSpace is a programming error (abort).
+ * detached (not freed). Inside a transaction the memory is released at the
+ * outermost commit, after listeners saw the region's sections go. Freeing
+ * a region that an alias still targets or that is the root of an
+ * AddressSpace is a programming error (abort).
  */
 void memory_region_free(MemoryRegion *mr);
 

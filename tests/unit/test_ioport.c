@@ -129,6 +129,11 @@ TEST(overlap_unregister_and_valid_sizes)
     memory_region_set_enabled(ra, false);
     CHECK_EQ(ioport_read(s, 0x3c4, 1), 0xff);
     memory_region_set_enabled(ra, true);
+    memory_region_set_readonly(ra, true); /* writes ignored, reads work */
+    ioport_write(s, 0x3c4, 0, 1);
+    ioport_write(s, 0x3c3, 0, 2);
+    CHECK_EQ(ioport_read(s, 0x3c4, 1), 0xa4);
+    CHECK_EQ(ioport_read(s, 0x3c3, 1), 0xa3);
     ioport_unregister(s, ra);
     CHECK_EQ(ioport_read(s, 0x3c4, 1), 0xff);
     /* a device that only accepts byte accesses: inw is refused */

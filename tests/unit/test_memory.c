@@ -393,6 +393,26 @@ TEST(rom_and_readonly)
     CHECK(x.readonly && x.host == h + 0x10);
     address_space_write_rom(as, 0xf0011, "\x5b\xe0", 2); /* firmware loading */
     CHECK_EQ(address_space_lduw_le(as, 0xf0011), 0xe05b);
+    /* MMIO seen through a readonly alias, or made readonly: writes ignored */
+    Dev d;
+    dev_init(&d, 1, 4);
+    MemOps ops = dev_ops(0, 0, 0, 0);
+    MemoryRegion *m = memory_region_new_mmio("m", 0x10, &ops, &d, NULL);
+    MemoryRegion *mal = memory_region_new_alias("m-ro", 0x10, m, 0, NULL);
+    memory_region_add_subregion(root, 0x10000, m, 0);
+    memory_region_add_subregion(root, 0x20000, mal, 0);
+    memory_region_set_readonly(mal, true);
+    address_space_stl_le(as, 0x20000, 0);
+    address_space_write(as, 0x20004, "\0\0", 2);
+    CHECK_EQ(d.ncalls, 0);
+    CHECK_EQ(address_space_ldl_le(as, 0x20000), 0x13121110);
+    address_space_stb(as, 0x10000, 0x99);
+    CHECK_EQ(d.mem[0], 0x99);
+    memory_region_set_readonly(m, true);
+    address_space_stb(as, 0x10001, 0x99);
+    CHECK_EQ(d.mem[1], 0x11);
+    memory_region_free(mal);
+    memory_region_free(m);
     /* RAM made readonly, then writable again */
     memory_region_set_readonly(r, true);
     address_space_stl_le(as, 0, 0x12345678);
@@ -708,6 +728,29 @@ TEST(listener_sees_exact_changes)
     memory_region_free(root);
 }
 
+TEST(free_inside_transaction_after_listeners)
+{
+    MemoryRegion *root = memory_region_new_container("root", 0x100000, NULL);
+    MemoryRegion *r = ram("r", 0x1000);
+    MemoryRegion *al = memory_region_new_alias("al", 0x1000, r, 0, NULL);
+    AddressSpace *as = address_space_new("mem", root);
+    Rec rec = { .l = { rec_begin, rec_add, rec_del, rec_commit } };
+
+    memory_region_add_subregion(root, 0, r, 0);
+    memory_region_add_subregion(root, 0x2000, al, 0);
+    memory_listener_register(&rec.l, as);
+    rec.log[0] = 0;
+    /* the listener still gets valid sections (names) of what was freed */
+    memory_transaction_begin();
+    memory_region_free(al);
+    memory_region_free(r); /* its alias went first: allowed */
+    memory_transaction_commit();
+    CHECK_STR(rec.log, "begin;del 0+1000 r@0;del 2000+1000 r@0;commit;");
+    memory_listener_unregister(&rec.l);
+    address_space_free(as);
+    memory_region_free(root);
+}
+
 TEST(last_hit_cache_follows_remaps)
 {
     MemoryRegion *root = memory_region_new_container("root", 0x100000, NULL);
@@ -924,6 +967,9 @@ TEST(dirty_bitmaps)
 
     memory_region_add_subregion(root, 0, r, 0);
     memory_region_add_subregion(root, 0x80000, al, 0);
+    /* a new block is dirty for everyone */
+    CHECK_EQ(memory_dirty_get_and_clear(r, MEMORY_DIRTY_VGA, 0, 0x10000, NULL), 16);
+    CHECK_EQ(memory_dirty_get_and_clear(r, MEMORY_DIRTY_VGA, 0, 0x10000, NULL), 0);
     memory_set_dirty_clear_notifier(on_clear, NULL);
     /* starting a log makes everything dirty for that first pass */
     memory_region_set_dirty_log(r, MEMORY_DIRTY_VGA, true);
