@@ -69,6 +69,12 @@ void ioport_unregister(IOPortSpace *s, MemoryRegion *range)
     pemu_abort("ioport_unregister: '%s' was not registered", memory_region_name(range));
 }
 
+static void check_size(unsigned size)
+{
+    if (size != 1 && size != 2 && size != 4)
+        pemu_abort("I/O port access of %u bytes (must be 1, 2 or 4)", size);
+}
+
 static const char *port_owner(IOPortSpace *s, uint16_t port)
 {
     MemXlat x;
@@ -76,53 +82,24 @@ static const char *port_owner(IOPortSpace *s, uint16_t port)
     return mr ? memory_region_name(mr) : "unassigned";
 }
 
-static void check_size(unsigned size)
-{
-    if (size != 1 && size != 2 && size != 4)
-        pemu_abort("I/O port access of %u bytes (must be 1, 2 or 4)", size);
-}
-
+/* The address-space accessors already split at range boundaries. */
 uint32_t ioport_read(IOPortSpace *s, uint16_t port, unsigned size)
 {
-    MemXlat x;
-    uint64_t v;
     check_size(size);
-    MemoryRegion *mr = address_space_translate(s->as, port, &x);
-    if (mr && x.len >= size) {
-        v = memory_region_dispatch_read(mr, x.offset, size);
-    } else if (!mr && x.len >= size) {
-        v = UINT32_MAX;
-    } else { /* straddles a boundary */
-        uint8_t b[4];
-        address_space_read(s->as, port, b, size);
-        v = 0;
-        for (unsigned i = 0; i < size; i++)
-            v |= (uint32_t)b[i] << (8 * i);
-    }
-    v &= size >= 4 ? UINT32_MAX : (1u << (8 * size)) - 1;
+    uint32_t v = (uint32_t)address_space_ld_le(s->as, port, size);
     if (log_enabled(LOG_IOPORT))
-        log_printf("ioport: in%c 0x%04x -> 0x%0*" PRIx64 " (%s)\n", "bwl"[size / 2], port,
+        log_printf("ioport: in%c 0x%04x -> 0x%0*x (%s)\n", "bwl"[size / 2], port,
                    (int)size * 2, v, port_owner(s, port));
-    return (uint32_t)v;
+    return v;
 }
 
 void ioport_write(IOPortSpace *s, uint16_t port, uint32_t val, unsigned size)
 {
-    MemXlat x;
     check_size(size);
-    MemoryRegion *mr = address_space_translate(s->as, port, &x);
     if (log_enabled(LOG_IOPORT))
         log_printf("ioport: out%c 0x%04x <- 0x%0*x (%s)\n", "bwl"[size / 2], port,
-                   (int)size * 2, val, mr ? memory_region_name(mr) : "unassigned");
-    if (x.len >= size) {
-        if (mr && !x.readonly)
-            memory_region_dispatch_write(mr, x.offset, val, size);
-    } else { /* straddles a boundary */
-        uint8_t b[4];
-        for (unsigned i = 0; i < size; i++)
-            b[i] = (uint8_t)(val >> (8 * i));
-        address_space_write(s->as, port, b, size);
-    }
+                   (int)size * 2, val, port_owner(s, port));
+    address_space_st_le(s->as, port, val, size);
 }
 
 void ioport_print(FILE *f, IOPortSpace *s)

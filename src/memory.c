@@ -1096,9 +1096,16 @@ void address_space_write_rom(AddressSpace *as, hwaddr addr, const void *buf, uin
     as_rw(as, addr, (uint8_t *)buf, len, ACC_WRITE_ROM);
 }
 
-static uint64_t as_ld(AddressSpace *as, hwaddr addr, unsigned size)
+static void check_value_size(unsigned size)
+{
+    if (size != 1 && size != 2 && size != 4 && size != 8)
+        pemu_abort("memory: %u-byte value access (must be 1, 2, 4 or 8)", size);
+}
+
+uint64_t address_space_ld_le(AddressSpace *as, hwaddr addr, unsigned size)
 {
     MemXlat x;
+    check_value_size(size);
     address_space_translate(as, addr, &x);
     if (x.len >= size) {
         if (x.host)
@@ -1112,9 +1119,10 @@ static uint64_t as_ld(AddressSpace *as, hwaddr addr, unsigned size)
     return buf_ld_le(b, size);
 }
 
-static void as_st(AddressSpace *as, hwaddr addr, uint64_t val, unsigned size)
+void address_space_st_le(AddressSpace *as, hwaddr addr, uint64_t val, unsigned size)
 {
     MemXlat x;
+    check_value_size(size);
     address_space_translate(as, addr, &x);
     if (x.len >= size) {
         if (x.host) {
@@ -1132,14 +1140,14 @@ static void as_st(AddressSpace *as, hwaddr addr, uint64_t val, unsigned size)
     as_rw(as, addr, b, size, ACC_WRITE);
 }
 
-uint8_t address_space_ldub(AddressSpace *as, hwaddr addr) { return (uint8_t)as_ld(as, addr, 1); }
-uint16_t address_space_lduw_le(AddressSpace *as, hwaddr addr) { return (uint16_t)as_ld(as, addr, 2); }
-uint32_t address_space_ldl_le(AddressSpace *as, hwaddr addr) { return (uint32_t)as_ld(as, addr, 4); }
-uint64_t address_space_ldq_le(AddressSpace *as, hwaddr addr) { return as_ld(as, addr, 8); }
-void address_space_stb(AddressSpace *as, hwaddr addr, uint8_t val) { as_st(as, addr, val, 1); }
-void address_space_stw_le(AddressSpace *as, hwaddr addr, uint16_t val) { as_st(as, addr, val, 2); }
-void address_space_stl_le(AddressSpace *as, hwaddr addr, uint32_t val) { as_st(as, addr, val, 4); }
-void address_space_stq_le(AddressSpace *as, hwaddr addr, uint64_t val) { as_st(as, addr, val, 8); }
+uint8_t address_space_ldub(AddressSpace *as, hwaddr addr) { return (uint8_t)address_space_ld_le(as, addr, 1); }
+uint16_t address_space_lduw_le(AddressSpace *as, hwaddr addr) { return (uint16_t)address_space_ld_le(as, addr, 2); }
+uint32_t address_space_ldl_le(AddressSpace *as, hwaddr addr) { return (uint32_t)address_space_ld_le(as, addr, 4); }
+uint64_t address_space_ldq_le(AddressSpace *as, hwaddr addr) { return address_space_ld_le(as, addr, 8); }
+void address_space_stb(AddressSpace *as, hwaddr addr, uint8_t val) { address_space_st_le(as, addr, val, 1); }
+void address_space_stw_le(AddressSpace *as, hwaddr addr, uint16_t val) { address_space_st_le(as, addr, val, 2); }
+void address_space_stl_le(AddressSpace *as, hwaddr addr, uint32_t val) { address_space_st_le(as, addr, val, 4); }
+void address_space_stq_le(AddressSpace *as, hwaddr addr, uint64_t val) { address_space_st_le(as, addr, val, 8); }
 
 /* ---- diagnostics ------------------------------------------------------- */
 

@@ -219,6 +219,8 @@ void address_space_write_rom(AddressSpace *as, hwaddr addr, const void *buf, uin
  * that size (split/merged per the ops); one that straddles sections goes
  * byte-string wise through address_space_read/write.
  */
+uint64_t address_space_ld_le(AddressSpace *as, hwaddr addr, unsigned size); /* 1/2/4/8 */
+void address_space_st_le(AddressSpace *as, hwaddr addr, uint64_t val, unsigned size);
 uint8_t address_space_ldub(AddressSpace *as, hwaddr addr);
 uint16_t address_space_lduw_le(AddressSpace *as, hwaddr addr);
 uint32_t address_space_ldl_le(AddressSpace *as, hwaddr addr);
