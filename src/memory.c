@@ -398,9 +398,14 @@ MemoryRegion *memory_region_new_rom(const char *name, uint64_t size, void *owner
     return new_ram_kind(name, size, owner, MR_ROM, errp);
 }
 
-static bool size_ok(unsigned s)
+static bool is_access_size(unsigned s)
 {
-    return s == 0 || s == 1 || s == 2 || s == 4 || s == 8;
+    return s == 1 || s == 2 || s == 4 || s == 8;
+}
+
+static bool size_ok(unsigned s) /* in an ops record, where 0 means default */
+{
+    return s == 0 || is_access_size(s);
 }
 
 /* The effective access-size limits of an ops record (0 = default). */
@@ -513,8 +518,8 @@ void memory_region_del_subregion(MemoryRegion *parent, MemoryRegion *sub)
         ;
     if (i == parent->nsubs)
         pemu_abort("memory region '%s' is not a subregion of '%s'", sub->name, parent->name);
-    memmove(&parent->subs[i], &parent->subs[i + 1], (parent->nsubs - i - 1) * sizeof(*parent->subs));
     parent->nsubs--;
+    memmove(&parent->subs[i], &parent->subs[i + 1], (parent->nsubs - i) * sizeof(*parent->subs));
     sub->parent = NULL;
     changed();
 }
@@ -953,7 +958,7 @@ static bool access_valid(MemoryRegion *mr, hwaddr off, unsigned size, bool write
     if (mr->kind != MR_MMIO)
         return false;
     ops_limits(mr->ops, &vmin, &vmax, imin, imax);
-    if ((size == 1 || size == 2 || size == 4 || size == 8) && size >= vmin && size <= vmax)
+    if (is_access_size(size) && size >= vmin && size <= vmax)
         return true;
     if (log_enabled(LOG_GUEST_ERRORS))
         log_printf("memory: invalid %u-byte %s at offset 0x%" PRIx64 " of '%s' "
@@ -1098,7 +1103,7 @@ void address_space_write_rom(AddressSpace *as, hwaddr addr, const void *buf, uin
 
 static void check_value_size(unsigned size)
 {
-    if (size != 1 && size != 2 && size != 4 && size != 8)
+    if (!is_access_size(size))
         pemu_abort("memory: %u-byte value access (must be 1, 2, 4 or 8)", size);
 }
 
@@ -1140,14 +1145,45 @@ void address_space_st_le(AddressSpace *as, hwaddr addr, uint64_t val, unsigned s
     as_rw(as, addr, b, size, ACC_WRITE);
 }
 
-uint8_t address_space_ldub(AddressSpace *as, hwaddr addr) { return (uint8_t)address_space_ld_le(as, addr, 1); }
-uint16_t address_space_lduw_le(AddressSpace *as, hwaddr addr) { return (uint16_t)address_space_ld_le(as, addr, 2); }
-uint32_t address_space_ldl_le(AddressSpace *as, hwaddr addr) { return (uint32_t)address_space_ld_le(as, addr, 4); }
-uint64_t address_space_ldq_le(AddressSpace *as, hwaddr addr) { return address_space_ld_le(as, addr, 8); }
-void address_space_stb(AddressSpace *as, hwaddr addr, uint8_t val) { address_space_st_le(as, addr, val, 1); }
-void address_space_stw_le(AddressSpace *as, hwaddr addr, uint16_t val) { address_space_st_le(as, addr, val, 2); }
-void address_space_stl_le(AddressSpace *as, hwaddr addr, uint32_t val) { address_space_st_le(as, addr, val, 4); }
-void address_space_stq_le(AddressSpace *as, hwaddr addr, uint64_t val) { address_space_st_le(as, addr, val, 8); }
+uint8_t address_space_ldub(AddressSpace *as, hwaddr addr)
+{
+    return (uint8_t)address_space_ld_le(as, addr, 1);
+}
+
+uint16_t address_space_lduw_le(AddressSpace *as, hwaddr addr)
+{
+    return (uint16_t)address_space_ld_le(as, addr, 2);
+}
+
+uint32_t address_space_ldl_le(AddressSpace *as, hwaddr addr)
+{
+    return (uint32_t)address_space_ld_le(as, addr, 4);
+}
+
+uint64_t address_space_ldq_le(AddressSpace *as, hwaddr addr)
+{
+    return address_space_ld_le(as, addr, 8);
+}
+
+void address_space_stb(AddressSpace *as, hwaddr addr, uint8_t val)
+{
+    address_space_st_le(as, addr, val, 1);
+}
+
+void address_space_stw_le(AddressSpace *as, hwaddr addr, uint16_t val)
+{
+    address_space_st_le(as, addr, val, 2);
+}
+
+void address_space_stl_le(AddressSpace *as, hwaddr addr, uint32_t val)
+{
+    address_space_st_le(as, addr, val, 4);
+}
+
+void address_space_stq_le(AddressSpace *as, hwaddr addr, uint64_t val)
+{
+    address_space_st_le(as, addr, val, 8);
+}
 
 /* ---- diagnostics ------------------------------------------------------- */
 
