@@ -5,6 +5,7 @@
 
 #include "ports/posix.h"
 #include "src/error.h"
+#include "src/vmstate.h"
 
 struct Timer {
     Timer *next;
@@ -153,6 +154,39 @@ int clock_set_virtual_ns(int64_t ns)
         vclock.frozen = ns;
     host_mutex_unlock(&vclock.lock);
     return ret;
+}
+
+typedef struct ClockState {
+    int64_t virtual_ns;
+} ClockState;
+
+static int clock_pre_save(void *opaque)
+{
+    ((ClockState *)opaque)->virtual_ns = clock_get_ns(PEMU_CLOCK_VIRTUAL);
+    return 0;
+}
+
+static int clock_post_load(void *opaque, int version_id)
+{
+    return clock_set_virtual_ns(((ClockState *)opaque)->virtual_ns);
+}
+
+static const VMStateDescription vmstate_clock = {
+    .name = "clock",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_INT64(virtual_ns, ClockState),
+        VMSTATE_END
+    },
+    .pre_save = clock_pre_save,
+    .post_load = clock_post_load,
+};
+
+void clock_vmstate_register(void)
+{
+    static ClockState state;
+    vmstate_register("clock", 0, &vmstate_clock, &state);
 }
 
 /* ---- timers --------------------------------------------------------------- */

@@ -68,6 +68,11 @@ void clock_warp_virtual(int64_t delta_ns);
  * returns -1 (and changes nothing) if it runs. */
 int clock_set_virtual_ns(int64_t ns);
 
+/* Register the virtual clock's value as the vmstate section "clock", so
+ * that saved virtual-clock timer deadlines keep their meaning. Its load
+ * fails (post_load) unless the VM is stopped. */
+void clock_vmstate_register(void);
+
 /* ---- timers --------------------------------------------------------------- */
 
 typedef struct Timer Timer;
