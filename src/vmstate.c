@@ -638,8 +638,10 @@ static int walk_field(Ctx *c, const VMStateField *f, void *base)
     uint64_t count = 1;
     size_t plen = c->plen;
 
-    if (f->layout == VMS_POINTER)
-        memcpy(&p, p, sizeof(p));
+    if (f->layout == VMS_POINTER) {
+        const void *member = p;
+        memcpy(&p, member, sizeof(p)); /* the buffer's address */
+    }
     switch (f->layout) {
     case VMS_ARRAY: count = f->num; break;
     case VMS_VARRAY: case VMS_POINTER: count = count_get(base, f); break;

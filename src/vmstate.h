@@ -102,8 +102,9 @@ struct VMStateDescription {
 
 /* ---- field macros --------------------------------------------------------- */
 
-/* 0, or a compile error if T's member f is not of type `type`. */
-#define VMS_TYPECHECK(T, f, type) (0 * sizeof((type *)0 - &((T *)0)->f))
+/* 0, or a compile error if &T->f is not a `type *` (the
+ * _Generic has no other association; its operand is never evaluated). */
+#define VMS_TYPECHECK(T, f, type) _Generic(&((T *)0)->f, type *: 0)
 /* 0, or a compile error if member f of T is not n elements of elem. */
 #define VMS_COUNTCHECK(T, f, n, elem) \
     (0 * sizeof(char[sizeof(((T *)0)->f) == (size_t)(n) * sizeof(elem) ? 1 : -1]))
