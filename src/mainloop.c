@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -153,9 +154,24 @@ void mainloop_request_exit(int reason)
     wake_and_kick();
 }
 
+/* Written by signal handlers, which may not take locks. */
+static volatile sig_atomic_t signal_exit_reason;
+
+void mainloop_signal_exit(int reason)
+{
+    if (!signal_exit_reason)
+        signal_exit_reason = reason;
+    /* Unconditionally: at worst one spurious wake-up. The pipe exists
+     * once the handler can run, as mainloop_init comes first. */
+    if (loop.inited)
+        host_event_notify(&loop.wake);
+}
+
 int mainloop_exit_requested(void)
 {
     host_mutex_lock(&loop.lock);
+    if (!loop.exit_reason && signal_exit_reason)
+        loop.exit_reason = signal_exit_reason;
     int r = loop.exit_reason;
     host_mutex_unlock(&loop.lock);
     return r;
@@ -380,7 +396,7 @@ int mainloop_wait(int64_t max_timeout_ns)
      * the wake pipe. */
     host_mutex_lock(&loop.lock);
     loop.poll_active = true;
-    if (loop.bh_head || loop.exit_reason)
+    if (loop.bh_head || loop.exit_reason || signal_exit_reason)
         timeout = 0;
     host_mutex_unlock(&loop.lock);
     for (int c = 0; c < PEMU_CLOCK_MAX && timeout != 0; c++)
@@ -425,6 +441,7 @@ int mainloop_run(void)
         mainloop_wait(-1);
     host_mutex_lock(&loop.lock);
     loop.exit_reason = MAINLOOP_EXIT_NONE;
+    signal_exit_reason = 0;
     host_mutex_unlock(&loop.lock);
     return r;
 }

@@ -10,7 +10,8 @@
  *   interpreter, whose vCPU runs in the loop thread) may ignore it:
  *   mainloop_wait releases it only if the calling thread holds it.
  * - Thread-safe from any thread, with or without the lock: bh_schedule,
- *   mainloop_wake, mainloop_request_exit.
+ *   mainloop_wake, mainloop_request_exit (none of them from a signal
+ *   handler: use mainloop_signal_exit there).
  * - Callbacks (fd, BH, timer) run in the loop thread with the lock held
  *   (when the caller of mainloop_wait held it).
  */
@@ -54,6 +55,8 @@ enum {
 int mainloop_run(void);
 /* Thread-safe. The first reason given since the last mainloop_run wins. */
 void mainloop_request_exit(int reason);
+/* The same from a signal handler (async-signal-safe). */
+void mainloop_signal_exit(int reason);
 /* The pending exit reason, MAINLOOP_EXIT_NONE if none. */
 int mainloop_exit_requested(void);
 

@@ -279,9 +279,18 @@ int64_t timerlist_deadline_ns(ClockType clock)
     Timer *h = list_of(clock)->head;
     if (!h)
         return -1;
-    if (clock == PEMU_CLOCK_VIRTUAL && !clock_vm_running() && !clock_icount_enabled())
-        return -1;
-    int64_t d = h->expire - clock_get_ns(clock);
+    int64_t now;
+    if (clock == PEMU_CLOCK_VIRTUAL) {
+        host_mutex_lock(&vclock.lock);
+        bool moving = vclock.running || vclock.icount_now;
+        now = vclock_get_locked();
+        host_mutex_unlock(&vclock.lock);
+        if (!moving)
+            return -1;
+    } else {
+        now = clock_get_ns(clock);
+    }
+    int64_t d = h->expire - now;
     return d > 0 ? d : 0;
 }
 
