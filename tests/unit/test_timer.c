@@ -270,12 +270,12 @@ TEST(virtual_clock_pause_resume)
     clock_vm_stop();
     int64_t v2 = clock_get_ns(PEMU_CLOCK_VIRTUAL);
     CHECK(v2 >= v1);
-    host_sleep_ns(20 * NS_PER_MS);
+    host_sleep_ns(200 * NS_PER_MS);
     CHECK_EQ(clock_get_ns(PEMU_CLOCK_VIRTUAL), v2); /* stands still */
     clock_vm_start();
     int64_t v3 = clock_get_ns(PEMU_CLOCK_VIRTUAL);
-    /* resumes from where it stopped, not +20 ms */
-    CHECK(v3 >= v2 && v3 - v2 < 10 * NS_PER_MS);
+    /* resumes from where it stopped, not +200 ms (slack for a loaded host) */
+    CHECK(v3 >= v2 && v3 - v2 < 100 * NS_PER_MS);
     host_sleep_ns(2 * NS_PER_MS);
     CHECK(clock_get_ns(PEMU_CLOCK_VIRTUAL) >= v3 + 2 * NS_PER_MS);
     /* loadvm needs a stopped VM */
@@ -350,7 +350,7 @@ TEST(icount_source)
     CHECK_EQ(clock_get_ns(PEMU_CLOCK_VIRTUAL), 9004);
     clock_vm_start();
     int64_t v = clock_get_ns(PEMU_CLOCK_VIRTUAL);
-    CHECK(v >= 9004 && v < 9004 + 10 * NS_PER_MS);
+    CHECK(v >= 9004 && v < 9004 + 100 * NS_PER_MS);
     clock_vm_stop();
     timer_free(a.t);
 }
