@@ -134,32 +134,64 @@ static size_t host_elem_size(unsigned t)
     }
 }
 
-/* Length fields are unsigned integers of 1, 2, 4 or 8 bytes. */
-static uint64_t count_get(const void *base, const VMStateField *f)
+/* Integers of 1, 2, 4 or 8 bytes: in host order at p (device memory)... */
+static uint64_t ld_host(const void *p, unsigned size)
 {
-    const uint8_t *p = (const uint8_t *)base + f->count_offset;
+    uint8_t v8;
     uint16_t v16;
     uint32_t v32;
     uint64_t v64;
-    switch (f->count_size) {
-    case 1: return *p;
+    switch (size) {
+    case 1: memcpy(&v8, p, 1); return v8;
     case 2: memcpy(&v16, p, 2); return v16;
     case 4: memcpy(&v32, p, 4); return v32;
     default: memcpy(&v64, p, 8); return v64;
     }
 }
 
-static void count_set(void *base, const VMStateField *f, uint64_t v)
+static void st_host(void *p, unsigned size, uint64_t v)
 {
-    uint8_t *p = (uint8_t *)base + f->count_offset;
+    uint8_t v8 = (uint8_t)v;
     uint16_t v16 = (uint16_t)v;
     uint32_t v32 = (uint32_t)v;
-    switch (f->count_size) {
-    case 1: *p = (uint8_t)v; break;
+    switch (size) {
+    case 1: memcpy(p, &v8, 1); break;
     case 2: memcpy(p, &v16, 2); break;
     case 4: memcpy(p, &v32, 4); break;
     default: memcpy(p, &v, 8); break;
     }
+}
+
+/* ...and big-endian in the stream. */
+static uint64_t ld_be(const uint8_t *b, unsigned size)
+{
+    switch (size) {
+    case 1: return b[0];
+    case 2: return ld16_be(b);
+    case 4: return ld32_be(b);
+    default: return ld64_be(b);
+    }
+}
+
+static void st_be(uint8_t *b, unsigned size, uint64_t v)
+{
+    switch (size) {
+    case 1: b[0] = (uint8_t)v; break;
+    case 2: st16_be(b, (uint16_t)v); break;
+    case 4: st32_be(b, (uint32_t)v); break;
+    default: st64_be(b, v); break;
+    }
+}
+
+/* Length fields are unsigned integers of 1, 2, 4 or 8 bytes. */
+static uint64_t count_get(const void *base, const VMStateField *f)
+{
+    return ld_host((const uint8_t *)base + f->count_offset, f->count_size);
+}
+
+static void count_set(void *base, const VMStateField *f, uint64_t v)
+{
+    st_host((uint8_t *)base + f->count_offset, f->count_size, v);
 }
 
 /* ---- descriptions --------------------------------------------------------- */
@@ -514,48 +546,25 @@ static int walk_scalars(Ctx *c, const VMStateField *f, uint8_t *p, uint64_t coun
     if (c->mode != MODE_SAVE && !(in = get(c, (size_t)count * sz)))
         return -1;
     for (uint64_t i = 0; i < count; i++, p += f->elem_size) {
-        uint64_t v = 0;
+        uint64_t v;
         if (c->mode == MODE_SAVE) {
-            switch (f->type) {
-            case VMS_BOOL: {
+            if (f->type == VMS_BOOL) {
                 bool b;
                 memcpy(&b, p, sizeof(b));
                 v = b;
-                break;
-            }
-            case VMS_TIMER: {
+            } else if (f->type == VMS_TIMER) {
                 Timer *t;
                 memcpy(&t, p, sizeof(t));
                 v = (uint64_t)(t ? timer_expire_time(t) : -1);
-                break;
-            }
-            default: {
-                uint8_t v8; uint16_t v16; uint32_t v32;
-                switch (sz) {
-                case 1: memcpy(&v8, p, 1); v = v8; break;
-                case 2: memcpy(&v16, p, 2); v = v16; break;
-                case 4: memcpy(&v32, p, 4); v = v32; break;
-                default: memcpy(&v, p, 8); break;
-                }
-            }
+            } else {
+                v = ld_host(p, sz);
             }
             uint8_t b[8];
-            switch (sz) {
-            case 1: b[0] = (uint8_t)v; break;
-            case 2: st16_be(b, (uint16_t)v); break;
-            case 4: st32_be(b, (uint32_t)v); break;
-            default: st64_be(b, v); break;
-            }
+            st_be(b, sz, v);
             put(c, b, sz);
             continue;
         }
-        const uint8_t *b = in + i * sz;
-        switch (sz) {
-        case 1: v = b[0]; break;
-        case 2: v = ld16_be(b); break;
-        case 4: v = ld32_be(b); break;
-        default: v = ld64_be(b); break;
-        }
+        v = ld_be(in + i * sz, sz);
         if (f->type == VMS_BOOL) {
             if (v > 1)
                 return fail(c, "bool value %u is neither 0 nor 1 (corrupted stream)", (unsigned)v);
@@ -578,15 +587,7 @@ static int walk_scalars(Ctx *c, const VMStateField *f, uint8_t *p, uint64_t coun
                     timer_mod(t, e);
             }
         } else if (c->mode == MODE_APPLY) {
-            uint8_t v8 = (uint8_t)v;
-            uint16_t v16 = (uint16_t)v;
-            uint32_t v32 = (uint32_t)v;
-            switch (sz) {
-            case 1: memcpy(p, &v8, 1); break;
-            case 2: memcpy(p, &v16, 2); break;
-            case 4: memcpy(p, &v32, 4); break;
-            default: memcpy(p, &v, 8); break;
-            }
+            st_host(p, sz, v);
         }
     }
     return 0;
