@@ -172,7 +172,8 @@ void ir_format_op(char *buf, size_t n, const IRFunc *f, const IROp *op)
         return;
     case IR_call: {
         const IRHelperInfo *h = ir_op_helper(op);
-        put(&b, " call %s", h && h->name ? h->name : "?");
+        /* a small value there is a temp index: the counts are broken */
+        put(&b, " call %s", (uintptr_t)h >= 4096 && h->name ? h->name : "?");
         for (unsigned i = 0; i < ntemp; i++) {
             put(&b, ", ");
             put_temp(&b, f, a[i]);
