@@ -36,21 +36,28 @@ static uint32_t next_real(const IRFunc *f, uint32_t i)
     return i;
 }
 
-static void remove_unreachable(IRFunc *f)
+/* "br L" with only nops before "L:" falls through anyway. */
+static bool remove_br_to_next(IRFunc *f)
 {
-    bool *targeted = calloc((size_t)f->nlabels + 1, sizeof(bool));
-    if (!targeted)
-        pemu_abort("out of memory");
-
-    /* "br L; L:" falls through anyway. */
+    bool changed = false;
     for (uint32_t i = 0; i < f->nops; i++) {
         IROp *op = &f->ops[i];
         if (op->opc != IR_br)
             continue;
         uint32_t j = next_real(f, i + 1);
-        if (j < f->nops && f->ops[j].opc == IR_set_label && f->ops[j].args[0] == op->args[0])
+        if (j < f->nops && f->ops[j].opc == IR_set_label && f->ops[j].args[0] == op->args[0]) {
             make_nop(op);
+            changed = true;
+        }
     }
+    return changed;
+}
+
+static void remove_unreachable(IRFunc *f)
+{
+    bool *targeted = calloc((size_t)f->nlabels + 1, sizeof(bool));
+    if (!targeted)
+        pemu_abort("out of memory");
 
     /* The set of targeted labels only grows, so this ends. */
     bool changed = true;
@@ -96,7 +103,10 @@ static void remove_unreachable(IRFunc *f)
 
 void ir_opt_dce(IRFunc *f)
 {
-    remove_unreachable(f);
+    /* Dropping "br L; L:" can leave L untargeted: go again. */
+    do
+        remove_unreachable(f);
+    while (remove_br_to_next(f));
 
     IRCfg cfg;
     ir_cfg_build(&cfg, f);
