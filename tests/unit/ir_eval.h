@@ -243,6 +243,22 @@ static inline uint64_t ev_mix(uint64_t x)
     return x;
 }
 
+/* When set, ev_run overwrites each input whose IROp.life bit says it dies
+   (and that the op does not write): a wrong life bit changes the results. */
+static bool ev_poison;
+
+static inline void ev_kill_dead_inputs(const IRFunc *f, const IROp *op, uint64_t *v)
+{
+    for (unsigned k = 0; k < op->nin; k++) {
+        uint64_t t = op->args[op->nout + k];
+        bool out = false;
+        for (unsigned j = 0; j < op->nout; j++)
+            out |= op->args[j] == t;
+        if (((op->life >> k) & 1) && !out && f->temps[t].kind != IR_TEMP_CONST)
+            v[t] = 0xdeadbeefdead0badull & ev_mask(f->temps[t].type);
+    }
+}
+
 static inline void ev_run(const IRFunc *f, const uint64_t *gin, EvResult *res)
 {
     uint64_t *v = calloc((size_t)f->ntemps + 1, sizeof(uint64_t));
@@ -267,8 +283,12 @@ static inline void ev_run(const IRFunc *f, const uint64_t *gin, EvResult *res)
     uint32_t pc = 0;
     unsigned steps = 0;
     res->end = 4;
+    const IROp *prev = NULL;
     while (pc < f->nops) {
         const IROp *op = &f->ops[pc++];
+        if (ev_poison && prev)
+            ev_kill_dead_inputs(f, prev, v);
+        prev = op;
         if (++steps > 100000) {
             res->end = 5;
             break;
@@ -373,6 +393,8 @@ static inline void ev_run(const IRFunc *f, const uint64_t *gin, EvResult *res)
         for (unsigned k = 0; k < op->nout; k++)
             v[a[k]] = out[k];
     }
+    if (ev_poison && prev && res->end != 3)
+        ev_kill_dead_inputs(f, prev, v);
     if (res->end != 3)
         ev_globals(res, f, v, 0xe4d);
     for (int i = 0; i < EV_ENV; i++)
@@ -681,7 +703,9 @@ static inline const char *ev_differential(void (*pass)(IRFunc *), uint64_t seed,
         if (ir_verify(&f, msg, sizeof(msg)))
             bad = msg;
         for (int k = 0; k < NIN && !bad; k++) {
+            ev_poison = true; /* checks IROp.life where a pass filled it */
             ev_run(&f, gin[k], &after);
+            ev_poison = false;
             if (!ev_same(&before[k], &after))
                 bad = "results differ";
         }
