@@ -2412,9 +2412,20 @@ static int parse_one(ParseState *st, const OptionDef *d, Error **errp)
         cfg->start_stopped = true;
         return 0;
     case O_GDB_DEFAULT:
-        return opt_single_frontend(st, PEMU_GDB_DEFAULT, "gdb", &cfg->gdb_chardev, errp);
-    case O_GDB:
-        return opt_single_frontend(st, a, "gdb", &cfg->gdb_chardev, errp);
+    case O_GDB: {
+        if (opt_single_frontend(st, d->id == O_GDB ? a : PEMU_GDB_DEFAULT, "gdb",
+                                &cfg->gdb_chardev, errp) < 0)
+            return -1;
+        /* gdb connects to pemu: a TCP gdbstub always listens, without
+         * waiting, and answers small packets at once (as QEMU's does). */
+        ChardevConfig *c = cfg->gdb_chardev ? options_find_chardev(cfg, cfg->gdb_chardev) : NULL;
+        if (c && c->implicit && c->backend == CHARDEV_SOCKET && !c->path) {
+            c->server = true;
+            c->wait = false;
+            c->nodelay = true;
+        }
+        return 0;
+    }
     case O_LOG:
         if (!strcmp(a, "help") || !strcmp(a, "?")) {
             cfg->log_help = true; /* main prints the list: parsers do not print */
