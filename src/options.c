@@ -1917,17 +1917,21 @@ static int opt_icount(ParseState *st, Error **errp)
         return fail_in(errp, e, st->opt, st->arg);
     if (check_keys(st, &l, "shift", valid, unsupported, errp) < 0)
         goto out;
-    if ((i = find_key(&l, "shift")) >= 0) {
-        if (!strcmp(l.v[i].value, "auto")) {
-            cfg->icount_shift = -1;
-        } else if (options_parse_uint(l.v[i].value, &shift, NULL) < 0 ||
-                   shift > PEMU_ICOUNT_MAX_SHIFT) {
-            elem_fail(st, errp, &l, i, "shift", "invalid shift (use 0-%d or auto)",
-                      PEMU_ICOUNT_MAX_SHIFT);
-            goto out;
-        } else {
-            cfg->icount_shift = (int)shift;
-        }
+    if ((i = find_key(&l, "shift")) < 0) {
+        /* QEMU silently ignores -icount without shift=: say so instead. */
+        error_setg(errp, "%s %s: shift= is needed (0-%d or auto)", st->opt, st->arg,
+                   PEMU_ICOUNT_MAX_SHIFT);
+        goto out;
+    }
+    if (!strcmp(l.v[i].value, "auto")) {
+        cfg->icount_shift = -1;
+    } else if (options_parse_uint(l.v[i].value, &shift, NULL) < 0 ||
+               shift > PEMU_ICOUNT_MAX_SHIFT) {
+        elem_fail(st, errp, &l, i, "shift", "invalid shift (use 0-%d or auto)",
+                  PEMU_ICOUNT_MAX_SHIFT);
+        goto out;
+    } else {
+        cfg->icount_shift = (int)shift;
     }
     if (get_bool(st, &l, "shift", "sleep", &cfg->icount_sleep, errp) < 0 ||
         get_bool(st, &l, "shift", "align", &cfg->icount_align, errp) < 0)
@@ -2474,7 +2478,6 @@ static int consoles_finalize(ParseState *st, Error **errp)
         spec_serial = st->default_serial ? "vc" : NULL;
         spec_monitor = st->default_monitor ? "vc" : NULL;
     }
-    st->opt = "(default)";
     if (spec_serial) {
         if (options_find_chardev(cfg, "serial0")) {
             error_setg(errp, "chardev id 'serial0' is reserved for the default serial port");

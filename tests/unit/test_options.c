@@ -1323,6 +1323,7 @@ TEST(icount)
     ERR("-icount 1,sleep=off,align=on: align=on cannot be used with sleep=off", "-icount",
         "1,sleep=off,align=on");
     ERR("-icount rr=record: not supported yet", "-icount", "1,rr=record");
+    ERR("-icount sleep=off: shift= is needed (0-10 or auto)", "-icount", "sleep=off");
     ERR("-icount cannot be used with KVM (use -accel tcg)", "-icount", "1", "-enable-kvm");
 }
 
