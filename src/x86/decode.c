@@ -450,8 +450,8 @@ int x86_decode(X86Insn *out, const uint8_t *b, unsigned avail, X86Mode mode)
         case X86_SZ_a: size = osize * 2; break;
         case X86_SZ_r: size = m64 ? 8 : 4; break;
         case X86_SZ_vw: size = regform ? osize : 2; break;
-        case X86_SZ_yb: size = regform ? (m64 && (rex & 8) ? 8 : 4) : 1; break;
-        case X86_SZ_yw: size = regform ? (m64 && (rex & 8) ? 8 : 4) : 2; break;
+        case X86_SZ_db: size = regform ? 4 : 1; break;
+        case X86_SZ_dw: size = regform ? 4 : 2; break;
         case X86_SZ_x: size = rex & 8 ? 16 : 8; break;
         }
         d->nopd = (uint8_t)(i + 1);

@@ -113,8 +113,8 @@ enum {
     X86_SZ_a,    /* BOUND pair: 2 * osize */
     X86_SZ_r,    /* CR/DR moves: 8 in 64-bit mode, else 4 */
     X86_SZ_vw,   /* register: osize, memory: 2 (MOV Sw, SLDT, SMSW) */
-    X86_SZ_yb,   /* register: y, memory: 1 (PEXTRB, PINSRB) */
-    X86_SZ_yw,   /* register: y, memory: 2 (PEXTRW, PINSRW) */
+    X86_SZ_db,   /* register: 4, memory: 1 (PEXTRB, PINSRB: low byte used, rest zeroed) */
+    X86_SZ_dw,   /* register: 4, memory: 2 (PEXTRW, PINSRW) */
     X86_SZ_x,    /* CMPXCHG8B/16B: 8, 16 with REX.W */
 };
 
@@ -127,8 +127,8 @@ enum {
 #define X86_OPD_LIST(O_)                                                       \
     O_(__, NONE, NONE, 0)                                                      \
     O_(Eb, E, b, 0) O_(Ew, E, w, 0) O_(Ed, E, d, 0) O_(Eq, E, q, 0)               \
-    O_(Ev, E, v, 0) O_(Ey, E, y, 0) O_(Evw, E, vw, 0) O_(Eyb, E, yb, 0)           \
-    O_(Eyw, E, yw, 0)                                                          \
+    O_(Ev, E, v, 0) O_(Ey, E, y, 0) O_(Ez, E, z, 0) O_(Evw, E, vw, 0) O_(Edb, E, db, 0)           \
+    O_(Edw, E, dw, 0)                                                          \
     O_(Gb, G, b, 0) O_(Gw, G, w, 0) O_(Gd, G, d, 0) O_(Gv, G, v, 0)               \
     O_(Gy, G, y, 0) O_(Gz, G, z, 0)                                             \
     O_(M, M, NONE, 0) O_(Mb, M, b, 0) O_(Mw, M, w, 0) O_(Md, M, d, 0)             \

@@ -100,7 +100,7 @@ static void put_mem(Out *o, const X86Insn *d, unsigned size, bool keyword)
     unsigned as = d->asize;
     bool m64 = d->mode == X86_MODE_64;
     if (keyword)
-        put(o, "%s", mem_keyword(size));
+        put(o, "%s", d->op == X86_OP_CMPXCHG8B && size == 16 ? "OWORD PTR " : mem_keyword(size));
     /* In 64-bit mode only FS and GS overrides take effect. */
     if (d->seg_override >= 0 && (!m64 || d->seg_override >= X86_SEG_FS))
         put(o, "%s:", seg_names[d->seg_override]);
@@ -133,7 +133,7 @@ static void put_mem(Out *o, const X86Insn *d, unsigned size, bool keyword)
         ;
     else if (m->rip)
         put(o, "+0x%llx", (unsigned long long)m->disp);
-    else if (m64 && as == 4 && m->base < 0)
+    else if (m64 && as == 4 && m->base < 0 && m->index < 0)
         put(o, "+0x%llx", (unsigned long long)mask_to((uint64_t)m->disp, 4));
     else
         put_disp(o, m->disp);
@@ -154,26 +154,82 @@ static void put_reg(Out *o, const X86Operand *op)
     }
 }
 
-/* Which REX bits the instruction really used (objdump prints the rest). */
-static bool size_dependent(const X86InsnRow *r)
+/*
+ * Which prefixes an instruction really used; objdump prints the others by
+ * name (data16, rex.W, ...), and so do we.
+ */
+static bool regform(const X86Insn *d)
 {
+    return d->mod == 3 || (d->flags & X86_F_MODIGN);
+}
+
+static bool alt_by_osize(const X86InsnRow *r)
+{
+    return strchr(r->mnem, '|') && !(r->flags & X86_F_ASZMN);
+}
+
+/* x87 environment/state images: 16- or 32-bit layout by 66 alone. */
+static bool fpu_env(const X86Insn *d)
+{
+    return d->op == X86_OP_FLDENV || d->op == X86_OP_FNSTENV ||
+           d->op == X86_OP_FRSTOR || d->op == X86_OP_FNSAVE;
+}
+
+static bool uses_66(const X86Insn *d)
+{
+    const X86InsnRow *r = d->row;
+    if (d->mandatory == 0x66)
+        return true;
+    if (d->mode == X86_MODE_64 && (r->flags & X86_F_F64))
+        return false;
+    if (d->map == X86_MAP_1B && d->opcode == 0x90 && d->op != X86_OP_PAUSE)
+        return true;        /* 66 90 prints as xchg ax,ax */
+    if (d->rex_w && !fpu_env(d))
+        return false;       /* REX.W overrides it (objdump still names it) */
+    if (r->flags & X86_F_SFXMN)
+        return true;
     for (unsigned i = 0; i < 3; i++) {
         switch (X86_OPD_SZ(r->opd[i])) {
-        case X86_SZ_v: case X86_SZ_z: case X86_SZ_y: case X86_SZ_p:
-        case X86_SZ_a: case X86_SZ_vw: case X86_SZ_yb: case X86_SZ_yw:
-        case X86_SZ_x:
+        case X86_SZ_v: case X86_SZ_z: case X86_SZ_p: case X86_SZ_a:
             return true;
+        case X86_SZ_vw:
+            if (regform(d))
+                return true;
+            break;
+        case X86_SZ_x:
+            return false;
         }
     }
-    return strchr(r->mnem, '|') || (r->flags & X86_F_SFXMN);
+    return alt_by_osize(r);
+}
+
+static bool uses_rex_w(const X86Insn *d)
+{
+    const X86InsnRow *r = d->row;
+    if ((r->flags & (X86_F_D64 | X86_F_F64)) || fpu_env(d))
+        return false;
+    if (d->op == X86_OP_NOP && d->map == X86_MAP_1B && (d->prefixes & X86_PFX_OSIZE))
+        return true;        /* 66 REX.W 90: xchg rax,rax */
+    if ((r->flags & X86_F_SFXMN) || alt_by_osize(r) ||
+        d->op == X86_OP_SYSRET || d->op == X86_OP_SYSEXIT)
+        return true;
+    for (unsigned i = 0; i < 3; i++) {
+        switch (X86_OPD_SZ(r->opd[i])) {
+        case X86_SZ_v: case X86_SZ_y: case X86_SZ_x: case X86_SZ_p:
+            return true;
+        case X86_SZ_vw:
+            if (regform(d))
+                return true;
+            break;
+        }
+    }
+    return false;
 }
 
 static unsigned rex_used(const X86Insn *d)
 {
     const X86InsnRow *r = d->row;
-    unsigned used = 0;
-    if (size_dependent(r) && !(r->flags & (X86_F_D64 | X86_F_F64)))
-        used |= 8;
+    unsigned used = uses_rex_w(d) ? 8 : 0;
     for (unsigned i = 0; i < d->nopd; i++) {
         unsigned am = X86_OPD_AM(r->opd[i]);
         const X86Operand *op = &d->opd[i];
@@ -199,12 +255,22 @@ static unsigned rex_used(const X86Insn *d)
     return used & 15 ? used | 0x40 : used;
 }
 
+/* Implicit string operand that a segment override applies to (DS:rSI, XLAT). */
+static bool has_seg_operand(const X86Insn *d)
+{
+    for (unsigned i = 0; i < d->nopd; i++)
+        if (d->opd[i].kind == X86_OPK_STR && X86_OPD_AM(d->row->opd[i]) != X86_AM_Y)
+            return true;
+    return false;
+}
+
 static void put_prefixes(Out *o, const X86Insn *d)
 {
-    bool mem = d->has_mem;
-    for (unsigned i = 0; i < d->nopd; i++)
-        mem = mem || d->opd[i].kind == X86_OPK_STR;
     const X86InsnRow *r = d->row;
+    bool m64 = d->mode == X86_MODE_64;
+    bool modrm_mem = d->has_modrm && d->has_mem, str = false;
+    for (unsigned i = 0; i < d->nopd; i++)
+        str = str || d->opd[i].kind == X86_OPK_STR;
     int last66 = -1, last67 = -1, lastseg = -1, lastrep = -1;
     for (unsigned i = 0; i < d->npfx; i++) {
         switch (d->bytes[i]) {
@@ -216,10 +282,19 @@ static void put_prefixes(Out *o, const X86Insn *d)
             break;
         }
     }
-    bool m64 = d->mode == X86_MODE_64;
-    bool use66 = d->mandatory == 0x66 ||
-                 (size_dependent(r) && !(m64 && (r->flags & X86_F_F64)) && !d->rex_w);
-    bool use67 = mem || (r->flags & X86_F_ASZMN);
+    bool use66 = uses_66(d);
+    /* objdump counts 67 used when it prints an address register */
+    bool use67 = (modrm_mem && !(d->mode == X86_MODE_16 && d->asize == 4 &&
+                                 d->mem.base < 0 && d->mem.index < 0 && !d->has_sib)) ||
+                 str || (r->flags & X86_F_ASZMN);
+    /* objdump: in 64-bit mode a ModRM operand only shows FS/GS; DS:rSI takes any */
+    bool useseg = has_seg_operand(d) ||
+                  ((modrm_mem || d->has_mem) &&
+                   (!m64 || d->seg_override >= X86_SEG_FS));
+    /* HLE hints: F2/F3 on locked ops and XCHG, F3 on MOV to memory */
+    bool hle = (d->op == X86_OP_XCHG && d->has_mem) || (d->lock && (r->flags & X86_F_LOCK));
+    bool hle_rel = d->op == X86_OP_MOV && d->map == X86_MAP_1B && d->opd[0].kind == X86_OPK_MEM &&
+                   (d->opcode == 0x88 || d->opcode == 0x89 || d->opcode == 0xc6 || d->opcode == 0xc7);
     for (unsigned i = 0; i < d->npfx; i++) {
         uint8_t c = d->bytes[i];
         switch (c) {
@@ -237,7 +312,9 @@ static void put_prefixes(Out *o, const X86Insn *d)
         case 0xf2: case 0xf3:
             if ((int)i == lastrep && d->mandatory)
                 break;
-            if (c == 0xf3)
+            if (hle || (hle_rel && c == 0xf3))
+                put(o, "%s ", c == 0xf3 ? "xrelease" : "xacquire");
+            else if (c == 0xf3)
                 put(o, "%s ", r->flags & X86_F_REP ? "rep" : "repz");
             else if ((r->flags & X86_F_CTRL) &&
                      (d->op == X86_OP_JMP || d->op == X86_OP_CALL ||
@@ -251,8 +328,7 @@ static void put_prefixes(Out *o, const X86Insn *d)
         case 0x4c: case 0x4d: case 0x4e: case 0x4f:
             break;  /* a REX cancelled by a later prefix (64-bit mode only) */
         default:
-            if (!(mem && (int)i == lastseg &&
-                  (d->mode != X86_MODE_64 || c == 0x64 || c == 0x65))) {
+            if (!(useseg && (int)i == lastseg)) {
                 static const char *const names[] = { "es", "cs", "ss", "ds", "fs", "gs" };
                 unsigned s = c == 0x26 ? 0 : c == 0x2e ? 1 : c == 0x36 ? 2 :
                              c == 0x3e ? 3 : c == 0x64 ? 4 : 5;
@@ -292,15 +368,21 @@ static void put_mnemonic(Out *o, const X86Insn *d)
                 (X86_OPD_AM(r->opd[1]) == X86_AM_I && d->osize == 8 &&
                  X86_OPD_SZ(r->opd[1]) == X86_SZ_v))) {
         put(o, "movabs");
+    } else if (d->op == X86_OP_NOP && d->map == X86_MAP_1B && (d->prefixes & X86_PFX_OSIZE)) {
+        put(o, "xchg");     /* 66 90: objdump spells out the operand-size form */
     } else {
         put(o, "%s", m);
     }
+    if ((d->op == X86_OP_SYSRET || d->op == X86_OP_SYSEXIT) && d->mode == X86_MODE_64)
+        put(o, "%c", d->rex_w ? 'q' : 'd');
     if (r->flags & X86_F_SFXMN) {
-        unsigned def = d->mode == X86_MODE_16 ? 2 : 4;
+        unsigned def = d->mode == X86_MODE_16 ? 2 : 4, os = d->osize;
         if (d->mode == X86_MODE_64 && (r->flags & (X86_F_D64 | X86_F_F64)))
             def = 8;
-        if (d->osize != def)
-            put(o, "%c", d->osize == 2 ? 'w' : d->osize == 4 ? 'd' : 'q');
+        if (fpu_env(d))
+            os = d->prefixes & X86_PFX_OSIZE ? 6 - def : def;
+        if (os != def)
+            put(o, "%c", os == 2 ? 'w' : os == 4 ? 'd' : 'q');
     }
 }
 
@@ -323,13 +405,16 @@ int x86_disas(char *buf, size_t n, const X86Insn *d, uint64_t pc)
     } else {
         put_mnemonic(&o, d);
     }
-    if (!nopd)
+    bool xchg_nop = d->op == X86_OP_NOP && d->map == X86_MAP_1B && (d->prefixes & X86_PFX_OSIZE);
+    if (!nopd && !xchg_nop)
         return (int)o.len;
     /* objdump pads "prefixes mnemonic" to 6 columns, then one space. */
     do
         put(&o, " ");
     while (o.len < 7);
 
+    if (xchg_nop)
+        put(&o, "%s,%s", gpr_name(0, d->osize), gpr_name(0, d->osize));
     bool rip_note = false;
     for (unsigned i = 0; i < nopd; i++) {
         const X86Operand *op = &d->opd[i];
@@ -348,23 +433,39 @@ int x86_disas(char *buf, size_t n, const X86Insn *d, uint64_t pc)
             rip_note = d->mem.rip;
             break;
         case X86_OPK_IMM:
-            put_hex(&o, mask_to((uint64_t)op->imm, op->size));
+            if (am == X86_AM_ONE)
+                put(&o, "1");
+            else
+                put_hex(&o, mask_to((uint64_t)op->imm, op->size));
             break;
-        case X86_OPK_REL:
-            put_hex(&o, mask_to(next + (uint64_t)op->imm, d->osize));
+        case X86_OPK_REL: {
+            /*
+             * objdump wraps a 16-bit displacement at 64K: within the current
+             * segment in 16-bit code, to 0..FFFF with a 66 prefix.
+             */
+            uint64_t t = next + (uint64_t)op->imm;
+            if (d->imm_len[0] == 2)
+                t = (t & 0xffff) | (d->mode == X86_MODE_16 ? pc & ~0xffffull : 0);
+            put_hex(&o, d->mode == X86_MODE_64 ? t : mask_to(t, 4));
             break;
+        }
         case X86_OPK_FAR:
             put(&o, "0x%x:0x%llx", op->sel, (unsigned long long)op->imm);
             break;
-        case X86_OPK_STR:
-            put(&o, "%s%s:[%s]", mem_keyword(op->size), seg_names[op->cls],
+        case X86_OPK_STR: {
+            /* in 64-bit mode objdump shows ds: unless FS/GS override it */
+            unsigned seg = op->cls;
+            if (d->mode == X86_MODE_64 && am != X86_AM_Y && seg < X86_SEG_FS)
+                seg = X86_SEG_DS;
+            put(&o, "%s%s:[%s]", mem_keyword(op->size), seg_names[seg],
                 gpr_name(op->reg, d->asize));
+            break;
+        }
             break;
         }
     }
     if (rip_note)
-        put(&o, "        # 0x%llx",
-            (unsigned long long)mask_to(next + (uint64_t)d->mem.disp, d->asize));
+        put(&o, "        # 0x%llx", (unsigned long long)(next + (uint64_t)d->mem.disp));
     return (int)o.len;
 }
 

@@ -15,7 +15,7 @@
 set -u
 : "${PEMU_BUILD:?}" "${PEMU_SRC:?}"
 # Text mismatches allowed, in hundredths of a percent of compared instructions.
-TEXT_BUDGET=${DISAS_TEXT_BUDGET:-100}
+TEXT_BUDGET=${DISAS_TEXT_BUDGET:-25}
 
 if ! command -v objdump >/dev/null 2>&1; then
     echo "SKIP disas_objdump: objdump not installed (Debian: apt-get install binutils)"
@@ -44,8 +44,9 @@ run_mode() {
     fi
     "$tool" cmp "$mode" "$c.bin" "$c.txt" > "$c.out"
     rc=$?
-    summary=$(grep "^mode $mode:" "$c.out")
+    summary=$(grep "^mode $mode: [0-9]* compared" "$c.out")
     echo "# $summary"
+    grep "^mode $mode: table rows" "$c.out" | sed 's/^/# /'
     grep -E '^(LENGTH|VALIDITY)' "$c.out" | head -n 20 | sed 's/^/# /'
     grep -E '^TEXT' "$c.out" | head -n 10 | sed 's/^/# /'
     grep -E '^  ' "$c.out" | sed 's/^/# /'
