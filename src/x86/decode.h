@@ -211,7 +211,8 @@ typedef struct X86Mem {
     int8_t base;        /* GPR or -1 */
     int8_t index;       /* GPR or -1 */
     uint8_t scale;      /* log2: 0..3 */
-    uint8_t seg;        /* effective segment (override or default DS/SS) */
+    uint8_t seg;        /* effective segment (override or default DS/SS); in
+                           64-bit mode only FS/GS have a base */
     bool rip;           /* RIP-relative: address = next insn + disp */
     int64_t disp;       /* sign-extended displacement */
 } X86Mem;
@@ -261,15 +262,15 @@ typedef struct X86Insn {
  */
 int x86_decode(X86Insn *out, const uint8_t *bytes, unsigned avail, X86Mode mode);
 
-/* Build the lookup index (done at start-up, or on first use). */
+/*
+ * Build the lookup index. Runs from a constructor with GCC/Clang, else on
+ * first use: then call it once before decoding from several threads.
+ */
 void x86_decode_init(void);
 /* Conflicting or overflowing rows found while indexing insn.def (0 = sound). */
 unsigned x86_decode_table_errors(void);
 
 /* The name of an op id, for logs. */
 const char *x86_op_name(unsigned op);
-
-/* Operand-spec helpers the disassembler and translator share. */
-static inline bool x86_insn_is_64(const X86Insn *i) { return i->mode == X86_MODE_64; }
 
 #endif

@@ -154,6 +154,12 @@ static void put_reg(Out *o, const X86Operand *op)
     }
 }
 
+/* 66 90 (and 66 REX.W 90): objdump spells out the operand-size form. */
+static bool xchg_nop(const X86Insn *d)
+{
+    return d->op == X86_OP_NOP && d->map == X86_MAP_1B && (d->prefixes & X86_PFX_OSIZE);
+}
+
 /*
  * Which prefixes an instruction really used; objdump prints the others by
  * name (data16, rex.W, ...), and so do we.
@@ -208,7 +214,7 @@ static bool uses_rex_w(const X86Insn *d)
     const X86InsnRow *r = d->row;
     if ((r->flags & (X86_F_D64 | X86_F_F64)) || fpu_env(d))
         return false;
-    if (d->op == X86_OP_NOP && d->map == X86_MAP_1B && (d->prefixes & X86_PFX_OSIZE))
+    if (xchg_nop(d))
         return true;        /* 66 REX.W 90: xchg rax,rax */
     if ((r->flags & X86_F_SFXMN) || alt_by_osize(r) ||
         d->op == X86_OP_SYSRET || d->op == X86_OP_SYSEXIT)
@@ -368,8 +374,8 @@ static void put_mnemonic(Out *o, const X86Insn *d)
                 (X86_OPD_AM(r->opd[1]) == X86_AM_I && d->osize == 8 &&
                  X86_OPD_SZ(r->opd[1]) == X86_SZ_v))) {
         put(o, "movabs");
-    } else if (d->op == X86_OP_NOP && d->map == X86_MAP_1B && (d->prefixes & X86_PFX_OSIZE)) {
-        put(o, "xchg");     /* 66 90: objdump spells out the operand-size form */
+    } else if (xchg_nop(d)) {
+        put(o, "xchg");
     } else {
         put(o, "%s", m);
     }
@@ -405,15 +411,14 @@ int x86_disas(char *buf, size_t n, const X86Insn *d, uint64_t pc)
     } else {
         put_mnemonic(&o, d);
     }
-    bool xchg_nop = d->op == X86_OP_NOP && d->map == X86_MAP_1B && (d->prefixes & X86_PFX_OSIZE);
-    if (!nopd && !xchg_nop)
+    if (!nopd && !xchg_nop(d))
         return (int)o.len;
     /* objdump pads "prefixes mnemonic" to 6 columns, then one space. */
     do
         put(&o, " ");
     while (o.len < 7);
 
-    if (xchg_nop)
+    if (xchg_nop(d))
         put(&o, "%s,%s", gpr_name(0, d->osize), gpr_name(0, d->osize));
     bool rip_note = false;
     for (unsigned i = 0; i < nopd; i++) {
