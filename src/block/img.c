@@ -758,7 +758,9 @@ static int img_convert(int argc, char **argv)
                 error_free(err);
                 goto out_close;
             }
-            if (pnum < n && pnum > 0)
+            if (compress && !has_backing)
+                st = BDRV_BLOCK_DATA;   /* whole clusters; zeros found below */
+            else if (pnum < n && pnum > 0)
                 n = pnum;
             uint64_t at = dpos + off;
             int r = 0;

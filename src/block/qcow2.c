@@ -654,7 +654,7 @@ static int write_cluster(BlockDriverState *bs, uint64_t guest, uint64_t in,
         buf = malloc(s->cluster_size);
         if (!buf)
             pemu_abort("out of memory");
-        r = read_cluster_for_cow(bs, guest - in, e, buf, errp);
+        r = read_cluster_for_cow(bs, guest, e, buf, errp);
         if (r < 0) {
             free(buf);
             return r;
@@ -839,7 +839,7 @@ static int qcow2_pdiscard(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
         bool whole = !in && (n == s->cluster_size || offset + n >= s->size);
         uint64_t e;
         r = get_entry(s, offset, &e, NULL, errp);
-        if (r >= 0 && whole && e) {
+        if (r >= 0 && whole && (e || (bs->backing && s->version >= 3))) {
             Qcow2ClusterType t = qcow2_cluster_type(s, e);
             /* As QEMU: v3 images read discarded clusters as zeros (never
              * the backing file's data); v2 ones just drop them. */

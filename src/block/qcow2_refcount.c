@@ -505,6 +505,7 @@ static int check_l2(CheckCtx *c, uint64_t l2_off, bool active)
         free(l2);
         return -1;
     }
+    c->next_contig = 0;     /* as QEMU counts it: within one L2 table */
     for (uint64_t i = 0; i < s->l2_entries; i++) {
         uint64_t e = qcow2_l2_get(s, l2, i);
         Qcow2ClusterType t = qcow2_cluster_type(s, e);
@@ -649,10 +650,8 @@ static void compare_refs(CheckCtx *c, int fix, int64_t *fixed_leaks,
                          int64_t *fixed_corr)
 {
     BDRVQcow2State *s = c->s;
+    /* Like QEMU, only clusters inside the file are compared. */
     uint64_t end = c->nb;
-    for (uint64_t i = 0; i < s->rt_size; i++)
-        if ((s->rt[i] & REFT_OFFSET_MASK) && (i + 1) << s->rb_bits > end)
-            end = (i + 1) << s->rb_bits;
     s->check_refs = c->refs;
     s->check_refs_n = c->nb;
     for (uint64_t i = 0; i < end; i++) {
