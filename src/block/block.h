@@ -113,7 +113,7 @@ typedef struct BlockCheckResult {
     int64_t fragmented_clusters, compressed_clusters;
 } BlockCheckResult;
 
-enum { BDRV_FIX_LEAKS = 1, BDRV_FIX_ERRORS = 2 };
+enum { BDRV_FIX_LEAKS = 1, BDRV_FIX_ERRORS = 2, BDRV_CHECK_QUIET = 0x100 };
 
 typedef struct BlockSnapshotInfo {
     char id[128];

@@ -294,11 +294,14 @@ int64_t qcow2_alloc_clusters(BDRVQcow2State *s, uint64_t n, Error **errp)
 {
     for (int tries = 0; tries < 64; tries++) {
         uint64_t start = s->free_cluster_index, c = start, run = 0;
+        uint64_t first_free = UINT64_MAX;
         while (run < n) {
             int f = is_free(s, c, errp);
             if (f < 0)
                 return f;
             if (f) {
+                if (first_free == UINT64_MAX)
+                    first_free = c;
                 run++;
             } else {
                 run = 0;
@@ -329,8 +332,8 @@ int64_t qcow2_alloc_clusters(BDRVQcow2State *s, uint64_t n, Error **errp)
             if (r < 0)
                 return r;
         }
-        if (start == s->free_cluster_index)
-            s->free_cluster_index = start + n;
+        /* Everything before the first free cluster seen is in use. */
+        s->free_cluster_index = first_free == start ? start + n : first_free;
         return (int64_t)(start << s->cluster_bits);
     }
     error_setg(errp, "cluster allocation did not converge (internal error)");
@@ -774,7 +777,7 @@ int qcow2_check(BlockDriverState *bs, BlockCheckResult *res, int fix,
                 Error **errp)
 {
     BDRVQcow2State *s = qcow2_state(bs);
-    CheckCtx c = { .s = s, .res = res, .quiet = (fix & 0x100) != 0 };
+    CheckCtx c = { .s = s, .res = res, .quiet = (fix & BDRV_CHECK_QUIET) != 0 };
     fix &= BDRV_FIX_LEAKS | BDRV_FIX_ERRORS;
     if (bs->read_only)
         fix = 0;
@@ -841,7 +844,7 @@ int qcow2_check(BlockDriverState *bs, BlockCheckResult *res, int fix,
 int qcow2_repair(BDRVQcow2State *s, Error **errp)
 {
     BlockCheckResult res;
-    int r = qcow2_check(s->bs, &res, BDRV_FIX_LEAKS | BDRV_FIX_ERRORS | 0x100, errp);
+    int r = qcow2_check(s->bs, &res, BDRV_FIX_LEAKS | BDRV_FIX_ERRORS | BDRV_CHECK_QUIET, errp);
     if (r < 0)
         return r;
     if (res.corruptions || res.check_errors) {

@@ -318,6 +318,11 @@ int qcow2_snapshot_create(BlockDriverState *bs, const BlockSnapshotInfo *info,
         error_setg(errp, "too many snapshots (at most %d)", QCOW2_MAX_SNAPSHOTS);
         return -EFBIG;
     }
+    if (s->refcount_max < 2) {
+        error_setg(errp, "internal snapshots need refcounts of at least 2 bits "
+                   "(this image has refcount_bits=%d)", s->refcount_bits);
+        return -ENOTSUP;
+    }
     if (strlen(info->name) > 65535 || strlen(info->id) > 65535) {
         error_setg(errp, "snapshot name too long");
         return -EINVAL;
