@@ -173,6 +173,14 @@ struct BlockDriver {
     /* Rewrite the backing file name/format in the header (rebase). */
     int (*change_backing)(BlockDriverState *bs, const char *file,
                           const char *fmt, Error **errp);
+    /* Drop every allocation so that reads fall through (commit). */
+    int (*make_empty)(BlockDriverState *bs, Error **errp);
+    /* Change creation options of an existing image (pemu-img amend). */
+    int (*amend)(BlockDriverState *bs, BlockOpts *opts, Error **errp);
+    /* Space a new image of this format needs (pemu-img measure) to hold
+     * `size` bytes, or a copy of src when src is not NULL. */
+    int (*measure)(BlockOpts *opts, uint64_t size, BlockDriverState *src,
+                   uint64_t *required, uint64_t *fully, Error **errp);
     bool supports_backing;
 };
 

@@ -43,11 +43,17 @@ static void usage(FILE *f)
 "  create [-q] [-f fmt] [-b backing_file [-F backing_fmt]] [-u] [-o options] filename [size]\n"
 "  dd [-f fmt] [-O output_fmt] [bs=block_size] [count=blocks] [skip=blocks] if=input of=output\n"
 "  info [-f fmt] [--output=ofmt] [--backing-chain] [-U] filename\n"
+"  amend [-q] [-f fmt] -o options filename\n"
+"  bench [-c count] [-d depth] [-f fmt] [-o offset] [-q] [-s buffer_size] [-S step_size] [-w]\n"
+"        [--pattern=pattern] filename\n"
+"  commit [-q] [-f fmt] [-b base] [-d] [-p] filename\n"
+"  measure [--output=ofmt] [-O output_fmt] [-o options] [--size N | [-f fmt] filename]\n"
+"  rebase [-q] [-f fmt] [-p] [-u] -b backing_file [-F backing_fmt] filename\n"
 "  map [-f fmt] [--output=ofmt] [--start-offset=offset] [--max-length=len] [-U] filename\n"
 "  resize [-f fmt] [--preallocation=prealloc] [-q] [--shrink] filename [+ | -]size\n"
 "  snapshot [-q] [-l | -a snapshot | -c snapshot | -d snapshot] [-U] filename\n"
 "\n"
-"Not supported yet: amend, bench, bitmap, commit, measure, rebase.\n"
+"Not supported yet: bitmap.\n"
 "\n"
 "Supported formats: qcow2 raw\n"
 "Size suffixes: k, M, G, T, P, E (powers of 1024).\n");
@@ -381,8 +387,6 @@ static void info_one(BlockDriverState *bs, bool json, const char *ind)
             if (bs->backing_format[0])
                 printf("backing file format: %s\n", bs->backing_format);
         }
-        if (info.dirty)
-            printf("cleanly shut down: no\n");
         if (nsn > 0) {
             printf("Snapshot list:\n");
             snapshot_header();
@@ -1259,10 +1263,11 @@ static int img_dd(int argc, char **argv)
     if (!src)
         return 1;
     uint64_t len = (uint64_t)bdrv_getlength(src);
-    uint64_t from = skip * bs_ < len ? skip * bs_ : len;
-    uint64_t n = len - from;
-    if (count != UINT64_MAX && count * bs_ < n)
-        n = count * bs_;
+    /* As qemu-img does it, count limits the input size including the
+     * skipped blocks. */
+    uint64_t end = count != UINT64_MAX && count * bs_ < len ? count * bs_ : len;
+    uint64_t from = skip * bs_ < end ? skip * bs_ : end;
+    uint64_t n = end - from;
     const BlockDriver *odrv = bdrv_find_format(ofmt);
     Error *err = NULL;
     BlockOpts o = { 0 };
@@ -1297,6 +1302,474 @@ out:
     free(buf);
     bdrv_close(dst);
     bdrv_close(src);
+    return ret;
+}
+
+/* ---- rebase ----------------------------------------------------------------- */
+
+static int img_rebase(int argc, char **argv)
+{
+    const char *fmt = NULL, *nb = NULL, *nbfmt = NULL;
+    bool unsafe = false, prog = false;
+    int c;
+    static const struct option lo[] = { { "help", no_argument, 0, 'h' },
+                                        { "force-share", no_argument, 0, 'U' },
+                                        { 0, 0, 0, 0 } };
+    while ((c = getopt_long(argc, argv, ":hf:F:b:upqt:T:U", lo, NULL)) != -1) {
+        switch (c) {
+        case 'f': fmt = optarg; break;
+        case 'F': nbfmt = optarg; break;
+        case 'b': nb = optarg; break;
+        case 'u': unsafe = true; break;
+        case 'p': prog = true; break;
+        case 'q': quiet = true; break;
+        case 't': case 'T': case 'U': break;
+        case 'h': usage(stdout); return 0;
+        default: error_report("unrecognized option '%s'", argv[optind - 1]); return 1;
+        }
+    }
+    if (quiet)
+        prog = false;
+    if (optind != argc - 1) {
+        error_report("Expecting one image file name");
+        return 1;
+    }
+    if (!nb) {
+        error_report("Must specify backing file (-b) or use '-b \"\"' to remove it");
+        return 1;
+    }
+    const char *filename = argv[optind];
+    BlockDriverState *bs = img_open(filename, fmt, BDRV_O_RDWR |
+                                    (unsafe ? BDRV_O_NO_BACKING : 0));
+    if (!bs)
+        return 1;
+    if (!bs->drv->change_backing) {
+        error_report("Could not change the backing file to '%s': the %s format has "
+                     "no backing files", nb, bs->drv->format_name);
+        bdrv_close(bs);
+        return 1;
+    }
+    int ret = 1;
+    BlockDriverState *nbs = NULL;
+    uint8_t *a = NULL, *b = NULL;
+    Error *err = NULL;
+    if (*nb && !nbfmt) {
+        /* Record the new backing file's format, as QEMU wants it named. */
+        char path[BDRV_PATH_MAX];
+        bdrv_resolve_backing(filename, nb, path, sizeof(path));
+        nbs = bdrv_open(path, NULL, BDRV_O_NO_BACKING, &err);
+        if (!nbs) {
+            error_report("Could not open new backing file '%s': %s", path, err->msg);
+            goto out;
+        }
+        nbfmt = nbs->drv->format_name;
+        bdrv_close(nbs);
+        nbs = NULL;
+    }
+    if (!unsafe) {
+        if (*nb) {
+            char path[BDRV_PATH_MAX];
+            bdrv_resolve_backing(filename, nb, path, sizeof(path));
+            nbs = bdrv_open(path, nbfmt, 0, &err);
+            if (!nbs) {
+                error_report("Could not open new backing file '%s': %s", path, err->msg);
+                goto out;
+            }
+        }
+        /* Where the image defers to its old backing file and the old and new
+         * backing contents differ, copy the old contents into the image. */
+        uint64_t len = (uint64_t)bdrv_getlength(bs), chunk = 65536;
+        uint64_t nlen = nbs ? (uint64_t)bdrv_getlength(nbs) : 0;
+        a = malloc(chunk);
+        b = malloc(chunk);
+        if (!a || !b)
+            pemu_abort("out of memory");
+        progress(prog, 0);
+        for (uint64_t off = 0; off < len;) {
+            uint64_t n = len - off < chunk ? len - off : chunk, pnum, map;
+            int st = bdrv_block_status(bs, off, n, &pnum, &map, &err);
+            if (st < 0)
+                goto io_err;
+            if (pnum && pnum < n)
+                n = pnum;
+            if (!(st & BDRV_BLOCK_ALLOCATED)) {
+                if (bdrv_backing_pread(bs, off, n, a, &err) < 0)
+                    goto io_err;
+                memset(b, 0, n);
+                if (off < nlen &&
+                    bdrv_pread(nbs, off, nlen - off < n ? nlen - off : n, b, &err) < 0)
+                    goto io_err;
+                if (memcmp(a, b, n) && bdrv_pwrite(bs, off, n, a, &err) < 0)
+                    goto io_err;
+            }
+            off += n;
+            progress(prog, off * 100.0 / len);
+        }
+        if (prog)
+            printf("\n");
+    }
+    if (bs->drv->change_backing(bs, *nb ? nb : NULL, *nb ? nbfmt : NULL, &err) < 0) {
+        error_report("Could not change the backing file to '%s': %s", nb, err->msg);
+        goto out;
+    }
+    ret = 0;
+    goto out;
+io_err:
+    error_report("error while rebasing %s: %s", filename, err->msg);
+out:
+    error_free(err);
+    free(a);
+    free(b);
+    bdrv_close(nbs);
+    bdrv_close(bs);
+    return ret;
+}
+
+/* ---- commit ----------------------------------------------------------------- */
+
+static int img_commit(int argc, char **argv)
+{
+    const char *fmt = NULL, *base_name = NULL;
+    bool keep = false, prog = false;
+    int c;
+    static const struct option lo[] = { { "help", no_argument, 0, 'h' },
+                                        { 0, 0, 0, 0 } };
+    while ((c = getopt_long(argc, argv, ":hf:b:dpqt:r:", lo, NULL)) != -1) {
+        switch (c) {
+        case 'f': fmt = optarg; break;
+        case 'b': base_name = optarg; keep = true; break;
+        case 'd': keep = true; break;
+        case 'p': prog = true; break;
+        case 'q': quiet = true; break;
+        case 't': case 'r': break;
+        case 'h': usage(stdout); return 0;
+        default: error_report("unrecognized option '%s'", argv[optind - 1]); return 1;
+        }
+    }
+    if (quiet)
+        prog = false;
+    if (optind != argc - 1) {
+        error_report("Expecting one image file name");
+        return 1;
+    }
+    const char *filename = argv[optind];
+    BlockDriverState *top = img_open(filename, fmt, 0);
+    if (!top)
+        return 1;
+    int ret = 1, depth = 1;
+    BlockDriverState *base = top->backing, *wbase = NULL;
+    Error *err = NULL;
+    uint8_t *buf = NULL;
+    if (!base) {
+        error_report("Image does not have a backing file");
+        goto out;
+    }
+    if (base_name) {
+        char want[BDRV_PATH_MAX], got[BDRV_PATH_MAX];
+        if (!realpath(base_name, want))
+            snprintf(want, sizeof(want), "%s", base_name);
+        for (; base; base = base->backing, depth++) {
+            if (realpath(base->filename, got) && !strcmp(got, want))
+                break;
+        }
+        if (!base) {
+            error_report("Did not find '%s' in the backing chain of '%s'", base_name,
+                         filename);
+            goto out;
+        }
+    }
+    wbase = bdrv_open(base->filename, base->drv->format_name,
+                      BDRV_O_RDWR | BDRV_O_NO_BACKING, &err);
+    if (!wbase) {
+        error_report("%s", err->msg);
+        goto out;
+    }
+    uint64_t len = (uint64_t)bdrv_getlength(top), chunk = 1 << 20;
+    if ((uint64_t)bdrv_getlength(wbase) < len &&
+        bdrv_truncate(wbase, len, false, PREALLOC_OFF, &err) < 0) {
+        error_report("Could not grow the base image: %s", err->msg);
+        goto out;
+    }
+    buf = malloc(chunk);
+    if (!buf)
+        pemu_abort("out of memory");
+    progress(prog, 0);
+    for (uint64_t off = 0; off < len;) {
+        uint64_t n = len - off < chunk ? len - off : chunk, pnum, map;
+        int d;
+        BlockDriverState *file;
+        int st = bdrv_block_status_above(top, off, n, &pnum, &map, &d, &file, &err);
+        if (st < 0)
+            goto io_err;
+        if (pnum && pnum < n)
+            n = pnum;
+        if ((st & BDRV_BLOCK_ALLOCATED) && d < depth) {
+            if ((st & BDRV_BLOCK_ZERO) && !(st & BDRV_BLOCK_DATA)) {
+                if (bdrv_pwrite_zeroes(wbase, off, n, 0, &err) < 0)
+                    goto io_err;
+            } else if (bdrv_pread(top, off, n, buf, &err) < 0 ||
+                       bdrv_pwrite(wbase, off, n, buf, &err) < 0) {
+                goto io_err;
+            }
+        }
+        off += n;
+        progress(prog, off * 100.0 / len);
+    }
+    if (bdrv_flush(wbase, &err) < 0)
+        goto io_err;
+    if (!keep) {
+        bdrv_close(top);
+        top = img_open(filename, fmt, BDRV_O_RDWR | BDRV_O_NO_BACKING);
+        if (!top)
+            goto out;
+        if (top->drv->make_empty && top->drv->make_empty(top, &err) < 0) {
+            error_report("Could not empty %s: %s", filename, err->msg);
+            goto out;
+        }
+    }
+    if (prog)
+        printf("\n");
+    qprintf("Image committed.\n");
+    ret = 0;
+    goto out;
+io_err:
+    error_report("Block job failed: %s", err->msg);
+out:
+    error_free(err);
+    free(buf);
+    bdrv_close(wbase);
+    bdrv_close(top);
+    return ret;
+}
+
+/* ---- measure ---------------------------------------------------------------- */
+
+static int img_measure(int argc, char **argv)
+{
+    const char *fmt = NULL, *ofmt = "raw", *size_s = NULL;
+    bool json = false;
+    BlockOpts opts = { 0 };
+    int c, ret = 1;
+    static const struct option lo[] = {
+        { "help", no_argument, 0, 'h' }, { "output", required_argument, 0, 'J' },
+        { "size", required_argument, 0, 'Z' }, { "force-share", no_argument, 0, 'U' },
+        { 0, 0, 0, 0 } };
+    while ((c = getopt_long(argc, argv, ":hf:O:o:qU", lo, NULL)) != -1) {
+        switch (c) {
+        case 'f': fmt = optarg; break;
+        case 'O': ofmt = optarg; break;
+        case 'J': if (parse_output(optarg, &json) < 0) goto out; break;
+        case 'Z': size_s = optarg; break;
+        case 'q': case 'U': break;
+        case 'o': {
+            Error *err = NULL;
+            if (block_opts_parse(&opts, optarg, &err) < 0) {
+                error_report_err(err);
+                goto out;
+            }
+            break;
+        }
+        case 'h': usage(stdout); return 0;
+        default: error_report("unrecognized option '%s'", argv[optind - 1]); goto out;
+        }
+    }
+    const char *filename = optind < argc ? argv[optind] : NULL;
+    if (optind < argc - 1 || (filename && size_s)) {
+        error_report("--size N cannot be used together with a filename.");
+        goto out;
+    }
+    if (!filename && !size_s) {
+        error_report("Either --size N or one filename must be specified.");
+        goto out;
+    }
+    const BlockDriver *odrv = bdrv_find_format(ofmt);
+    if (!odrv || !odrv->measure) {
+        error_report("Format driver '%s' does not support measure", ofmt);
+        goto out;
+    }
+    uint64_t size = 0;
+    BlockDriverState *src = NULL;
+    if (size_s && block_parse_size(size_s, &size) < 0) {
+        error_report("Invalid image size specified. You may use k, M, G, T, P or E "
+                     "suffixes for kilobytes, megabytes, gigabytes, terabytes, "
+                     "petabytes and exabytes.");
+        goto out;
+    }
+    if (filename) {
+        src = img_open(filename, fmt, 0);
+        if (!src)
+            goto out;
+        size = (uint64_t)bdrv_getlength(src);
+    }
+    uint64_t req, full;
+    Error *err = NULL;
+    int r = odrv->measure(&opts, size, src, &req, &full, &err);
+    bool bitmaps = src && src->drv == &bdrv_qcow2 && odrv == &bdrv_qcow2;
+    bdrv_close(src);
+    if (r < 0) {
+        error_report_err(err);
+        goto out;
+    }
+    if (block_opts_unused(&opts)) {
+        error_report("Invalid parameter '%s'", block_opts_unused(&opts));
+        goto out;
+    }
+    if (json) {
+        printf("{\n%s    \"required\": %" PRIu64 ",\n    \"fully-allocated\": %" PRIu64
+               "\n}\n", bitmaps ? "    \"bitmaps\": 0,\n" : "", req, full);
+    } else {
+        printf("required size: %" PRIu64 "\nfully allocated size: %" PRIu64 "\n", req, full);
+        if (bitmaps)
+            printf("bitmaps size: 0\n");
+    }
+    ret = 0;
+out:
+    block_opts_free(&opts);
+    return ret;
+}
+
+/* ---- amend ------------------------------------------------------------------ */
+
+static int img_amend(int argc, char **argv)
+{
+    const char *fmt = NULL;
+    BlockOpts opts = { 0 };
+    int c, ret = 1;
+    bool have = false;
+    static const struct option lo[] = { { "help", no_argument, 0, 'h' },
+                                        { "force", no_argument, 0, 'F' },
+                                        { 0, 0, 0, 0 } };
+    while ((c = getopt_long(argc, argv, ":ho:f:t:pq", lo, NULL)) != -1) {
+        switch (c) {
+        case 'f': fmt = optarg; break;
+        case 'o': {
+            Error *err = NULL;
+            have = true;
+            if (block_opts_parse(&opts, optarg, &err) < 0) {
+                error_report_err(err);
+                goto out;
+            }
+            break;
+        }
+        case 'q': quiet = true; break;
+        case 't': case 'p': case 'F': break;
+        case 'h': usage(stdout); return 0;
+        default: error_report("unrecognized option '%s'", argv[optind - 1]); goto out;
+        }
+    }
+    if (!have) {
+        error_report("Must specify options (-o)");
+        goto out;
+    }
+    if (optind != argc - 1) {
+        error_report("Expecting one image file name");
+        goto out;
+    }
+    BlockDriverState *bs = img_open(argv[optind], fmt, BDRV_O_RDWR | BDRV_O_NO_BACKING);
+    if (!bs)
+        goto out;
+    Error *err = NULL;
+    if (!bs->drv->amend) {
+        error_report("Format driver '%s' does not support option amendment",
+                     bs->drv->format_name);
+    } else if (bs->drv->amend(bs, &opts, &err) < 0) {
+        error_report("Error while amending options: %s", err->msg);
+        error_free(err);
+    } else if (block_opts_unused(&opts)) {
+        error_report("Invalid parameter '%s'", block_opts_unused(&opts));
+    } else {
+        ret = 0;
+    }
+    bdrv_close(bs);
+out:
+    block_opts_free(&opts);
+    return ret;
+}
+
+/* ---- bench ------------------------------------------------------------------ */
+
+static int img_bench(int argc, char **argv)
+{
+    const char *fmt = NULL;
+    uint64_t count = 75000, depth = 64, offset = 0, bufsize = 4096, step = 0;
+    bool write = false;
+    int pattern = 0, c;
+    static const struct option lo[] = {
+        { "help", no_argument, 0, 'h' }, { "pattern", required_argument, 0, 'P' },
+        { "flush-interval", required_argument, 0, 'I' }, { "no-drain", no_argument, 0, 'D' },
+        { "force-share", no_argument, 0, 'U' }, { 0, 0, 0, 0 } };
+    while ((c = getopt_long(argc, argv, ":hc:d:f:ni:o:qs:S:t:wU", lo, NULL)) != -1) {
+        uint64_t *dst = NULL;
+        switch (c) {
+        case 'c': dst = &count; break;
+        case 'd': dst = &depth; break;
+        case 'o': dst = &offset; break;
+        case 's': dst = &bufsize; break;
+        case 'S': dst = &step; break;
+        case 'f': fmt = optarg; break;
+        case 'w': write = true; break;
+        case 'P': pattern = (int)strtol(optarg, NULL, 0); break;
+        case 'q': quiet = true; break;
+        case 'n': case 'i': case 't': case 'I': case 'D': case 'U': break;
+        case 'h': usage(stdout); return 0;
+        default: error_report("unrecognized option '%s'", argv[optind - 1]); return 1;
+        }
+        if (dst && (block_parse_size(optarg, dst) < 0 || (dst != &offset && dst != &step && !*dst))) {
+            error_report("Invalid value for -%c: '%s'", c, optarg);
+            return 1;
+        }
+    }
+    if (optind != argc - 1) {
+        error_report("Expecting one image file name");
+        return 1;
+    }
+    if (!step)
+        step = bufsize;
+    BlockDriverState *bs = img_open(argv[optind], fmt, write ? BDRV_O_RDWR : 0);
+    if (!bs)
+        return 1;
+    uint64_t len = (uint64_t)bdrv_getlength(bs);
+    if (bufsize > len || offset > len - bufsize) {
+        error_report("The request size or offset does not fit the image (%" PRIu64
+                     " bytes)", len);
+        bdrv_close(bs);
+        return 1;
+    }
+    qprintf("Sending %" PRIu64 " %s requests, %" PRIu64 " bytes each, %" PRIu64
+            " in parallel (starting at offset %" PRIu64 ", step size %" PRIu64 ")\n",
+            count, write ? "write" : "read", bufsize, depth, offset, step);
+    uint8_t *buf = malloc(bufsize);
+    if (!buf)
+        pemu_abort("out of memory");
+    memset(buf, pattern, bufsize);
+    struct timeval t0, t1;
+    gettimeofday(&t0, NULL);
+    uint64_t off = offset;
+    int ret = 0;
+    Error *err = NULL;
+    for (uint64_t i = 0; i < count; i++) {
+        int r = write ? bdrv_pwrite(bs, off, bufsize, buf, &err)
+                      : bdrv_pread(bs, off, bufsize, buf, &err);
+        if (r < 0) {
+            error_report("Failed request: %s", err->msg);
+            error_free(err);
+            ret = 1;
+            break;
+        }
+        off += step;
+        if (off > len - bufsize)
+            off = offset;
+    }
+    if (!ret && write && bdrv_flush(bs, &err) < 0) {
+        error_report_err(err);
+        ret = 1;
+    }
+    gettimeofday(&t1, NULL);
+    if (!ret)
+        qprintf("Run completed in %3.3f seconds.\n", (double)(t1.tv_sec - t0.tv_sec) +
+                (double)(t1.tv_usec - t0.tv_usec) / 1e6);
+    free(buf);
+    bdrv_close(bs);
     return ret;
 }
 
@@ -1391,12 +1864,11 @@ static const struct {
     { "check", img_check }, { "compare", img_compare }, { "convert", img_convert },
     { "create", img_create }, { "dd", img_dd }, { "info", img_info },
     { "map", img_map }, { "resize", img_resize }, { "snapshot", img_snapshot },
-    { "io", img_io },
+    { "rebase", img_rebase }, { "commit", img_commit }, { "measure", img_measure },
+    { "amend", img_amend }, { "bench", img_bench }, { "io", img_io },
 };
 
-static const char *const unsupported[] = {
-    "amend", "bench", "bitmap", "commit", "measure", "rebase",
-};
+static const char *const unsupported[] = { "bitmap" };
 
 int main(int argc, char **argv)
 {

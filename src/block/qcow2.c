@@ -181,9 +181,10 @@ static int rewrite_header_cluster(BDRVQcow2State *s, const char *backing,
     }
     memcpy(s->header_raw + 8, buf + 8, 12);     /* backing offset and size */
     int r = qcow2_write_header(s, errp);
+    /* The whole rest of cluster 0, so nothing stale survives there. */
     if (r >= 0)
         r = bdrv_file_pwrite(s->bs, s->header_length, buf + s->header_length,
-                             (size_t)n - s->header_length, errp);
+                             s->cluster_size - s->header_length, errp);
     free(buf);
     return r;
 }
@@ -1662,6 +1663,217 @@ static int qcow2_change_backing(BlockDriverState *bs, const char *file,
     return 0;
 }
 
+static int qcow2_make_empty(BlockDriverState *bs, Error **errp)
+{
+    BDRVQcow2State *s = qcow2_state(bs);
+    int r = check_writable(bs, errp);
+    uint64_t span = s->l2_entries << s->cluster_bits;
+    for (uint32_t i = 0; r >= 0 && i < s->l1_size; i++) {
+        if (!(s->l1[i] & L1E_OFFSET_MASK))
+            continue;
+        for (uint64_t j = 0; r >= 0 && j < s->l2_entries; j++) {
+            uint64_t g = (uint64_t)i * span + (j << s->cluster_bits), e;
+            if (g >= s->size)
+                break;
+            r = get_entry(s, g, &e, NULL, errp);
+            if (r >= 0 && e)
+                r = set_whole_cluster(bs, g, 0, false, errp);
+        }
+    }
+    return r < 0 ? r : qcow2_flush(bs, errp);
+}
+
+/* v3 -> v2: zero clusters do not exist in v2, so write them out. */
+static int expand_zero_clusters(BlockDriverState *bs, Error **errp)
+{
+    BDRVQcow2State *s = qcow2_state(bs);
+    uint8_t *z = calloc(1, s->cluster_size);
+    if (!z)
+        pemu_abort("out of memory");
+    int r = 0;
+    for (uint64_t g = 0; r >= 0 && g < s->size; g += s->cluster_size) {
+        uint64_t e;
+        r = get_entry(s, g, &e, NULL, errp);
+        if (r < 0)
+            break;
+        Qcow2ClusterType t = qcow2_cluster_type(s, e);
+        if (t == QCOW2_CLUSTER_ZERO_PLAIN && !bs->backing) {
+            r = set_whole_cluster(bs, g, 0, false, errp);
+        } else if (t == QCOW2_CLUSTER_ZERO_PLAIN || t == QCOW2_CLUSTER_ZERO_ALLOC) {
+            /* write_cluster allocates (or reuses) a host cluster of zeros */
+            r = write_cluster(bs, g, 0, s->cluster_size, z, errp);
+        }
+    }
+    free(z);
+    return r < 0 ? r : qcow2_flush(bs, errp);
+}
+
+static int qcow2_amend(BlockDriverState *bs, BlockOpts *opts, Error **errp)
+{
+    BDRVQcow2State *s = qcow2_state(bs);
+    int version = (int)s->version;
+    bool lazy = (s->compat & QCOW2_COMPAT_LAZY_REFCOUNTS) != 0;
+    const char *v;
+    uint64_t n;
+    if ((v = block_opts_get(opts, "compat"))) {
+        if (!strcmp(v, "0.10") || !strcmp(v, "v2"))
+            version = 2;
+        else if (!strcmp(v, "1.1") || !strcmp(v, "v3"))
+            version = 3;
+        else {
+            error_setg(errp, "Invalid compatibility level: '%s'", v);
+            return -EINVAL;
+        }
+    }
+    if (block_opts_get_bool(opts, "lazy_refcounts", &lazy, errp) < 0)
+        return -EINVAL;
+    int r = block_opts_get_size(opts, "cluster_size", &n, errp);
+    if (r < 0 || (r > 0 && n != s->cluster_size)) {
+        if (r > 0)
+            error_setg(errp, "Changing the cluster size is not supported");
+        return -ENOTSUP;
+    }
+    r = block_opts_get_size(opts, "refcount_bits", &n, errp);
+    if (r < 0 || (r > 0 && n != (uint64_t)s->refcount_bits)) {
+        if (r > 0)
+            error_setg(errp, "Changing the refcount width is not supported yet");
+        return -ENOTSUP;
+    }
+    if ((v = block_opts_get(opts, "compression_type")) &&
+        strcmp(v, s->compression_type ? "zstd" : "zlib")) {
+        error_setg(errp, "Changing the compression type is not supported");
+        return -ENOTSUP;
+    }
+    static const char *const fixed[] = { "preallocation", "extended_l2", "encryption",
+                                         "encrypt.format", "data_file", "data_file_raw" };
+    for (size_t i = 0; i < PEMU_ARRAY_SIZE(fixed); i++) {
+        if (block_opts_get(opts, fixed[i])) {
+            error_setg(errp, "Changing the %s option is not supported", fixed[i]);
+            return -ENOTSUP;
+        }
+    }
+    if (version == 2 && lazy) {
+        error_setg(errp, "Lazy refcounts only supported with compatibility level "
+                   "1.1 and above (use compat=1.1 or greater)");
+        return -EINVAL;
+    }
+    if (version == 2 && s->version == 3) {
+        if (s->refcount_order != 4 || s->compression_type || s->ext_l2) {
+            error_setg(errp, "Cannot downgrade an image with refcount_bits != 16, "
+                       "zstd compression or extended L2 entries to compat=0.10");
+            return -ENOTSUP;
+        }
+        if (s->nb_snapshots) {
+            error_setg(errp, "Downgrading an image with internal snapshots is not "
+                       "supported yet");
+            return -ENOTSUP;
+        }
+    }
+    r = qcow2_flush(bs, errp);
+    if (r >= 0 && version == 2 && s->version == 3)
+        r = expand_zero_clusters(bs, errp);
+    if (r < 0)
+        return r;
+    bool dirty_was_ours = s->dirty_marked;
+    if (version != (int)s->version) {
+        s->version = (uint32_t)version;
+        if (version == 3) {
+            s->header_length = 112;
+            s->incompat = 0;
+            s->autoclear = 0;
+        } else {
+            s->header_length = QCOW2_V2_HEADER;
+            s->incompat = s->compat = s->autoclear = 0;
+            memset(s->header_raw + QCOW2_V2_HEADER, 0, 112 - QCOW2_V2_HEADER);
+        }
+    }
+    if (version == 3)
+        s->compat = lazy ? s->compat | QCOW2_COMPAT_LAZY_REFCOUNTS
+                         : s->compat & ~QCOW2_COMPAT_LAZY_REFCOUNTS;
+    if (dirty_was_ours && !lazy) {
+        s->incompat &= ~QCOW2_INCOMPAT_DIRTY;
+        s->dirty_marked = false;
+    }
+    const char *bf = block_opts_get(opts, "backing_file");
+    const char *bfmt = block_opts_get(opts, "backing_fmt");
+    if (bf || bfmt) {
+        if (bf) snprintf(bs->backing_file, sizeof(bs->backing_file), "%s", bf);
+        if (bfmt) snprintf(bs->backing_format, sizeof(bs->backing_format), "%s", bfmt);
+    }
+    r = rewrite_header_cluster(s, bs->backing_file, bs->backing_format, errp);
+    if (r >= 0 && block_opts_get_size(opts, "size", &n, errp) > 0 && n != s->size)
+        r = qcow2_truncate(bs, n, true, PREALLOC_OFF, errp);
+    return r;
+}
+
+/* QEMU's estimate: metadata for a fully allocated image (header, L1 and
+ * L2 tables, refcount table and blocks covering all of it), plus data. */
+static uint64_t rc_metadata(uint64_t clusters, uint64_t cs, int order)
+{
+    uint64_t per_table = cs / 8, per_block = cs * 8 >> order;
+    uint64_t table = 0, blocks = 0, pt, pb;
+    do {
+        pt = table;
+        pb = blocks;
+        blocks = (clusters + table + blocks + per_block - 1) / per_block;
+        table = (blocks + per_table - 1) / per_table;
+    } while (pt != table || pb != blocks);
+    return (blocks + table) * cs;
+}
+
+static int qcow2_measure(BlockOpts *opts, uint64_t size, BlockDriverState *src,
+                         uint64_t *required, uint64_t *fully, Error **errp)
+{
+    uint64_t cs = 65536, rbits = 16;
+    PreallocMode pm = PREALLOC_OFF;
+    const char *v;
+    if (block_opts_get_size(opts, "cluster_size", &cs, errp) < 0 ||
+        block_opts_get_size(opts, "refcount_bits", &rbits, errp) < 0)
+        return -EINVAL;
+    if (cs < 512 || cs > (2u << 20) || (cs & (cs - 1)) || !rbits || rbits > 64 ||
+        (rbits & (rbits - 1))) {
+        error_setg(errp, "invalid cluster_size or refcount_bits");
+        return -EINVAL;
+    }
+    if ((v = block_opts_get(opts, "preallocation")) && block_parse_prealloc(v, &pm) < 0) {
+        error_setg(errp, "Invalid preallocation mode '%s'", v);
+        return -EINVAL;
+    }
+    block_opts_get(opts, "compat");
+    block_opts_get(opts, "lazy_refcounts");
+    block_opts_get(opts, "compression_type");
+    uint64_t data = 0;
+    for (uint64_t off = 0; src && off < size;) {
+        uint64_t pnum, map;
+        int depth;
+        BlockDriverState *file;
+        int st = bdrv_block_status_above(src, off, size - off, &pnum, &map, &depth,
+                                         &file, errp);
+        if (st < 0)
+            return st;
+        if (!(st & BDRV_BLOCK_ZERO) && (st & BDRV_BLOCK_DATA)) {
+            /* Whole clusters: continue from the end of this one. */
+            uint64_t end = (off + pnum + cs - 1) / cs * cs;
+            data += end - off;
+            pnum = end - off;
+        }
+        off += pnum;
+    }
+    uint64_t al = (size + cs - 1) / cs * cs;
+    uint64_t nl2e = al / cs, meta = cs;
+    nl2e = (nl2e + cs / 8 - 1) / (cs / 8) * (cs / 8);
+    meta += nl2e * 8;
+    uint64_t nl1e = nl2e * 8 / cs;
+    nl1e = (nl1e + cs / 8 - 1) / (cs / 8) * (cs / 8);
+    meta += nl1e * 8;
+    meta += rc_metadata((meta + al) / cs, cs, ctz64(rbits));
+    *fully = meta + al;
+    if (pm == PREALLOC_FULL || pm == PREALLOC_FALLOC)
+        data = al;
+    *required = meta + data;
+    return 0;
+}
+
 const BlockDriver bdrv_qcow2 = {
     .format_name = "qcow2",
     .state_size = sizeof(BDRVQcow2State),
@@ -1686,5 +1898,8 @@ const BlockDriver bdrv_qcow2 = {
     .snapshot_delete = qcow2_snapshot_delete,
     .snapshot_list = qcow2_snapshot_list,
     .change_backing = qcow2_change_backing,
+    .make_empty = qcow2_make_empty,
+    .amend = qcow2_amend,
+    .measure = qcow2_measure,
     .supports_backing = true,
 };

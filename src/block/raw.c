@@ -211,6 +211,14 @@ static int raw_create(const char *filename, uint64_t size, BlockOpts *opts,
     return r;
 }
 
+static int raw_measure(BlockOpts *opts, uint64_t size, BlockDriverState *src,
+                       uint64_t *required, uint64_t *fully, Error **errp)
+{
+    block_opts_get(opts, "preallocation");
+    *required = *fully = (size + BDRV_SECTOR_SIZE - 1) & ~(uint64_t)(BDRV_SECTOR_SIZE - 1);
+    return 0;
+}
+
 static const char *const raw_create_opts[] = { "size", "preallocation", NULL };
 
 const BlockDriver bdrv_raw = {
@@ -227,4 +235,5 @@ const BlockDriver bdrv_raw = {
     .block_status = raw_block_status,
     .create = raw_create,
     .create_opts = raw_create_opts,
+    .measure = raw_measure,
 };

@@ -212,4 +212,47 @@ qemu-img check k.qcow2 >/dev/null 2>&1; qr=$?
 if [ $pr = 3 ] && [ $qr = 3 ]; then pass check_leak_exit_code; else fail check_leak_exit_code "pemu $pr, qemu $qr (want 3)"; fi
 "$P" check -r leaks k.qcow2 >/dev/null 2>&1 && qemu-img check -q k.qcow2 &&
     pass check_repair_leaks || fail check_repair_leaks "leak not repaired"
+# ---- rebase, commit, amend, measure, dd, convert -B ------------------------------
+qemu-img create -q -f qcow2 rb1 4M && q_ops rb1 qcow2 "write -P 1 0 4M"
+qemu-img create -q -f qcow2 rb2 4M && q_ops rb2 qcow2 "write -P 2 0 2M"
+for t in q p; do
+    qemu-img create -q -f qcow2 -b rb1 -F qcow2 $t.ov && q_ops $t.ov qcow2 "write -P 9 1M 64k"
+done
+cp q.ov orig.ov
+qemu-img rebase -b rb2 -F qcow2 q.ov && "$P" rebase -b rb2 -F qcow2 p.ov
+if qemu-img compare -q orig.ov p.ov && qemu-img compare -q q.ov p.ov && qemu-img check -q p.ov &&
+   [ "$(qemu-img info --output=json p.ov | jq -r '."backing-filename"' 2>/dev/null || echo rb2)" = rb2 ]
+then pass rebase_safe; else fail rebase_safe "rebased image reads differently"; fi
+"$P" rebase -u -b rb1 -F qcow2 p.ov && qemu-img compare -q orig.ov p.ov && "$P" rebase -b "" p.ov &&
+    qemu-img compare -q orig.ov p.ov && ! qemu-img info p.ov | grep -q backing &&
+    pass rebase_unsafe_and_remove || fail rebase_unsafe_and_remove "wrong contents or backing"
+for t in q p; do
+    cp rb1 $t.base && qemu-img create -q -f qcow2 -b $t.base -F qcow2 $t.top &&
+    q_ops $t.top qcow2 "write -P 7 100k 300k|write -z 2M 64k|discard 3M 64k"
+done
+cp p.top p.top.orig
+qemu-img commit -q q.top && "$P" commit -q p.top
+if qemu-img compare -q q.base p.base && qemu-img compare -q p.top.orig p.base &&
+   qemu-img compare -q p.top.orig p.top && qemu-img check -q p.base && qemu-img check -q p.top &&
+   [ "$(qemu-img map --output=json p.top | grep -c '"depth": 0')" = 0 ]
+then pass commit; else fail commit "base or emptied top differ from qemu-img's"; fi
+for a in "compat=0.10" "compat=1.1,lazy_refcounts=on" "lazy_refcounts=off"; do
+    [ -f am.q ] || { qemu-img create -q -f qcow2 am.q 4M &&
+        q_ops am.q qcow2 "write -P 5 0 1M|write -z 64k 128k|write -z 2M 64k" && cp am.q am.p && cp am.q am.0; }
+    qemu-img amend -o "$a" am.q && "$P" amend -o "$a" am.p
+    if cmp -s am.q am.p && qemu-img compare -q am.0 am.p && qemu-img check -q am.p; then pass "amend_$a"
+    else fail "amend_$a" "amended images differ from qemu-img's"; fi
+done
+for args in "-O qcow2 --size 1G" "-O qcow2 --size 100G -o cluster_size=512" "-O qcow2 -o preallocation=full --size 1G" \
+            "-O qcow2 sub/p.qcow2" "--output=json -O raw sub/p.qcow2" "-O qcow2 -o cluster_size=4k p.raw"; do
+    if [ "$("$P" measure $args 2>&1)" = "$(qemu-img measure $args 2>&1)" ]; then pass "measure $args"
+    else fail "measure $args" "output differs"; fi
+done
+"$P" dd -f qcow2 -O raw bs=64k skip=2 count=5 if=sub/p.qcow2 of=dd.p &&
+    qemu-img dd -f qcow2 -O raw bs=64k skip=2 count=5 if=sub/p.qcow2 of=dd.q &&
+    cmp -s dd.p dd.q && pass dd || fail dd "dd outputs differ"
+"$P" convert -O qcow2 -B base.qcow2 -F qcow2 sub/p.qcow2 sub/cb.qcow2 &&
+    qemu-img compare -q sub/p.qcow2 sub/cb.qcow2 && qemu-img check -q sub/cb.qcow2 &&
+    [ "$(stat -c %s sub/cb.qcow2)" -lt 2000000 ] && pass convert_backing ||
+    fail convert_backing "convert -B copied the wrong data"
 exit 0
