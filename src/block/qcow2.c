@@ -873,7 +873,10 @@ static int qcow2_block_status(BlockDriverState *bs, uint64_t offset,
             return r;
         int st;
         uint64_t host = (e & L2E_OFFSET_MASK) + in;
-        switch (qcow2_cluster_type(s, e)) {
+        Qcow2ClusterType t = qcow2_cluster_type(s, e);
+        if (s->ext_l2 && t == QCOW2_CLUSTER_UNALLOCATED)
+            t = QCOW2_CLUSTER_NORMAL;   /* the subcluster bitmap decides */
+        switch (t) {
         case QCOW2_CLUSTER_UNALLOCATED: st = 0; break;
         case QCOW2_CLUSTER_ZERO_PLAIN: st = BDRV_BLOCK_ZERO | BDRV_BLOCK_ALLOCATED; break;
         case QCOW2_CLUSTER_ZERO_ALLOC:

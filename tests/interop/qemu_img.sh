@@ -255,4 +255,18 @@ done
     qemu-img compare -q sub/p.qcow2 sub/cb.qcow2 && qemu-img check -q sub/cb.qcow2 &&
     [ "$(stat -c %s sub/cb.qcow2)" -lt 2000000 ] && pass convert_backing ||
     fail convert_backing "convert -B copied the wrong data"
+# ---- images pemu reads but does not write: extended L2, external data file ----
+qemu-img create -q -f qcow2 -o extended_l2=on -b sub/base.qcow2 -F qcow2 ext.q &&
+    q_ops ext.q qcow2 "write -P 4 4k 2k|write -z 128k 8k|write -P 5 1M 100k|write -c -P 6 2M 64k|discard 3M 64k"
+qemu-img convert -O raw ext.q ext.raw1 && "$P" convert -O raw ext.q ext.raw2 &&
+    cmp -s ext.raw1 ext.raw2 && "$P" check -q ext.q && pass extended_l2_read || fail extended_l2_read "contents differ"
+"$P" map --output=json ext.q > m1 && qemu-img map --output=json ext.q > m2
+if cmp -s m1 m2; then pass extended_l2_map; else fail extended_l2_map "$(diff m1 m2 | head -4 | tr '\n' ' ')"; fi
+qemu-img create -q -f qcow2 -o data_file=df.data df.q 1M
+out=$("$P" info df.q 2>&1)
+if [ $? = 1 ] && echo "$out" | grep -q "df.q" && echo "$out" | grep -q "external data file"; then
+    pass data_file_refused
+else
+    fail data_file_refused "want one clear error, got: $out"
+fi
 exit 0
