@@ -472,6 +472,7 @@ typedef struct CheckCtx {
     uint64_t file_size;
     bool quiet;
     uint64_t next_contig;
+    uint64_t end_clusters;  /* 1 + the highest cluster in use or counted */
 } CheckCtx;
 
 #define CHECK_MSG(ctx, ...) do { if (!(ctx)->quiet) fprintf(stderr, __VA_ARGS__); } while (0)
@@ -665,6 +666,8 @@ static void compare_refs(CheckCtx *c, int fix, int64_t *fixed_leaks,
         }
         uint64_t stored, counted = i < c->nb ? c->refs[i] : 0;
         Error *err = NULL;
+        if (counted)
+            c->end_clusters = i + 1;
         if (qcow2_get_refcount(s, i, &stored, &err) < 0) {
             CHECK_MSG(c, "ERROR cannot get refcount of cluster %" PRIu64 ": %s\n",
                       i, err->msg);
@@ -673,6 +676,8 @@ static void compare_refs(CheckCtx *c, int fix, int64_t *fixed_leaks,
             i = ((rti + 1) << s->rb_bits) - 1;
             continue;
         }
+        if (stored)
+            c->end_clusters = i + 1;
         if (stored == counted)
             continue;
         bool leak = stored > counted;
@@ -827,15 +832,9 @@ int qcow2_check(BlockDriverState *bs, BlockCheckResult *res, int fix,
     }
     res->leaks_fixed = fixed_leaks;
     res->corruptions_fixed = fixed_corr;
-    uint64_t highest = 0;
-    bool any = false;
-    for (uint64_t i = 0; i < c.nb; i++) {
-        if (c.refs[i]) {
-            highest = i;
-            any = true;
-        }
-    }
-    res->image_end_offset = any ? (int64_t)((highest + 1) << s->cluster_bits) : 0;
+    /* As QEMU reports it: the end of the last cluster either counted or
+     * marked in use. */
+    res->image_end_offset = (int64_t)(c.end_clusters << s->cluster_bits);
     res->total_clusters = (int64_t)qcow2_size_to_clusters(s, s->size);
     free(c.refs);
     return 0;
