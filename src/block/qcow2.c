@@ -6,6 +6,10 @@
  * internal snapshots in qcow2_snapshot.c. Format facts: QEMU's
  * docs/interop/qcow2.txt.
  */
+/* Large files on 32-bit hosts too: off_t is 64 bits with this. */
+#ifndef _FILE_OFFSET_BITS
+#define _FILE_OFFSET_BITS 64
+#endif
 #include "src/block/qcow2.h"
 
 #include <errno.h>
@@ -1410,6 +1414,11 @@ static int qcow2_truncate(BlockDriverState *bs, uint64_t size, bool shrink,
         return -EINVAL;
     }
     uint64_t old = s->size;
+    if (s->version == 2 && s->nb_snapshots && size != old) {
+        /* v2 snapshot entries cannot record their own disk size. */
+        error_setg(errp, "Can't resize a v2 image which has snapshots");
+        return -ENOTSUP;
+    }
     if (size < old) {
         if (!shrink) {
             error_setg(errp, "Use the --shrink option to perform a shrink operation.");

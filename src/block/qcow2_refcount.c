@@ -296,6 +296,16 @@ int64_t qcow2_alloc_clusters(BDRVQcow2State *s, uint64_t n, Error **errp)
         uint64_t start = s->free_cluster_index, c = start, run = 0;
         uint64_t first_free = UINT64_MAX;
         while (run < n) {
+            uint64_t rti = c >> s->rb_bits;
+            if ((rti >= s->rt_size || !(s->rt[rti] & REFT_OFFSET_MASK)) && !s->check_refs) {
+                /* No refcount block: its whole range is free at once. */
+                uint64_t end = (rti + 1) << s->rb_bits;
+                if (first_free == UINT64_MAX)
+                    first_free = c;
+                run += end - c;
+                c = end;
+                continue;
+            }
             int f = is_free(s, c, errp);
             if (f < 0)
                 return f;
