@@ -149,6 +149,8 @@ else fail backing_cow "overlay contents differ or check failed"; fi
 if cmp -s h1 h2; then pass info_backing_human; else fail info_backing_human "$(diff h1 h2 | head -4 | tr '\n' ' ')"; fi
 "$P" map --output=json sub/p.qcow2 > m1 && qemu-img map --output=json sub/p.qcow2 > m2
 if cmp -s m1 m2; then pass map_backing; else fail map_backing "$(diff m1 m2 | head -4 | tr '\n' ' ')"; fi
+"$P" map sub/p.qcow2 > m1 && qemu-img map sub/p.qcow2 > m2
+if cmp -s m1 m2; then pass map_human; else fail map_human "$(diff m1 m2 | head -4 | tr '\n' ' ')"; fi
 
 # ---- convert, compression ---------------------------------------------------------
 "$P" convert -O raw sub/p.qcow2 p.raw && qemu-img convert -O raw sub/p.qcow2 q.raw
@@ -184,6 +186,10 @@ q_ops s.qcow2 qcow2 "write -P 0x03 0 256k"
 if cmp -s l1 l2 && grep -q qsnap l1 && grep -q psnap l1; then pass snapshot_list
 else fail snapshot_list "$(diff l1 l2 | head -4 | tr '\n' ' ')"; fi
 if qemu-img check -q s.qcow2 && "$P" check -q s.qcow2; then pass snapshot_check; else fail snapshot_check "check failed"; fi
+"$P" info --output=json s.qcow2 > sj1 && qemu-img info --output=json s.qcow2 > sj2 &&
+    json_agree snapshot_info_json sj1 sj2
+"$P" info s.qcow2 > h1 && qemu-img info s.qcow2 > h2
+if cmp -s h1 h2; then pass snapshot_info_human; else fail snapshot_info_human "$(diff h1 h2 | head -4 | tr '\n' ' ')"; fi
 "$P" snapshot -a qsnap s.qcow2 && qemu-io -f qcow2 -c "read -P 0x01 0 1M" s.qcow2 >/dev/null 2>&1 &&
     pass snapshot_apply_by_pemu || fail snapshot_apply_by_pemu "content after apply is wrong"
 qemu-img snapshot -a psnap s.qcow2 && "$P" io -f qcow2 s.qcow2 "read -P 0x02 0 512k" "read -P 0x01 512k 512k" &&
