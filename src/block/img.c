@@ -1,0 +1,1904 @@
+/*
+ * pemu-img: disk image utility with qemu-img's commands, options, output
+ * layout and exit codes, so scripts written for one work with the other.
+ */
+#include "src/block/block.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+static bool quiet;
+
+static void qprintf(const char *fmt, ...) PEMU_PRINTF(1, 2);
+static void qprintf(const char *fmt, ...)
+{
+    if (quiet)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+"usage: pemu-img [standard options] command [command options]\n"
+"pemu disk image utility (qemu-img compatible)\n"
+"\n"
+"    '-h', '--help'       display this help and exit\n"
+"    '-V', '--version'    output version information and exit\n"
+"\n"
+"Command syntax:\n"
+"  check [-q] [-f fmt] [--output=ofmt] [-r [leaks | all]] [-U] filename\n"
+"  compare [-f fmt] [-F fmt] [-q] [-s] [-U] filename1 filename2\n"
+"  convert [-c] [-p] [-q] [-n] [-f fmt] [-O output_fmt] [-B backing_file [-F backing_fmt]]\n"
+"          [-o options] [-S sparse_size] [-U] filename [filename2 [...]] output_filename\n"
+"  create [-q] [-f fmt] [-b backing_file [-F backing_fmt]] [-u] [-o options] filename [size]\n"
+"  dd [-f fmt] [-O output_fmt] [bs=block_size] [count=blocks] [skip=blocks] if=input of=output\n"
+"  info [-f fmt] [--output=ofmt] [--backing-chain] [-U] filename\n"
+"  amend [-q] [-f fmt] -o options filename\n"
+"  bench [-c count] [-d depth] [-f fmt] [-o offset] [-q] [-s buffer_size] [-S step_size] [-w]\n"
+"        [--pattern=pattern] filename\n"
+"  commit [-q] [-f fmt] [-b base] [-d] [-p] filename\n"
+"  measure [--output=ofmt] [-O output_fmt] [-o options] [--size N | [-f fmt] filename]\n"
+"  rebase [-q] [-f fmt] [-p] [-u] -b backing_file [-F backing_fmt] filename\n"
+"  map [-f fmt] [--output=ofmt] [--start-offset=offset] [--max-length=len] [-U] filename\n"
+"  resize [-f fmt] [--preallocation=prealloc] [-q] [--shrink] filename [+ | -]size\n"
+"  snapshot [-q] [-l | -a snapshot | -c snapshot | -d snapshot] [-U] filename\n"
+"\n"
+"Not supported yet: bitmap.\n"
+"\n"
+"Supported formats: qcow2 raw\n"
+"Size suffixes: k, M, G, T, P, E (powers of 1024).\n");
+}
+
+static BlockDriverState *img_open(const char *filename, const char *fmt, int flags)
+{
+    Error *err = NULL;
+    BlockDriverState *bs = bdrv_open(filename, fmt, flags, &err);
+    if (!bs)
+        error_report_err(err);
+    return bs;
+}
+
+static int parse_output(const char *s, bool *json)
+{
+    if (!strcmp(s, "json")) {
+        *json = true;
+    } else if (!strcmp(s, "human")) {
+        *json = false;
+    } else {
+        error_report("--output must be used with human or json as argument.");
+        return -1;
+    }
+    return 0;
+}
+
+static void json_str(const char *s)
+{
+    putchar('"');
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            printf("\\%c", c);
+        else if (c < 0x20)
+            printf("\\u%04x", c);
+        else
+            putchar(c);
+    }
+    putchar('"');
+}
+
+/* ---- create ----------------------------------------------------------------- */
+
+static void print_create_opts_help(const BlockDriver *drv)
+{
+    printf("Supported options:\n");
+    for (int i = 0; drv->create_opts && drv->create_opts[i]; i++)
+        printf("  %s\n", drv->create_opts[i]);
+}
+
+static int img_create(int argc, char **argv)
+{
+    const char *fmt = "raw", *backing = NULL, *bfmt = NULL;
+    BlockOpts opts = { 0 };
+    bool unsafe = false;
+    int c, ret = 1;
+    static const struct option lo[] = { { "help", no_argument, 0, 'h' },
+                                        { "object", required_argument, 0, 1 },
+                                        { 0, 0, 0, 0 } };
+    while ((c = getopt_long(argc, argv, ":F:b:f:ho:qu", lo, NULL)) != -1) {
+        switch (c) {
+        case 'f': fmt = optarg; break;
+        case 'b': backing = optarg; break;
+        case 'F': bfmt = optarg; break;
+        case 'u': unsafe = true; break;
+        case 'q': quiet = true; break;
+        case 'h': usage(stdout); return 0;
+        case 'o': {
+            Error *err = NULL;
+            if (!strcmp(optarg, "help") || !strcmp(optarg, "?")) {
+                const BlockDriver *d = bdrv_find_format(fmt);
+                if (d) {
+                    print_create_opts_help(d);
+                    return 0;
+                }
+                break;
+            }
+            if (block_opts_parse(&opts, optarg, &err) < 0) {
+                error_report_err(err);
+                goto out;
+            }
+            break;
+        }
+        case ':': error_report("option '%s' needs an argument", argv[optind - 1]); goto out;
+        default: error_report("unrecognized option '%s'", argv[optind - 1]); goto out;
+        }
+    }
+    if (optind >= argc) {
+        error_report("Expecting image file name");
+        goto out;
+    }
+    const char *filename = argv[optind++];
+    const BlockDriver *drv = bdrv_find_format(fmt);
+    if (!drv) {
+        error_report("Unknown file format '%s' (supported: qcow2, raw)", fmt);
+        goto out;
+    }
+    uint64_t size = UINT64_MAX;
+    const char *sz = optind < argc ? argv[optind++] : block_opts_get(&opts, "size");
+    if (optind < argc) {
+        error_report("Unexpected argument: %s", argv[optind]);
+        goto out;
+    }
+    if (sz) {
+        if (sz[0] == '-' || block_parse_size(sz, &size) < 0) {
+            error_report("Invalid image size specified. You may use k, M, G, T, P "
+                         "or E suffixes for kilobytes, megabytes, gigabytes, "
+                         "terabytes, petabytes and exabytes.");
+            goto out;
+        }
+        if (size > INT64_MAX) {
+            error_report("Image size must be less than 8 EiB!");
+            goto out;
+        }
+    }
+    if (backing)
+        block_opts_set(&opts, "backing_file", backing);
+    if (bfmt)
+        block_opts_set(&opts, "backing_fmt", bfmt);
+    backing = block_opts_get(&opts, "backing_file");
+    bfmt = block_opts_get(&opts, "backing_fmt");
+    if (backing && !drv->supports_backing) {
+        error_report("%s: the %s format does not support backing files", filename,
+                     fmt);
+        goto out;
+    }
+    if (backing && !bfmt) {
+        char path[BDRV_PATH_MAX];
+        bdrv_resolve_backing(filename, backing, path, sizeof(path));
+        error_report("%s: Backing file specified without backing format", filename);
+        Error *err = NULL;
+        BlockDriverState *b = bdrv_open(path, NULL, BDRV_O_NO_BACKING, &err);
+        if (b) {
+            fprintf(stderr, "Detected format of %s.\n", b->drv->format_name);
+            bdrv_close(b);
+        }
+        error_free(err);
+        goto out;
+    }
+    if (backing && !unsafe && size != UINT64_MAX) {
+        /* The backing file must open, unless -u says not to check. */
+        char path[BDRV_PATH_MAX];
+        bdrv_resolve_backing(filename, backing, path, sizeof(path));
+        Error *err = NULL;
+        BlockDriverState *b = bdrv_open(path, bfmt, 0, &err);
+        if (!b) {
+            error_report("%s: %s", filename, err->msg);
+            error_free(err);
+            goto out;
+        }
+        bdrv_close(b);
+    }
+    if (size == UINT64_MAX && !backing) {
+        error_report("%s: Image creation needs a size parameter", filename);
+        goto out;
+    }
+    /* The options a driver does not know are rejected before anything is written. */
+    for (int i = 0; i < opts.n; i++) {
+        bool known = false;
+        for (int j = 0; drv->create_opts && drv->create_opts[j]; j++)
+            known |= !strcmp(opts.v[i].key, drv->create_opts[j]);
+        if (!known) {
+            error_report("%s: Invalid parameter '%s'", filename, opts.v[i].key);
+            goto out;
+        }
+    }
+    if (!quiet) {
+        printf("Formatting '%s', fmt=%s", filename, fmt);
+        if (!strcmp(fmt, "qcow2")) {
+            const char *cs = block_opts_get(&opts, "cluster_size");
+            uint64_t csv = 65536;
+            if (cs)
+                block_parse_size(cs, &csv);
+            const char *ct = block_opts_get(&opts, "compression_type");
+            printf(" cluster_size=%" PRIu64 " extended_l2=off compression_type=%s",
+                   csv, ct ? ct : "zlib");
+        }
+        if (size != UINT64_MAX)
+            printf(" size=%" PRIu64, size);
+        if (backing)
+            printf(" backing_file=%s backing_fmt=%s", backing, bfmt);
+        for (int i = 0; i < opts.n; i++) {
+            const char *k = opts.v[i].key;
+            if (!strcmp(k, "compat") || !strcmp(k, "preallocation") ||
+                !strcmp(k, "encryption"))
+                printf(" %s=%s", k, opts.v[i].value);
+        }
+        if (!strcmp(fmt, "qcow2")) {
+            const char *lz = block_opts_get(&opts, "lazy_refcounts");
+            const char *rb = block_opts_get(&opts, "refcount_bits");
+            printf(" lazy_refcounts=%s refcount_bits=%s",
+                   lz && (!strcmp(lz, "on") || !strcmp(lz, "true")) ? "on" : "off",
+                   rb ? rb : "16");
+        }
+        printf("\n");
+        fflush(stdout);
+    }
+    Error *err = NULL;
+    if (bdrv_create(drv, filename, size, &opts, &err) < 0) {
+        error_report("%s: %s", filename, err->msg);
+        error_free(err);
+        goto out;
+    }
+    ret = 0;
+out:
+    block_opts_free(&opts);
+    return ret;
+}
+
+/* ---- info ------------------------------------------------------------------- */
+
+static void snapshot_row(const BlockSnapshotInfo *sn)
+{
+    char size[32], date[32] = "", clock[32], icount[32] = "";
+    block_size_to_str(size, sizeof(size), sn->vm_state_size);
+    time_t t = (time_t)sn->date_sec;
+    struct tm tm;
+    if (localtime_r(&t, &tm))
+        strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S", &tm);
+    uint64_t secs = sn->vm_clock_nsec / 1000000000ull;
+    snprintf(clock, sizeof(clock), "%02u:%02u:%02u.%03u",
+             (unsigned)(secs / 3600), (unsigned)((secs / 60) % 60),
+             (unsigned)(secs % 60),
+             (unsigned)((sn->vm_clock_nsec / 1000000) % 1000));
+    if (sn->icount != UINT64_MAX)
+        snprintf(icount, sizeof(icount), "%" PRIu64, sn->icount);
+    printf("%-9s %-16s %8s%20s%13s%11s\n", sn->id, sn->name, size, date, clock,
+           icount);
+}
+
+static void snapshot_header(void)
+{
+    printf("%-10s%-17s%8s%20s%13s%11s\n", "ID", "TAG", "VM SIZE", "DATE",
+           "VM CLOCK", "ICOUNT");
+}
+
+static void info_one(BlockDriverState *bs, bool json, const char *ind)
+{
+    BlockInfo info;
+    memset(&info, 0, sizeof(info));
+    if (bs->drv->get_info)
+        bs->drv->get_info(bs, &info);
+    int64_t vsize = bdrv_getlength(bs);
+    int64_t asize = bdrv_allocated_file_size(bs);
+    BlockSnapshotInfo *sns = NULL;
+    int nsn = bs->drv->snapshot_list ? bs->drv->snapshot_list(bs, &sns) : 0;
+    char full[BDRV_PATH_MAX] = "";
+    if (bs->backing_file[0])
+        bdrv_resolve_backing(bs->filename, bs->backing_file, full, sizeof(full));
+    if (json) {
+        printf("%s{\n", ind);
+        if (nsn > 0) {
+            printf("%s    \"snapshots\": [\n", ind);
+            for (int i = 0; i < nsn; i++) {
+                printf("%s        {\n", ind);
+                if (sns[i].icount != UINT64_MAX)
+                    printf("%s            \"icount\": %" PRIu64 ",\n", ind, sns[i].icount);
+                printf("%s            \"vm-clock-nsec\": %" PRIu64 ",\n", ind,
+                       (uint64_t)(sns[i].vm_clock_nsec % 1000000000u));
+                printf("%s            \"name\": ", ind);
+                json_str(sns[i].name);
+                printf(",\n%s            \"date-sec\": %u,\n", ind, sns[i].date_sec);
+                printf("%s            \"date-nsec\": %u,\n", ind, sns[i].date_nsec);
+                printf("%s            \"vm-clock-sec\": %" PRIu64 ",\n", ind,
+                       (uint64_t)(sns[i].vm_clock_nsec / 1000000000u));
+                printf("%s            \"id\": ", ind);
+                json_str(sns[i].id);
+                printf(",\n%s            \"vm-state-size\": %" PRIu64 "\n", ind,
+                       sns[i].vm_state_size);
+                printf("%s        }%s\n", ind, i + 1 < nsn ? "," : "");
+            }
+            printf("%s    ],\n", ind);
+        }
+        if (bs->backing_format[0]) {
+            printf("%s    \"backing-filename-format\": ", ind);
+            json_str(bs->backing_format);
+            printf(",\n");
+        }
+        printf("%s    \"virtual-size\": %" PRId64 ",\n", ind, vsize);
+        printf("%s    \"filename\": ", ind);
+        json_str(bs->filename);
+        printf(",\n");
+        if (info.cluster_size)
+            printf("%s    \"cluster-size\": %" PRIu64 ",\n", ind, info.cluster_size);
+        printf("%s    \"format\": \"%s\",\n", ind, bs->drv->format_name);
+        if (asize >= 0)
+            printf("%s    \"actual-size\": %" PRId64 ",\n", ind, asize);
+        if (info.nb_items) {
+            printf("%s    \"format-specific\": {\n%s        \"type\": \"%s\",\n"
+                   "%s        \"data\": {\n", ind, ind, bs->drv->format_name, ind);
+            for (int i = 0; i < info.nb_items; i++) {
+                BlockInfoItem *it = &info.items[i];
+                printf("%s            \"%s\": ", ind, it->json_key);
+                if (it->kind == INFO_STR)
+                    json_str(it->str);
+                else if (it->kind == INFO_BOOL)
+                    printf("%s", it->num ? "true" : "false");
+                else
+                    printf("%" PRId64, it->num);
+                printf("%s\n", i + 1 < info.nb_items ? "," : "");
+            }
+            printf("%s        }\n%s    },\n", ind, ind);
+        }
+        if (bs->backing_file[0]) {
+            printf("%s    \"full-backing-filename\": ", ind);
+            json_str(full);
+            printf(",\n%s    \"backing-filename\": ", ind);
+            json_str(bs->backing_file);
+            printf(",\n");
+        }
+        printf("%s    \"dirty-flag\": %s\n%s}", ind, info.dirty ? "true" : "false", ind);
+    } else {
+        char vs[32], ds[32];
+        block_size_to_str(vs, sizeof(vs), (uint64_t)vsize);
+        printf("image: %s\nfile format: %s\nvirtual size: %s (%" PRId64 " bytes)\n",
+               bs->filename, bs->drv->format_name, vs, vsize);
+        if (asize >= 0) {
+            block_size_to_str(ds, sizeof(ds), (uint64_t)asize);
+            printf("disk size: %s\n", ds);
+        } else {
+            printf("disk size: unavailable\n");
+        }
+        if (info.cluster_size)
+            printf("cluster_size: %" PRIu64 "\n", info.cluster_size);
+        if (bs->backing_file[0]) {
+            printf("backing file: %s", bs->backing_file);
+            if (strcmp(full, bs->backing_file))
+                printf(" (actual path: %s)", full);
+            printf("\n");
+            if (bs->backing_format[0])
+                printf("backing file format: %s\n", bs->backing_format);
+        }
+        if (nsn > 0) {
+            printf("Snapshot list:\n");
+            snapshot_header();
+            for (int i = 0; i < nsn; i++)
+                snapshot_row(&sns[i]);
+        }
+        if (info.nb_items) {
+            printf("Format specific information:\n");
+            for (int i = 0; i < info.nb_items; i++) {
+                BlockInfoItem *it = &info.items[i];
+                printf("    %s: ", it->human);
+                if (it->kind == INFO_STR)
+                    printf("%s\n", it->str);
+                else if (it->kind == INFO_BOOL)
+                    printf("%s\n", it->num ? "true" : "false");
+                else
+                    printf("%" PRId64 "\n", it->num);
+            }
+        }
+    }
+    free(sns);
+}
+
+static int img_info(int argc, char **argv)
+{
+    const char *fmt = NULL;
+    bool json = false, chain = false;
+    int c;
+    static const struct option lo[] = {
+        { "help", no_argument, 0, 'h' }, { "output", required_argument, 0, 'O' },
+        { "backing-chain", no_argument, 0, 'B' }, { "force-share", no_argument, 0, 'U' },
+        { "image-opts", no_argument, 0, 'I' }, { 0, 0, 0, 0 } };
+    while ((c = getopt_long(argc, argv, ":f:hU", lo, NULL)) != -1) {
+        switch (c) {
+        case 'f': fmt = optarg; break;
+        case 'h': usage(stdout); return 0;
+        case 'O': if (parse_output(optarg, &json) < 0) return 1; break;
+        case 'B': chain = true; break;
+        case 'U': break;
+        case 'I': error_report("--image-opts: not supported yet"); return 1;
+        default: error_report("unrecognized option '%s'", argv[optind - 1]); return 1;
+        }
+    }
+    if (optind != argc - 1) {
+        error_report("Expecting one image file name");
+        return 1;
+    }
+    BlockDriverState *bs = img_open(argv[optind], fmt, chain ? 0 : BDRV_O_NO_BACKING);
+    if (!bs)
+        return 1;
+    if (chain && json)
+        printf("[\n");
+    int n = 0;
+    for (BlockDriverState *b = bs; b; b = chain ? b->backing : NULL, n++) {
+        if (chain && !json && n)
+            printf("\n");
+        if (chain && json && n)
+            printf(",\n");
+        info_one(b, json, chain && json ? "    " : "");
+        if (json && !chain)
+            printf("\n");
+    }
+    if (chain && json)
+        printf("\n]\n");
+    bdrv_close(bs);
+    return 0;
+}
+
+/* ---- check ------------------------------------------------------------------ */
+
+static void dump_check(const BlockCheckResult *r, const char *filename,
+                       const char *fmt, bool json)
+{
+    if (json) {
+        printf("{\n");
+        if (r->image_end_offset)
+            printf("    \"image-end-offset\": %" PRId64 ",\n", r->image_end_offset);
+        if (r->corruptions)
+            printf("    \"corruptions\": %" PRId64 ",\n", r->corruptions);
+        if (r->leaks)
+            printf("    \"leaks\": %" PRId64 ",\n", r->leaks);
+        if (r->corruptions_fixed)
+            printf("    \"corruptions-fixed\": %" PRId64 ",\n", r->corruptions_fixed);
+        if (r->leaks_fixed)
+            printf("    \"leaks-fixed\": %" PRId64 ",\n", r->leaks_fixed);
+        if (r->compressed_clusters)
+            printf("    \"compressed-clusters\": %" PRId64 ",\n", r->compressed_clusters);
+        if (r->total_clusters)
+            printf("    \"total-clusters\": %" PRId64 ",\n", r->total_clusters);
+        printf("    \"check-errors\": %" PRId64 ",\n", r->check_errors);
+        if (r->allocated_clusters)
+            printf("    \"allocated-clusters\": %" PRId64 ",\n", r->allocated_clusters);
+        printf("    \"filename\": ");
+        json_str(filename);
+        printf(",\n    \"format\": \"%s\"%s\n", fmt, r->fragmented_clusters ? "," : "");
+        if (r->fragmented_clusters)
+            printf("    \"fragmented-clusters\": %" PRId64 "\n", r->fragmented_clusters);
+        printf("}\n");
+        return;
+    }
+    if (!r->corruptions && !r->leaks && !r->check_errors) {
+        qprintf("No errors were found on the image.\n");
+    } else {
+        if (r->corruptions)
+            qprintf("\n%" PRId64 " errors were found on the image.\nData may be "
+                    "corrupted, or further writes to the image may corrupt it.\n",
+                    r->corruptions);
+        if (r->leaks)
+            qprintf("\n%" PRId64 " leaked clusters were found on the image.\nThis "
+                    "means waste of disk space, but no harm to data.\n", r->leaks);
+        if (r->check_errors)
+            qprintf("\n%" PRId64 " internal errors have occurred during the check.\n",
+                    r->check_errors);
+    }
+    if (r->total_clusters && r->allocated_clusters)
+        qprintf("%" PRId64 "/%" PRId64 " = %0.2f%% allocated, %0.2f%% fragmented, "
+                "%0.2f%% compressed clusters\n", r->allocated_clusters,
+                r->total_clusters, r->allocated_clusters * 100.0 / r->total_clusters,
+                r->fragmented_clusters * 100.0 / r->allocated_clusters,
+                r->compressed_clusters * 100.0 / r->allocated_clusters);
+    if (r->image_end_offset)
+        qprintf("Image end offset: %" PRId64 "\n", r->image_end_offset);
+}
+
+static int img_check(int argc, char **argv)
+{
+    const char *fmt = NULL;
+    bool json = false;
+    int fix = 0, c;
+    static const struct option lo[] = {
+        { "help", no_argument, 0, 'h' }, { "output", required_argument, 0, 'O' },
+        { "repair", required_argument, 0, 'r' }, { "force-share", no_argument, 0, 'U' },
+        { 0, 0, 0, 0 } };
+    while ((c = getopt_long(argc, argv, ":f:hr:qUT:", lo, NULL)) != -1) {
+        switch (c) {
+        case 'f': fmt = optarg; break;
+        case 'h': usage(stdout); return 0;
+        case 'O': if (parse_output(optarg, &json) < 0) return 1; break;
+        case 'q': quiet = true; break;
+        case 'U': case 'T': break;
+        case 'r':
+            if (!strcmp(optarg, "leaks")) {
+                fix = BDRV_FIX_LEAKS;
+            } else if (!strcmp(optarg, "all")) {
+                fix = BDRV_FIX_LEAKS | BDRV_FIX_ERRORS;
+            } else {
+                error_report("Unknown option value for -r (expecting 'leaks' or 'all'): %s",
+                             optarg);
+                return 1;
+            }
+            break;
+        default: error_report("unrecognized option '%s'", argv[optind - 1]); return 1;
+        }
+    }
+    if (optind != argc - 1) {
+        error_report("Expecting one image file name");
+        return 1;
+    }
+    const char *filename = argv[optind];
+    BlockDriverState *bs = img_open(filename, fmt, BDRV_O_CHECK | BDRV_O_NO_BACKING |
+                                    (fix ? BDRV_O_RDWR : 0));
+    if (!bs)
+        return 1;
+    if (!bs->drv->check) {
+        error_report("This image format does not support checks");
+        bdrv_close(bs);
+        return 63;
+    }
+    BlockCheckResult res;
+    Error *err = NULL;
+    int r = bs->drv->check(bs, &res, fix, &err);
+    if (r >= 0 && (res.corruptions_fixed || res.leaks_fixed)) {
+        int64_t lf = res.leaks_fixed, cf = res.corruptions_fixed;
+        if (!json)
+            qprintf("The following inconsistencies were found and repaired:\n\n"
+                    "    %" PRId64 " leaked clusters\n    %" PRId64 " corruptions\n\n"
+                    "Double checking the fixed image now...\n", lf, cf);
+        r = bs->drv->check(bs, &res, 0, &err);
+        res.leaks_fixed = lf;
+        res.corruptions_fixed = cf;
+    }
+    if (r >= 0)
+        dump_check(&res, filename, bs->drv->format_name, json);
+    bdrv_close(bs);
+    if (r < 0 || res.check_errors) {
+        if (err)
+            error_report("Check failed: %s", err->msg);
+        else
+            error_report("Check failed");
+        error_free(err);
+        return 1;
+    }
+    return res.corruptions ? 2 : res.leaks ? 3 : 0;
+}
+
+/* ---- convert ---------------------------------------------------------------- */
+
+static void progress(bool on, double pct)
+{
+    if (on) {
+        printf("    (%3.2f/100%%)\r", pct);
+        fflush(stdout);
+    }
+}
+
+static bool is_zero(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i])
+            return false;
+    return true;
+}
+
+static int img_convert(int argc, char **argv)
+{
+    const char *fmt = NULL, *ofmt = "raw", *backing = NULL, *bfmt = NULL;
+    bool compress = false, prog = false, no_create = false;
+    uint64_t sparse = 4096;
+    BlockOpts opts = { 0 };
+    int c, ret = 1;
+    static const struct option lo[] = { { "help", no_argument, 0, 'h' },
+                                        { "force-share", no_argument, 0, 'U' },
+                                        { "target-is-zero", no_argument, 0, 2 },
+                                        { 0, 0, 0, 0 } };
+    while ((c = getopt_long(argc, argv, ":hf:O:B:F:co:S:pnqUWm:t:T:r:", lo, NULL)) != -1) {
+        switch (c) {
+        case 'f': fmt = optarg; break;
+        case 'O': ofmt = optarg; break;
+        case 'B': backing = optarg; break;
+        case 'F': bfmt = optarg; break;
+        case 'c': compress = true; break;
+        case 'p': prog = true; break;
+        case 'n': no_create = true; break;
+        case 'q': quiet = true; break;
+        case 'h': usage(stdout); return 0;
+        case 'U': case 'W': case 'm': case 't': case 'T': case 'r': case 2: break;
+        case 'S':
+            if (block_parse_size(optarg, &sparse) < 0 || (sparse && sparse % 512)) {
+                error_report("Invalid buffer size for sparse output specified. Valid "
+                             "sizes are multiples of 512.");
+                goto out;
+            }
+            break;
+        case 'o': {
+            Error *err = NULL;
+            if (block_opts_parse(&opts, optarg, &err) < 0) {
+                error_report_err(err);
+                goto out;
+            }
+            break;
+        }
+        default: error_report("unrecognized option '%s'", argv[optind - 1]); goto out;
+        }
+    }
+    if (quiet)
+        prog = false;
+    int nsrc = argc - optind - 1;
+    if (nsrc < 1) {
+        error_report("Must specify image file name");
+        goto out;
+    }
+    const char *out_name = argv[argc - 1];
+    BlockDriverState **src = calloc((size_t)nsrc, sizeof(*src));
+    uint64_t *src_len = calloc((size_t)nsrc, sizeof(*src_len));
+    if (!src || !src_len)
+        pemu_abort("out of memory");
+    uint64_t total = 0;
+    BlockDriverState *dst = NULL;
+    uint8_t *buf = NULL;
+    for (int i = 0; i < nsrc; i++) {
+        src[i] = img_open(argv[optind + i], fmt, 0);
+        if (!src[i])
+            goto out_close;
+        src_len[i] = (uint64_t)bdrv_getlength(src[i]);
+        total += src_len[i];
+    }
+    const BlockDriver *odrv = bdrv_find_format(ofmt);
+    if (!odrv) {
+        error_report("Unknown file format '%s' (supported: qcow2, raw)", ofmt);
+        goto out_close;
+    }
+    if (compress && !odrv->pwrite_compressed) {
+        error_report("Compression not supported for this file format");
+        goto out_close;
+    }
+    if (backing && no_create) {
+        error_report("Specifying backing image makes no sense when not creating an "
+                     "output image");
+        goto out_close;
+    }
+    if (backing)
+        block_opts_set(&opts, "backing_file", backing);
+    if (bfmt)
+        block_opts_set(&opts, "backing_fmt", bfmt);
+    if (block_opts_get(&opts, "backing_file") && !block_opts_get(&opts, "backing_fmt")) {
+        /* Like create: name the backing file's format explicitly. */
+        char path[BDRV_PATH_MAX];
+        bdrv_resolve_backing(out_name, block_opts_get(&opts, "backing_file"), path,
+                             sizeof(path));
+        Error *err = NULL;
+        BlockDriverState *b = bdrv_open(path, NULL, BDRV_O_NO_BACKING, &err);
+        if (!b) {
+            error_report_err(err);
+            goto out_close;
+        }
+        block_opts_set(&opts, "backing_fmt", b->drv->format_name);
+        bdrv_close(b);
+    }
+    bool has_backing = block_opts_get(&opts, "backing_file") != NULL;
+    if (!no_create) {
+        for (int i = 0; i < opts.n; i++) {
+            bool known = false;
+            for (int j = 0; odrv->create_opts && odrv->create_opts[j]; j++)
+                known |= !strcmp(opts.v[i].key, odrv->create_opts[j]);
+            if (!known) {
+                error_report("Invalid parameter '%s'", opts.v[i].key);
+                goto out_close;
+            }
+        }
+        Error *err = NULL;
+        if (bdrv_create(odrv, out_name, total, &opts, &err) < 0) {
+            error_report("%s: error while converting %s: %s", out_name, ofmt, err->msg);
+            error_free(err);
+            goto out_close;
+        }
+    }
+    dst = img_open(out_name, ofmt, BDRV_O_RDWR | (no_create ? 0 : 0));
+    if (!dst)
+        goto out_close;
+    if (no_create && (uint64_t)bdrv_getlength(dst) < total) {
+        error_report("Target image is smaller than the source (%" PRId64 " < %" PRIu64
+                     " bytes)", bdrv_getlength(dst), total);
+        goto out_close;
+    }
+    uint64_t chunk = 2u << 20;
+    BlockInfo oinfo;
+    memset(&oinfo, 0, sizeof(oinfo));
+    if (odrv->get_info)
+        odrv->get_info(dst, &oinfo);
+    uint64_t ocs = oinfo.cluster_size ? oinfo.cluster_size : 65536;
+    if (compress || chunk % ocs)
+        chunk = ocs > chunk ? ocs : (compress ? ocs : chunk);
+    buf = malloc(chunk);
+    if (!buf)
+        pemu_abort("out of memory");
+    /* A target we created reads as zeros everywhere (no backing file). */
+    bool target_zero = !no_create && !has_backing;
+    uint64_t dpos = 0, done = 0;
+    progress(prog, 0);
+    for (int i = 0; i < nsrc; i++) {
+        BlockDriverState *s = src[i];
+        uint64_t off = 0;
+        while (off < src_len[i]) {
+            uint64_t n = src_len[i] - off < chunk ? src_len[i] - off : chunk;
+            /* Keep chunks aligned to the target's clusters. */
+            uint64_t mis = (dpos + off) % chunk;
+            if (mis && n > chunk - mis)
+                n = chunk - mis;
+            uint64_t pnum, map;
+            int depth;
+            BlockDriverState *file;
+            Error *err = NULL;
+            int st;
+            if (has_backing) {
+                /* The target's backing file supplies what the top lacks. */
+                st = bdrv_block_status(s, off, n, &pnum, &map, &err);
+            } else {
+                st = bdrv_block_status_above(s, off, n, &pnum, &map, &depth, &file, &err);
+            }
+            if (st < 0) {
+                error_report("error while reading block status at offset %" PRIu64
+                             ": %s", off, err->msg);
+                error_free(err);
+                goto out_close;
+            }
+            if (compress && !has_backing)
+                st = BDRV_BLOCK_DATA;   /* whole clusters; zeros found below */
+            else if (pnum < n && pnum > 0)
+                n = pnum;
+            uint64_t at = dpos + off;
+            int r = 0;
+            if (has_backing && !(st & BDRV_BLOCK_ALLOCATED)) {
+                /* leave it to the backing file */
+            } else if ((st & BDRV_BLOCK_ZERO) && !(st & BDRV_BLOCK_DATA)) {
+                if (!target_zero)
+                    r = bdrv_pwrite_zeroes(dst, at, n, BDRV_REQ_MAY_UNMAP, &err);
+            } else {
+                r = bdrv_pread(s, off, n, buf, &err);
+                if (r < 0) {
+                    error_report("error while reading at byte %" PRIu64 ": %s", off,
+                                 err->msg);
+                    error_free(err);
+                    goto out_close;
+                }
+                if (compress) {
+                    for (uint64_t p = 0; p < n && r >= 0; p += ocs) {
+                        uint64_t m = n - p < ocs ? n - p : ocs;
+                        if (is_zero(buf + p, m)) {
+                            if (!target_zero)
+                                r = bdrv_pwrite_zeroes(dst, at + p, m, BDRV_REQ_MAY_UNMAP, &err);
+                        } else if (m == ocs || at + p + m == (uint64_t)bdrv_getlength(dst)) {
+                            r = bdrv_pwrite_compressed(dst, at + p, m, buf + p, &err);
+                        } else {
+                            r = bdrv_pwrite(dst, at + p, m, buf + p, &err);
+                        }
+                    }
+                } else if (sparse) {
+                    /* Skip (or zero) runs of sparse-size zero blocks. */
+                    uint64_t p = 0;
+                    while (p < n && r >= 0) {
+                        uint64_t m = sparse - (at + p) % sparse;
+                        if (m > n - p)
+                            m = n - p;
+                        bool z = is_zero(buf + p, m);
+                        uint64_t q = p + m;
+                        while (q < n) {
+                            uint64_t k = n - q < sparse ? n - q : sparse;
+                            if (is_zero(buf + q, k) != z)
+                                break;
+                            q += k;
+                        }
+                        if (!z)
+                            r = bdrv_pwrite(dst, at + p, q - p, buf + p, &err);
+                        else if (!target_zero)
+                            r = bdrv_pwrite_zeroes(dst, at + p, q - p, 0, &err);
+                        p = q;
+                    }
+                } else {
+                    r = bdrv_pwrite(dst, at, n, buf, &err);
+                }
+            }
+            if (r < 0) {
+                error_report("error while writing at byte %" PRIu64 ": %s", at,
+                             err ? err->msg : strerror(-r));
+                error_free(err);
+                goto out_close;
+            }
+            off += n;
+            done += n;
+            progress(prog, total ? done * 100.0 / total : 100);
+        }
+        dpos += src_len[i];
+    }
+    Error *err = NULL;
+    if (bdrv_flush(dst, &err) < 0) {
+        error_report("error while flushing %s: %s", out_name, err->msg);
+        error_free(err);
+        goto out_close;
+    }
+    progress(prog, 100);
+    if (prog)
+        printf("\n");
+    ret = 0;
+out_close:
+    free(buf);
+    bdrv_close(dst);
+    for (int i = 0; i < nsrc; i++)
+        bdrv_close(src[i]);
+    free(src);
+    free(src_len);
+out:
+    block_opts_free(&opts);
+    return ret;
+}
+
+/* ---- snapshot --------------------------------------------------------------- */
+
+static int img_snapshot(int argc, char **argv)
+{
+    int c, action = 0;
+    const char *name = NULL, *fmt = NULL;
+    static const struct option lo[] = { { "help", no_argument, 0, 'h' },
+                                        { "force-share", no_argument, 0, 'U' },
+                                        { 0, 0, 0, 0 } };
+    while ((c = getopt_long(argc, argv, ":la:c:d:f:hqU", lo, NULL)) != -1) {
+        switch (c) {
+        case 'l': case 'a': case 'c': case 'd':
+            if (action) {
+                error_report("Cannot mix '-l', '-a', '-c', '-d'");
+                return 1;
+            }
+            action = c;
+            name = optarg;
+            break;
+        case 'f': fmt = optarg; break;
+        case 'q': quiet = true; break;
+        case 'U': break;
+        case 'h': usage(stdout); return 0;
+        default: error_report("unrecognized option '%s'", argv[optind - 1]); return 1;
+        }
+    }
+    if (optind != argc - 1) {
+        error_report("Expecting one image file name");
+        return 1;
+    }
+    if (!action)
+        action = 'l';
+    BlockDriverState *bs = img_open(argv[optind], fmt,
+                                    BDRV_O_NO_BACKING | (action == 'l' ? 0 : BDRV_O_RDWR));
+    if (!bs)
+        return 1;
+    int r = 0;
+    Error *err = NULL;
+    const char *what = action == 'c' ? "create" : action == 'a' ? "apply" : "delete";
+    if (action == 'l') {
+        BlockSnapshotInfo *l = NULL;
+        int n = bs->drv->snapshot_list ? bs->drv->snapshot_list(bs, &l) : 0;
+        if (n > 0) {
+            printf("Snapshot list:\n");
+            snapshot_header();
+            for (int i = 0; i < n; i++)
+                snapshot_row(&l[i]);
+        }
+        free(l);
+    } else if (!bs->drv->snapshot_create) {
+        error_report("Could not %s snapshot '%s': Operation not supported", what, name);
+        r = -1;
+    } else if (action == 'c') {
+        BlockSnapshotInfo sn;
+        memset(&sn, 0, sizeof(sn));
+        snprintf(sn.name, sizeof(sn.name), "%s", name);
+        struct timeval tv;
+        gettimeofday(&tv, NULL);
+        sn.date_sec = (uint32_t)tv.tv_sec;
+        sn.date_nsec = (uint32_t)tv.tv_usec * 1000;
+        sn.icount = 0;
+        r = bs->drv->snapshot_create(bs, &sn, &err);
+    } else if (action == 'a') {
+        r = bs->drv->snapshot_goto(bs, name, &err);
+    } else {
+        r = bs->drv->snapshot_delete(bs, name, &err);
+    }
+    if (r < 0 && err) {
+        error_report("Could not %s snapshot '%s': %s", what, name, err->msg);
+        error_free(err);
+    }
+    bdrv_close(bs);
+    return r < 0 ? 1 : 0;
+}
+
+/* ---- resize ----------------------------------------------------------------- */
+
+static int img_resize(int argc, char **argv)
+{
+    const char *fmt = NULL;
+    bool shrink = false;
+    PreallocMode pm = PREALLOC_OFF;
+    int c;
+    static const struct option lo[] = {
+        { "help", no_argument, 0, 'h' }, { "shrink", no_argument, 0, 'S' },
+        { "preallocation", required_argument, 0, 'P' }, { 0, 0, 0, 0 } };
+    /* A leading '-' in the size is not an option: stop at the first operand. */
+    for (int i = 1; i < argc; i++) {
+        if (argv[i][0] == '-' && argv[i][1] >= '0' && argv[i][1] <= '9') {
+            argv[i][0] = '~';   /* restored below */
+        }
+    }
+    while ((c = getopt_long(argc, argv, ":f:hq", lo, NULL)) != -1) {
+        switch (c) {
+        case 'f': fmt = optarg; break;
+        case 'q': quiet = true; break;
+        case 'S': shrink = true; break;
+        case 'P':
+            if (block_parse_prealloc(optarg, &pm) < 0) {
+                error_report("Invalid preallocation mode '%s'", optarg);
+                return 1;
+            }
+            break;
+        case 'h': usage(stdout); return 0;
+        default: error_report("unrecognized option '%s'", argv[optind - 1]); return 1;
+        }
+    }
+    if (optind != argc - 2) {
+        error_report("Expecting image file name and size");
+        return 1;
+    }
+    const char *filename = argv[optind];
+    char *sz = argv[optind + 1];
+    int rel = 0;
+    if (sz[0] == '~') {
+        rel = -1;
+        sz++;
+    } else if (sz[0] == '+') {
+        rel = 1;
+        sz++;
+    }
+    uint64_t n;
+    if (block_parse_size(sz, &n) < 0) {
+        error_report("Invalid image size specified. You may use k, M, G, T, P or E "
+                     "suffixes for kilobytes, megabytes, gigabytes, terabytes, "
+                     "petabytes and exabytes.");
+        return 1;
+    }
+    BlockDriverState *bs = img_open(filename, fmt, BDRV_O_RDWR | BDRV_O_NO_BACKING);
+    if (!bs)
+        return 1;
+    uint64_t cur = (uint64_t)bdrv_getlength(bs), size;
+    if (rel < 0) {
+        if (n > cur) {
+            error_report("New image size must be positive");
+            bdrv_close(bs);
+            return 1;
+        }
+        size = cur - n;
+    } else {
+        size = rel > 0 ? cur + n : n;
+    }
+    if (size < cur && !shrink) {
+        error_report("Use the --shrink option to perform a shrink operation.");
+        warn_report("Shrinking an image will delete all data beyond the shrunken "
+                    "image's end. Before performing such an operation, make sure "
+                    "there is no important data there.");
+        bdrv_close(bs);
+        return 1;
+    }
+    Error *err = NULL;
+    int r = size == cur ? 0 : bdrv_truncate(bs, size, shrink, pm, &err);
+    if (r < 0) {
+        error_report("%s", err->msg);
+        error_free(err);
+    } else {
+        qprintf("Image resized.\n");
+    }
+    bdrv_close(bs);
+    return r < 0 ? 1 : 0;
+}
+
+/* ---- compare ---------------------------------------------------------------- */
+
+static int img_compare(int argc, char **argv)
+{
+    const char *f1 = NULL, *f2 = NULL;
+    bool strict = false;
+    int c;
+    static const struct option lo[] = { { "help", no_argument, 0, 'h' },
+                                        { "force-share", no_argument, 0, 'U' },
+                                        { 0, 0, 0, 0 } };
+    while ((c = getopt_long(argc, argv, ":hf:F:sqpU", lo, NULL)) != -1) {
+        switch (c) {
+        case 'f': f1 = optarg; break;
+        case 'F': f2 = optarg; break;
+        case 's': strict = true; break;
+        case 'q': quiet = true; break;
+        case 'p': case 'U': break;
+        case 'h': usage(stdout); return 0;
+        default: error_report("unrecognized option '%s'", argv[optind - 1]); return 2;
+        }
+    }
+    if (optind != argc - 2) {
+        error_report("Expecting two image file names");
+        return 2;
+    }
+    BlockDriverState *a = img_open(argv[optind], f1, 0);
+    if (!a)
+        return 2;
+    BlockDriverState *b = img_open(argv[optind + 1], f2 ? f2 : f1, 0);
+    if (!b) {
+        bdrv_close(a);
+        return 2;
+    }
+    uint64_t la = (uint64_t)bdrv_getlength(a), lb = (uint64_t)bdrv_getlength(b);
+    int ret = 0;
+    size_t chunk = 1 << 20;
+    uint8_t *ba = malloc(chunk), *bb = malloc(chunk);
+    if (!ba || !bb)
+        pemu_abort("out of memory");
+    if (la != lb && strict) {
+        qprintf("Strict mode: Image size mismatch!\n");
+        ret = 1;
+        goto done;
+    }
+    uint64_t common = la < lb ? la : lb, big = la > lb ? la : lb;
+    for (uint64_t off = 0; off < big; off += chunk) {
+        uint64_t n = big - off < chunk ? big - off : chunk;
+        Error *err = NULL;
+        uint64_t na = off < la ? (la - off < n ? la - off : n) : 0;
+        uint64_t nb = off < lb ? (lb - off < n ? lb - off : n) : 0;
+        memset(ba, 0, n);
+        memset(bb, 0, n);
+        if ((na && bdrv_pread(a, off, na, ba, &err) < 0) ||
+            (nb && bdrv_pread(b, off, nb, bb, &err) < 0)) {
+            error_report("Error while reading offset %" PRIu64 ": %s", off, err->msg);
+            error_free(err);
+            ret = 2;
+            goto done;
+        }
+        if (memcmp(ba, bb, n)) {
+            uint64_t i = 0;
+            while (ba[i] == bb[i])
+                i++;
+            /* QEMU reports the start of the mismatching 512-byte sector. */
+            if (off + i >= common && la != lb)
+                qprintf("Content mismatch at offset %" PRIu64 "!\n", off + i);
+            else
+                qprintf("Content mismatch at offset %" PRIu64 "!\n",
+                        (uint64_t)((off + i) & ~(uint64_t)511));
+            ret = 1;
+            goto done;
+        }
+    }
+    if (la != lb)
+        qprintf("Warning: Image size mismatch!\n");
+    qprintf("Images are identical.\n");
+done:
+    free(ba);
+    free(bb);
+    bdrv_close(a);
+    bdrv_close(b);
+    return ret;
+}
+
+/* ---- map ---------------------------------------------------------------------- */
+
+typedef struct MapEntry {
+    uint64_t start, length, offset;
+    int depth, flags;
+    bool has_offset;
+    const char *file;
+} MapEntry;
+
+static void map_dump(const MapEntry *e, bool json, bool first)
+{
+    if (json) {
+        printf("%s{ \"start\": %" PRIu64 ", \"length\": %" PRIu64 ", \"depth\": %d,"
+               " \"present\": %s, \"zero\": %s, \"data\": %s", first ? "[" : ",\n",
+               e->start, e->length, e->depth,
+               e->flags & BDRV_BLOCK_ALLOCATED ? "true" : "false",
+               e->flags & BDRV_BLOCK_ZERO ? "true" : "false",
+               e->flags & BDRV_BLOCK_DATA ? "true" : "false");
+        if (e->has_offset)
+            printf(", \"offset\": %" PRIu64, e->offset);
+        putchar('}');
+    } else if ((e->flags & BDRV_BLOCK_DATA) && e->has_offset) {
+        printf("%#-16" PRIx64 "%#-16" PRIx64 "%#-16" PRIx64 "%s\n", e->start,
+               e->length, e->offset, e->file);
+    }
+}
+
+static int img_map(int argc, char **argv)
+{
+    const char *fmt = NULL;
+    bool json = false;
+    uint64_t start = 0, maxlen = UINT64_MAX;
+    int c;
+    static const struct option lo[] = {
+        { "help", no_argument, 0, 'h' }, { "output", required_argument, 0, 'O' },
+        { "start-offset", required_argument, 0, 's' },
+        { "max-length", required_argument, 0, 'l' },
+        { "force-share", no_argument, 0, 'U' }, { 0, 0, 0, 0 } };
+    while ((c = getopt_long(argc, argv, ":f:hU", lo, NULL)) != -1) {
+        switch (c) {
+        case 'f': fmt = optarg; break;
+        case 'O': if (parse_output(optarg, &json) < 0) return 1; break;
+        case 's':
+        case 'l':
+            if (block_parse_size(optarg, c == 's' ? &start : &maxlen) < 0) {
+                error_report("Invalid %s specified", c == 's' ? "start offset" : "length");
+                return 1;
+            }
+            break;
+        case 'U': break;
+        case 'h': usage(stdout); return 0;
+        default: error_report("unrecognized option '%s'", argv[optind - 1]); return 1;
+        }
+    }
+    if (optind != argc - 1) {
+        error_report("Expecting one image file name");
+        return 1;
+    }
+    BlockDriverState *bs = img_open(argv[optind], fmt, 0);
+    if (!bs)
+        return 1;
+    uint64_t len = (uint64_t)bdrv_getlength(bs);
+    uint64_t end = maxlen < len - (start < len ? start : len) ? start + maxlen : len;
+    if (!json)
+        printf("%-16s%-16s%-16s%s\n", "Offset", "Length", "Mapped to", "File");
+    MapEntry cur = { 0 };
+    bool have = false, first = true;
+    int ret = 0;
+    for (uint64_t off = start; off < end;) {
+        uint64_t pnum, map;
+        int depth;
+        BlockDriverState *file;
+        Error *err = NULL;
+        uint64_t want = end - off < (1ull << 30) ? end - off : (1ull << 30);
+        int st = bdrv_block_status_above(bs, off, want, &pnum, &map, &depth, &file, &err);
+        if (st < 0) {
+            error_report("%s", err->msg);
+            error_free(err);
+            ret = 1;
+            break;
+        }
+        MapEntry e = { off, pnum, map, depth,
+                       st & (BDRV_BLOCK_ALLOCATED | BDRV_BLOCK_ZERO | BDRV_BLOCK_DATA),
+                       (st & BDRV_BLOCK_OFFSET_VALID) != 0, file->filename };
+        if (depth > 0 && !(st & BDRV_BLOCK_ALLOCATED))
+            e.flags &= ~BDRV_BLOCK_ALLOCATED;
+        if (depth > 0 && (st & BDRV_BLOCK_ALLOCATED))
+            e.flags |= BDRV_BLOCK_ALLOCATED;
+        if (have && cur.flags == e.flags && cur.depth == e.depth &&
+            cur.has_offset == e.has_offset && cur.file == e.file &&
+            (!e.has_offset || cur.offset + cur.length == e.offset)) {
+            cur.length += e.length;
+        } else {
+            if (have) {
+                map_dump(&cur, json, first);
+                first = false;
+            }
+            cur = e;
+            have = true;
+        }
+        off += pnum;
+    }
+    if (have)
+        map_dump(&cur, json, first);
+    if (json)
+        printf("%s]\n", have ? "" : "[");
+    bdrv_close(bs);
+    return ret;
+}
+
+/* ---- dd ------------------------------------------------------------------------- */
+
+static int img_dd(int argc, char **argv)
+{
+    const char *fmt = NULL, *ofmt = "raw", *in = NULL, *outn = NULL;
+    uint64_t bs_ = 512, count = UINT64_MAX, skip = 0;
+    int c;
+    while ((c = getopt(argc, argv, ":hf:O:U")) != -1) {
+        switch (c) {
+        case 'f': fmt = optarg; break;
+        case 'O': ofmt = optarg; break;
+        case 'U': break;
+        case 'h': usage(stdout); return 0;
+        default: error_report("unrecognized option '%s'", argv[optind - 1]); return 1;
+        }
+    }
+    for (int i = optind; i < argc; i++) {
+        char *eq = strchr(argv[i], '=');
+        uint64_t v = 0;
+        if (!eq) {
+            error_report("unrecognized operand %s", argv[i]);
+            return 1;
+        }
+        *eq = 0;
+        const char *val = eq + 1;
+        if (!strcmp(argv[i], "if")) {
+            in = val;
+        } else if (!strcmp(argv[i], "of")) {
+            outn = val;
+        } else if (block_parse_size(val, &v) < 0) {
+            error_report("invalid number: '%s'", val);
+            return 1;
+        } else if (!strcmp(argv[i], "bs")) {
+            if (!v) {
+                error_report("invalid number: '%s'", val);
+                return 1;
+            }
+            bs_ = v;
+        } else if (!strcmp(argv[i], "count")) {
+            count = v;
+        } else if (!strcmp(argv[i], "skip")) {
+            skip = v;
+        } else {
+            error_report("unrecognized operand %s", argv[i]);
+            return 1;
+        }
+    }
+    if (!in || !outn) {
+        error_report("Must specify both input and output files");
+        return 1;
+    }
+    BlockDriverState *src = img_open(in, fmt, 0);
+    if (!src)
+        return 1;
+    uint64_t len = (uint64_t)bdrv_getlength(src);
+    /* As qemu-img does it, count limits the input size including the
+     * skipped blocks. */
+    uint64_t end = count != UINT64_MAX && count * bs_ < len ? count * bs_ : len;
+    uint64_t from = skip * bs_ < end ? skip * bs_ : end;
+    uint64_t n = end - from;
+    const BlockDriver *odrv = bdrv_find_format(ofmt);
+    Error *err = NULL;
+    BlockOpts o = { 0 };
+    int ret = 1;
+    BlockDriverState *dst = NULL;
+    uint8_t *buf = NULL;
+    if (!odrv) {
+        error_report("Unknown file format '%s'", ofmt);
+        goto out;
+    }
+    if (bdrv_create(odrv, outn, n, &o, &err) < 0 ||
+        !(dst = bdrv_open(outn, ofmt, BDRV_O_RDWR, &err))) {
+        error_report("%s: %s", outn, err->msg);
+        error_free(err);
+        goto out;
+    }
+    buf = malloc(bs_ < (1u << 20) ? (1u << 20) : bs_);
+    if (!buf)
+        pemu_abort("out of memory");
+    uint64_t step = bs_ < (1u << 20) ? ((1u << 20) / bs_) * bs_ : bs_;
+    for (uint64_t p = 0; p < n; p += step) {
+        uint64_t m = n - p < step ? n - p : step;
+        if (bdrv_pread(src, from + p, m, buf, &err) < 0 ||
+            (!is_zero(buf, m) && bdrv_pwrite(dst, p, m, buf, &err) < 0)) {
+            error_report("%s", err->msg);
+            error_free(err);
+            goto out;
+        }
+    }
+    ret = 0;
+out:
+    free(buf);
+    bdrv_close(dst);
+    bdrv_close(src);
+    return ret;
+}
+
+/* ---- rebase ----------------------------------------------------------------- */
+
+static int img_rebase(int argc, char **argv)
+{
+    const char *fmt = NULL, *nb = NULL, *nbfmt = NULL;
+    bool unsafe = false, prog = false;
+    int c;
+    static const struct option lo[] = { { "help", no_argument, 0, 'h' },
+                                        { "force-share", no_argument, 0, 'U' },
+                                        { 0, 0, 0, 0 } };
+    while ((c = getopt_long(argc, argv, ":hf:F:b:upqt:T:U", lo, NULL)) != -1) {
+        switch (c) {
+        case 'f': fmt = optarg; break;
+        case 'F': nbfmt = optarg; break;
+        case 'b': nb = optarg; break;
+        case 'u': unsafe = true; break;
+        case 'p': prog = true; break;
+        case 'q': quiet = true; break;
+        case 't': case 'T': case 'U': break;
+        case 'h': usage(stdout); return 0;
+        default: error_report("unrecognized option '%s'", argv[optind - 1]); return 1;
+        }
+    }
+    if (quiet)
+        prog = false;
+    if (optind != argc - 1) {
+        error_report("Expecting one image file name");
+        return 1;
+    }
+    if (!nb) {
+        error_report("Must specify backing file (-b) or use '-b \"\"' to remove it");
+        return 1;
+    }
+    const char *filename = argv[optind];
+    BlockDriverState *bs = img_open(filename, fmt, BDRV_O_RDWR |
+                                    (unsafe ? BDRV_O_NO_BACKING : 0));
+    if (!bs)
+        return 1;
+    if (!bs->drv->change_backing) {
+        error_report("Could not change the backing file to '%s': the %s format has "
+                     "no backing files", nb, bs->drv->format_name);
+        bdrv_close(bs);
+        return 1;
+    }
+    int ret = 1;
+    BlockDriverState *nbs = NULL;
+    uint8_t *a = NULL, *b = NULL;
+    Error *err = NULL;
+    if (*nb && !nbfmt) {
+        /* Record the new backing file's format, as QEMU wants it named. */
+        char path[BDRV_PATH_MAX];
+        bdrv_resolve_backing(filename, nb, path, sizeof(path));
+        nbs = bdrv_open(path, NULL, BDRV_O_NO_BACKING, &err);
+        if (!nbs) {
+            error_report("Could not open new backing file '%s': %s", path, err->msg);
+            goto out;
+        }
+        nbfmt = nbs->drv->format_name;
+        bdrv_close(nbs);
+        nbs = NULL;
+    }
+    if (!unsafe) {
+        if (*nb) {
+            char path[BDRV_PATH_MAX];
+            bdrv_resolve_backing(filename, nb, path, sizeof(path));
+            nbs = bdrv_open(path, nbfmt, 0, &err);
+            if (!nbs) {
+                error_report("Could not open new backing file '%s': %s", path, err->msg);
+                goto out;
+            }
+        }
+        /* Where the image defers to its old backing file and the old and new
+         * backing contents differ, copy the old contents into the image. */
+        uint64_t len = (uint64_t)bdrv_getlength(bs), chunk = 65536;
+        uint64_t nlen = nbs ? (uint64_t)bdrv_getlength(nbs) : 0;
+        a = malloc(chunk);
+        b = malloc(chunk);
+        if (!a || !b)
+            pemu_abort("out of memory");
+        progress(prog, 0);
+        for (uint64_t off = 0; off < len;) {
+            uint64_t n = len - off < chunk ? len - off : chunk, pnum, map;
+            int st = bdrv_block_status(bs, off, n, &pnum, &map, &err);
+            if (st < 0)
+                goto io_err;
+            if (pnum && pnum < n)
+                n = pnum;
+            if (!(st & BDRV_BLOCK_ALLOCATED)) {
+                if (bdrv_backing_pread(bs, off, n, a, &err) < 0)
+                    goto io_err;
+                memset(b, 0, n);
+                if (off < nlen &&
+                    bdrv_pread(nbs, off, nlen - off < n ? nlen - off : n, b, &err) < 0)
+                    goto io_err;
+                if (memcmp(a, b, n) && bdrv_pwrite(bs, off, n, a, &err) < 0)
+                    goto io_err;
+            }
+            off += n;
+            progress(prog, off * 100.0 / len);
+        }
+        if (prog)
+            printf("\n");
+    }
+    if (bs->drv->change_backing(bs, *nb ? nb : NULL, *nb ? nbfmt : NULL, &err) < 0) {
+        error_report("Could not change the backing file to '%s': %s", nb, err->msg);
+        goto out;
+    }
+    ret = 0;
+    goto out;
+io_err:
+    error_report("error while rebasing %s: %s", filename, err->msg);
+out:
+    error_free(err);
+    free(a);
+    free(b);
+    bdrv_close(nbs);
+    bdrv_close(bs);
+    return ret;
+}
+
+/* ---- commit ----------------------------------------------------------------- */
+
+static int img_commit(int argc, char **argv)
+{
+    const char *fmt = NULL, *base_name = NULL;
+    bool keep = false, prog = false;
+    int c;
+    static const struct option lo[] = { { "help", no_argument, 0, 'h' },
+                                        { 0, 0, 0, 0 } };
+    while ((c = getopt_long(argc, argv, ":hf:b:dpqt:r:", lo, NULL)) != -1) {
+        switch (c) {
+        case 'f': fmt = optarg; break;
+        case 'b': base_name = optarg; keep = true; break;
+        case 'd': keep = true; break;
+        case 'p': prog = true; break;
+        case 'q': quiet = true; break;
+        case 't': case 'r': break;
+        case 'h': usage(stdout); return 0;
+        default: error_report("unrecognized option '%s'", argv[optind - 1]); return 1;
+        }
+    }
+    if (quiet)
+        prog = false;
+    if (optind != argc - 1) {
+        error_report("Expecting one image file name");
+        return 1;
+    }
+    const char *filename = argv[optind];
+    BlockDriverState *top = img_open(filename, fmt, 0);
+    if (!top)
+        return 1;
+    int ret = 1, depth = 1;
+    BlockDriverState *base = top->backing, *wbase = NULL;
+    Error *err = NULL;
+    uint8_t *buf = NULL;
+    if (!base) {
+        error_report("Image does not have a backing file");
+        goto out;
+    }
+    if (base_name) {
+        char want[BDRV_PATH_MAX], got[BDRV_PATH_MAX];
+        if (!realpath(base_name, want))
+            snprintf(want, sizeof(want), "%s", base_name);
+        for (; base; base = base->backing, depth++) {
+            if (realpath(base->filename, got) && !strcmp(got, want))
+                break;
+        }
+        if (!base) {
+            error_report("Did not find '%s' in the backing chain of '%s'", base_name,
+                         filename);
+            goto out;
+        }
+    }
+    wbase = bdrv_open(base->filename, base->drv->format_name,
+                      BDRV_O_RDWR | BDRV_O_NO_BACKING, &err);
+    if (!wbase) {
+        error_report("%s", err->msg);
+        goto out;
+    }
+    uint64_t len = (uint64_t)bdrv_getlength(top), chunk = 1 << 20;
+    if ((uint64_t)bdrv_getlength(wbase) < len &&
+        bdrv_truncate(wbase, len, false, PREALLOC_OFF, &err) < 0) {
+        error_report("Could not grow the base image: %s", err->msg);
+        goto out;
+    }
+    buf = malloc(chunk);
+    if (!buf)
+        pemu_abort("out of memory");
+    progress(prog, 0);
+    for (uint64_t off = 0; off < len;) {
+        uint64_t n = len - off < chunk ? len - off : chunk, pnum, map;
+        int d;
+        BlockDriverState *file;
+        int st = bdrv_block_status_above(top, off, n, &pnum, &map, &d, &file, &err);
+        if (st < 0)
+            goto io_err;
+        if (pnum && pnum < n)
+            n = pnum;
+        if ((st & BDRV_BLOCK_ALLOCATED) && d < depth) {
+            if ((st & BDRV_BLOCK_ZERO) && !(st & BDRV_BLOCK_DATA)) {
+                if (bdrv_pwrite_zeroes(wbase, off, n, 0, &err) < 0)
+                    goto io_err;
+            } else if (bdrv_pread(top, off, n, buf, &err) < 0 ||
+                       bdrv_pwrite(wbase, off, n, buf, &err) < 0) {
+                goto io_err;
+            }
+        }
+        off += n;
+        progress(prog, off * 100.0 / len);
+    }
+    if (bdrv_flush(wbase, &err) < 0)
+        goto io_err;
+    if (!keep) {
+        bdrv_close(top);
+        top = img_open(filename, fmt, BDRV_O_RDWR | BDRV_O_NO_BACKING);
+        if (!top)
+            goto out;
+        if (top->drv->make_empty && top->drv->make_empty(top, &err) < 0) {
+            error_report("Could not empty %s: %s", filename, err->msg);
+            goto out;
+        }
+    }
+    if (prog)
+        printf("\n");
+    qprintf("Image committed.\n");
+    ret = 0;
+    goto out;
+io_err:
+    error_report("Block job failed: %s", err->msg);
+out:
+    error_free(err);
+    free(buf);
+    bdrv_close(wbase);
+    bdrv_close(top);
+    return ret;
+}
+
+/* ---- measure ---------------------------------------------------------------- */
+
+static int img_measure(int argc, char **argv)
+{
+    const char *fmt = NULL, *ofmt = "raw", *size_s = NULL;
+    bool json = false;
+    BlockOpts opts = { 0 };
+    int c, ret = 1;
+    static const struct option lo[] = {
+        { "help", no_argument, 0, 'h' }, { "output", required_argument, 0, 'J' },
+        { "size", required_argument, 0, 'Z' }, { "force-share", no_argument, 0, 'U' },
+        { 0, 0, 0, 0 } };
+    while ((c = getopt_long(argc, argv, ":hf:O:o:qU", lo, NULL)) != -1) {
+        switch (c) {
+        case 'f': fmt = optarg; break;
+        case 'O': ofmt = optarg; break;
+        case 'J': if (parse_output(optarg, &json) < 0) goto out; break;
+        case 'Z': size_s = optarg; break;
+        case 'q': case 'U': break;
+        case 'o': {
+            Error *err = NULL;
+            if (block_opts_parse(&opts, optarg, &err) < 0) {
+                error_report_err(err);
+                goto out;
+            }
+            break;
+        }
+        case 'h': usage(stdout); return 0;
+        default: error_report("unrecognized option '%s'", argv[optind - 1]); goto out;
+        }
+    }
+    const char *filename = optind < argc ? argv[optind] : NULL;
+    if (optind < argc - 1 || (filename && size_s)) {
+        error_report("--size N cannot be used together with a filename.");
+        goto out;
+    }
+    if (!filename && !size_s) {
+        error_report("Either --size N or one filename must be specified.");
+        goto out;
+    }
+    const BlockDriver *odrv = bdrv_find_format(ofmt);
+    if (!odrv || !odrv->measure) {
+        error_report("Format driver '%s' does not support measure", ofmt);
+        goto out;
+    }
+    uint64_t size = 0;
+    BlockDriverState *src = NULL;
+    if (size_s && block_parse_size(size_s, &size) < 0) {
+        error_report("Invalid image size specified. You may use k, M, G, T, P or E "
+                     "suffixes for kilobytes, megabytes, gigabytes, terabytes, "
+                     "petabytes and exabytes.");
+        goto out;
+    }
+    if (filename) {
+        src = img_open(filename, fmt, 0);
+        if (!src)
+            goto out;
+        size = (uint64_t)bdrv_getlength(src);
+    }
+    uint64_t req, full;
+    Error *err = NULL;
+    int r = odrv->measure(&opts, size, src, &req, &full, &err);
+    bool bitmaps = src && src->drv == &bdrv_qcow2 && odrv == &bdrv_qcow2;
+    bdrv_close(src);
+    if (r < 0) {
+        error_report_err(err);
+        goto out;
+    }
+    if (block_opts_unused(&opts)) {
+        error_report("Invalid parameter '%s'", block_opts_unused(&opts));
+        goto out;
+    }
+    if (json) {
+        printf("{\n%s    \"required\": %" PRIu64 ",\n    \"fully-allocated\": %" PRIu64
+               "\n}\n", bitmaps ? "    \"bitmaps\": 0,\n" : "", req, full);
+    } else {
+        printf("required size: %" PRIu64 "\nfully allocated size: %" PRIu64 "\n", req, full);
+        if (bitmaps)
+            printf("bitmaps size: 0\n");
+    }
+    ret = 0;
+out:
+    block_opts_free(&opts);
+    return ret;
+}
+
+/* ---- amend ------------------------------------------------------------------ */
+
+static int img_amend(int argc, char **argv)
+{
+    const char *fmt = NULL;
+    BlockOpts opts = { 0 };
+    int c, ret = 1;
+    bool have = false;
+    static const struct option lo[] = { { "help", no_argument, 0, 'h' },
+                                        { "force", no_argument, 0, 'F' },
+                                        { 0, 0, 0, 0 } };
+    while ((c = getopt_long(argc, argv, ":ho:f:t:pq", lo, NULL)) != -1) {
+        switch (c) {
+        case 'f': fmt = optarg; break;
+        case 'o': {
+            Error *err = NULL;
+            have = true;
+            if (block_opts_parse(&opts, optarg, &err) < 0) {
+                error_report_err(err);
+                goto out;
+            }
+            break;
+        }
+        case 'q': quiet = true; break;
+        case 't': case 'p': case 'F': break;
+        case 'h': usage(stdout); return 0;
+        default: error_report("unrecognized option '%s'", argv[optind - 1]); goto out;
+        }
+    }
+    if (!have) {
+        error_report("Must specify options (-o)");
+        goto out;
+    }
+    if (optind != argc - 1) {
+        error_report("Expecting one image file name");
+        goto out;
+    }
+    BlockDriverState *bs = img_open(argv[optind], fmt, BDRV_O_RDWR | BDRV_O_NO_BACKING);
+    if (!bs)
+        goto out;
+    Error *err = NULL;
+    if (!bs->drv->amend) {
+        error_report("Format driver '%s' does not support option amendment",
+                     bs->drv->format_name);
+    } else if (bs->drv->amend(bs, &opts, &err) < 0) {
+        error_report("Error while amending options: %s", err->msg);
+        error_free(err);
+    } else if (block_opts_unused(&opts)) {
+        error_report("Invalid parameter '%s'", block_opts_unused(&opts));
+    } else {
+        ret = 0;
+    }
+    bdrv_close(bs);
+out:
+    block_opts_free(&opts);
+    return ret;
+}
+
+/* ---- bench ------------------------------------------------------------------ */
+
+static int img_bench(int argc, char **argv)
+{
+    const char *fmt = NULL;
+    uint64_t count = 75000, depth = 64, offset = 0, bufsize = 4096, step = 0;
+    bool write = false;
+    int pattern = 0, c;
+    static const struct option lo[] = {
+        { "help", no_argument, 0, 'h' }, { "pattern", required_argument, 0, 'P' },
+        { "flush-interval", required_argument, 0, 'I' }, { "no-drain", no_argument, 0, 'D' },
+        { "force-share", no_argument, 0, 'U' }, { 0, 0, 0, 0 } };
+    while ((c = getopt_long(argc, argv, ":hc:d:f:ni:o:qs:S:t:wU", lo, NULL)) != -1) {
+        uint64_t *dst = NULL;
+        switch (c) {
+        case 'c': dst = &count; break;
+        case 'd': dst = &depth; break;
+        case 'o': dst = &offset; break;
+        case 's': dst = &bufsize; break;
+        case 'S': dst = &step; break;
+        case 'f': fmt = optarg; break;
+        case 'w': write = true; break;
+        case 'P': pattern = (int)strtol(optarg, NULL, 0); break;
+        case 'q': quiet = true; break;
+        case 'n': case 'i': case 't': case 'I': case 'D': case 'U': break;
+        case 'h': usage(stdout); return 0;
+        default: error_report("unrecognized option '%s'", argv[optind - 1]); return 1;
+        }
+        if (dst && (block_parse_size(optarg, dst) < 0 || (dst != &offset && dst != &step && !*dst))) {
+            error_report("Invalid value for -%c: '%s'", c, optarg);
+            return 1;
+        }
+    }
+    if (optind != argc - 1) {
+        error_report("Expecting one image file name");
+        return 1;
+    }
+    if (!step)
+        step = bufsize;
+    BlockDriverState *bs = img_open(argv[optind], fmt, write ? BDRV_O_RDWR : 0);
+    if (!bs)
+        return 1;
+    uint64_t len = (uint64_t)bdrv_getlength(bs);
+    if (bufsize > len || offset > len - bufsize) {
+        error_report("The request size or offset does not fit the image (%" PRIu64
+                     " bytes)", len);
+        bdrv_close(bs);
+        return 1;
+    }
+    qprintf("Sending %" PRIu64 " %s requests, %" PRIu64 " bytes each, %" PRIu64
+            " in parallel (starting at offset %" PRIu64 ", step size %" PRIu64 ")\n",
+            count, write ? "write" : "read", bufsize, depth, offset, step);
+    uint8_t *buf = malloc(bufsize);
+    if (!buf)
+        pemu_abort("out of memory");
+    memset(buf, pattern, bufsize);
+    struct timeval t0, t1;
+    gettimeofday(&t0, NULL);
+    uint64_t off = offset;
+    int ret = 0;
+    Error *err = NULL;
+    for (uint64_t i = 0; i < count; i++) {
+        int r = write ? bdrv_pwrite(bs, off, bufsize, buf, &err)
+                      : bdrv_pread(bs, off, bufsize, buf, &err);
+        if (r < 0) {
+            error_report("Failed request: %s", err->msg);
+            error_free(err);
+            ret = 1;
+            break;
+        }
+        off += step;
+        if (off > len - bufsize)
+            off = offset;
+    }
+    if (!ret && write && bdrv_flush(bs, &err) < 0) {
+        error_report_err(err);
+        ret = 1;
+    }
+    gettimeofday(&t1, NULL);
+    if (!ret)
+        qprintf("Run completed in %3.3f seconds.\n", (double)(t1.tv_sec - t0.tv_sec) +
+                (double)(t1.tv_usec - t0.tv_usec) / 1e6);
+    free(buf);
+    bdrv_close(bs);
+    return ret;
+}
+
+/* ---- io (hidden, for tests): qemu-io's write/read/discard ------------------------ */
+
+static int img_io(int argc, char **argv)
+{
+    const char *fmt = NULL;
+    int c;
+    while ((c = getopt(argc, argv, "+f:")) != -1) {
+        if (c == 'f')
+            fmt = optarg;
+        else
+            return 1;
+    }
+    if (optind >= argc) {
+        error_report("io: expecting an image file name");
+        return 1;
+    }
+    BlockDriverState *bs = img_open(argv[optind++], fmt, BDRV_O_RDWR);
+    if (!bs)
+        return 1;
+    int ret = 0;
+    for (; optind < argc && !ret; optind++) {
+        /* One command per argument: "write [-P pat|-z|-c] off len", "read -P
+         * pat off len" (verifies), "discard off len". */
+        char cmd[256], *tok[8];
+        int nt = 0;
+        snprintf(cmd, sizeof(cmd), "%s", argv[optind]);
+        for (char *t = strtok(cmd, " "); t && nt < 8; t = strtok(NULL, " "))
+            tok[nt++] = t;
+        int pat = 0xcd;
+        bool zero = false, comp = false;
+        int i = 1;
+        for (; i < nt && tok[i][0] == '-'; i++) {
+            if (!strcmp(tok[i], "-P") && i + 1 < nt)
+                pat = (int)strtol(tok[++i], NULL, 0);
+            else if (!strcmp(tok[i], "-z"))
+                zero = true;
+            else if (!strcmp(tok[i], "-c"))
+                comp = true;
+        }
+        uint64_t off, len;
+        if (nt < 1 || i + 2 != nt || block_parse_size(tok[i], &off) < 0 ||
+            block_parse_size(tok[i + 1], &len) < 0) {
+            error_report("io: bad command '%s'", argv[optind]);
+            ret = 1;
+            break;
+        }
+        uint8_t *buf = malloc(len ? len : 1);
+        if (!buf)
+            pemu_abort("out of memory");
+        Error *err = NULL;
+        int r = 0;
+        if (!strcmp(tok[0], "write")) {
+            memset(buf, pat, len);
+            r = zero ? bdrv_pwrite_zeroes(bs, off, len, 0, &err)
+                : comp ? bdrv_pwrite_compressed(bs, off, len, buf, &err)
+                       : bdrv_pwrite(bs, off, len, buf, &err);
+        } else if (!strcmp(tok[0], "discard")) {
+            r = bdrv_pdiscard(bs, off, len, &err);
+        } else if (!strcmp(tok[0], "read")) {
+            r = bdrv_pread(bs, off, len, buf, &err);
+            for (uint64_t k = 0; r >= 0 && k < len; k++) {
+                if (buf[k] != (uint8_t)pat) {
+                    error_report("io: pattern mismatch at offset %" PRIu64 ": %#x, "
+                                 "expected %#x", off + k, buf[k], pat);
+                    r = -EIO;
+                }
+            }
+        } else {
+            error_report("io: unknown command '%s'", tok[0]);
+            r = -EINVAL;
+        }
+        if (r < 0 && err) {
+            error_report("io: %s: %s", argv[optind], err->msg);
+            error_free(err);
+        }
+        free(buf);
+        ret = r < 0;
+    }
+    bdrv_close(bs);
+    return ret;
+}
+
+/* ---- main ------------------------------------------------------------------- */
+
+static const struct {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+} commands[] = {
+    { "check", img_check }, { "compare", img_compare }, { "convert", img_convert },
+    { "create", img_create }, { "dd", img_dd }, { "info", img_info },
+    { "map", img_map }, { "resize", img_resize }, { "snapshot", img_snapshot },
+    { "rebase", img_rebase }, { "commit", img_commit }, { "measure", img_measure },
+    { "amend", img_amend }, { "bench", img_bench }, { "io", img_io },
+};
+
+static const char *const unsupported[] = { "bitmap" };
+
+int main(int argc, char **argv)
+{
+    error_set_progname("pemu-img");
+    if (argc < 2) {
+        error_report("Not enough arguments\nTry 'pemu-img --help' for more information");
+        return 1;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(cmd, "-V") || !strcmp(cmd, "--version")) {
+        printf("pemu-img version %s\n", PEMU_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < PEMU_ARRAY_SIZE(commands); i++) {
+        if (!strcmp(cmd, commands[i].name)) {
+            optind = 1;
+            return commands[i].fn(argc - 1, argv + 1);
+        }
+    }
+    for (size_t i = 0; i < PEMU_ARRAY_SIZE(unsupported); i++) {
+        if (!strcmp(cmd, unsupported[i])) {
+            error_report("%s: not supported yet", cmd);
+            return 1;
+        }
+    }
+    error_report("Command not found: %s\nTry 'pemu-img --help' for more information",
+                 cmd);
+    return 1;
+}
