@@ -4,9 +4,6 @@
  * bounds-checked requests and the BlockBackend.
  */
 /* Large files on 32-bit hosts too: off_t is 64 bits with this. */
-#ifndef _FILE_OFFSET_BITS
-#define _FILE_OFFSET_BITS 64
-#endif
 #include "src/block/block.h"
 
 #include <errno.h>

@@ -7,9 +7,6 @@
  * docs/interop/qcow2.txt.
  */
 /* Large files on 32-bit hosts too: off_t is 64 bits with this. */
-#ifndef _FILE_OFFSET_BITS
-#define _FILE_OFFSET_BITS 64
-#endif
 #include "src/block/qcow2.h"
 
 #include <errno.h>

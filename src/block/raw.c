@@ -6,9 +6,6 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1   /* SEEK_DATA, SEEK_HOLE, FALLOC_FL_* on glibc */
 #endif
-#ifndef _FILE_OFFSET_BITS
-#define _FILE_OFFSET_BITS 64    /* large files on 32-bit hosts */
-#endif
 #include "src/block/block.h"
 
 #include <errno.h>
