@@ -110,7 +110,8 @@ int cpu_exec(CPUState *cpu)
     if (setjmp(cpu->jmp_env) != 0) {
         /* An exception unwound from a helper, the slow path or translation. */
         restore_from_host_pc(cpu);
-        cpu->stats.exceptions++;
+        if (cpu->exception_index != EXCP_NONE)
+            cpu->stats.exceptions++;
         link_from = NULL;
     }
     for (;;) {

@@ -73,7 +73,7 @@ void tb_init(size_t size)
         fatal("cannot allocate a %zu-byte translation buffer", size);
     code_size = size;
     tb_flush();
-    tb_stats.flushes = 0;
+    memset(&tb_stats, 0, sizeof(tb_stats));
 }
 
 static void ensure_init(void)

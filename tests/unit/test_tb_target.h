@@ -155,7 +155,6 @@ static uint64_t syn_helper_hlt(void *env)
 {
     SynCPU *s = env;
     s->cpu.halted = 1;
-    s->pc += 4;
     cpu_loop_exit_norestore(&s->cpu);
 }
 static const IRHelperInfo syn_hlt_info = { "hlt", { .f0 = syn_helper_hlt }, 0, 0, 0 };
@@ -217,6 +216,7 @@ static IRFunc *syn_translate(CPUState *cpu, TranslationBlock *tb, int max_insns)
             break;
         }
         case 0x08:
+            ir_movi(f, IR_I64, s->g_pc, pc + 4);
             ir_emit_call(f, &syn_hlt_info, IR_NO_TEMP, NULL, 0);
             end = true;
             break;
