@@ -20,22 +20,15 @@ PEMU_INLINE const CPUTLBEntry *tlb_entry_at(const uint8_t *env, uintptr_t table,
            ((uintptr_t)(addr >> TARGET_PAGE_BITS) & (CPU_TLB_SIZE - 1));
 }
 
-PEMU_INLINE const uint8_t *tlb_read_ptr(const uint8_t *env, uintptr_t table, uint64_t addr,
-                                        unsigned size)
+/* The access [addr, addr + size) hits a tag (one compare, see above). */
+PEMU_INLINE bool tlb_hit(uint64_t tag, uint64_t addr, unsigned size)
 {
-    const CPUTLBEntry *e = tlb_entry_at(env, table, addr);
-    if (likely(((addr + size - 1) & TARGET_PAGE_MASK) == e->addr_read))
-        return (const uint8_t *)((uintptr_t)addr + e->addend);
-    return NULL;
+    return ((addr + size - 1) & TARGET_PAGE_MASK) == tag;
 }
 
-PEMU_INLINE uint8_t *tlb_write_ptr(const uint8_t *env, uintptr_t table, uint64_t addr,
-                                   unsigned size)
+PEMU_INLINE uint8_t *tlb_host(const CPUTLBEntry *e, uint64_t addr)
 {
-    const CPUTLBEntry *e = tlb_entry_at(env, table, addr);
-    if (likely(((addr + size - 1) & TARGET_PAGE_MASK) == e->addr_write))
-        return (uint8_t *)((uintptr_t)addr + e->addend);
-    return NULL;
+    return (uint8_t *)((uintptr_t)addr + e->addend);
 }
 
 /* Env offset of mmu index i's TLB table, and back. */
