@@ -1008,6 +1008,23 @@ TEST(frame_slots_reused_and_locals_kept)
     CHECK(lower(&h));
     interp_exec(&h.env->cpu, &cur_tb);
     CHECK_EQ(h.env->g64[0], 6000);
+    /* an i32 temp reusing a slot that held an i64 never shows its high half */
+    ir_func_reset(f);
+    IRTemp t64 = ir_temp_new(f, IR_I64), t32 = ir_temp_new(f, IR_I32);
+    ir_movi(f, IR_I64, t64, ~0ull);
+    ir_mov(f, IR_I64, h.g64[1], t64);
+    ir_mov(f, IR_I32, t32, h.g32[1]);
+    ir_op1(f, IR_extu_i32_i64, IR_I64, h.g64[0], t32);
+    ir_op2i(f, IR_add, IR_I32, t32, t32, 1);
+    ir_op1(f, IR_exts_i32_i64, IR_I64, h.g64[2], t32);
+    ir_exit_tb(f, 2);
+    CHECK(lower(&h));
+    CHECK_EQ(codebuf[1], codebuf[7]); /* t32 did get t64's slot */
+    h.env->g32[1] = 0x7fffffff;
+    interp_exec(&h.env->cpu, &cur_tb);
+    CHECK_EQ(h.env->g64[1], ~0ull);
+    CHECK_EQ(h.env->g64[0], 0x7fffffff);
+    CHECK_EQ(h.env->g64[2], 0xffffffff80000000ull);
     /* too many simultaneously live locals: "too big" */
     ir_func_reset(f);
     for (int i = 0; i < CPU_FRAME_SLOTS + 1; i++)
