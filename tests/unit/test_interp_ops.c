@@ -874,6 +874,8 @@ static bool t_fused(Harness *h)
                     if (fuse && shape != 4 && shape != 5 && shape != 2) {
                         /* one instruction + exit */
                         int op0 = interp_word_opcode(interp_get_dispatch(), codebuf[0]);
+                        if (op0 == BC_movi_i64w) /* a constant wider than a word (32-bit hosts) */
+                            op0 = interp_word_opcode(interp_get_dispatch(), codebuf[BCLEN_movi_i64w]);
                         if (op0 < 0 || strlen(bc_info[op0].fmt) <= 4 ||
                             !strstr(bc_info[op0].name, "_cc")) {
                             snprintf(failmsg, sizeof(failmsg), "%s shape %d not fused (%s)",
