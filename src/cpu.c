@@ -1,0 +1,163 @@
+/*
+ * The generic vCPU and the CPU loop: find or translate the next block, run
+ * it through the TB backend with chaining, link direct jumps as they are
+ * discovered, and handle exits and exceptions. Guest exceptions unwind
+ * with longjmp from helpers and the softmmu slow path back here, where the
+ * guest pc and front-end data are restored from the faulting block's side
+ * table (never stored before each instruction).
+ */
+#include "src/cpu.h"
+
+#include <string.h>
+#include "src/error.h"
+#include "src/log.h"
+#include "src/softmmu.h"
+#include "src/tb.h"
+
+static CPUState *cpu_list;
+
+void cpu_init(CPUState *cpu, const CPUTargetOps *ops, const SoftmmuPhys *phys)
+{
+    static int next_index;
+    cpu->ops = ops;
+    cpu->phys = phys;
+    cpu->exception_index = EXCP_NONE;
+    cpu->host_pc = 0;
+    cpu->exit_tb = NULL;
+    cpu->cpu_index = next_index++;
+    memset(cpu->tlb, 0xff, sizeof(cpu->tlb));
+    memset(cpu->jmp_cache, 0, sizeof(cpu->jmp_cache));
+    cpu->next_cpu = cpu_list;
+    cpu_list = cpu;
+}
+
+void cpu_exit_list(CPUState *cpu)
+{
+    for (CPUState **p = &cpu_list; *p; p = &(*p)->next_cpu)
+        if (*p == cpu) {
+            *p = cpu->next_cpu;
+            return;
+        }
+}
+
+CPUState *cpu_first(void)
+{
+    return cpu_list;
+}
+
+void cpu_exit(CPUState *cpu)
+{
+    cpu->exit_request = 1;
+}
+
+void cpu_interrupt(CPUState *cpu, uint32_t mask)
+{
+    cpu->interrupt_request |= mask;
+    cpu->exit_request = 1;
+}
+
+void cpu_reset_interrupt(CPUState *cpu, uint32_t mask)
+{
+    cpu->interrupt_request &= ~mask;
+}
+
+void cpu_loop_exit(CPUState *cpu)
+{
+    if (!cpu->in_exec)
+        pemu_abort("cpu_loop_exit outside cpu_exec (exception %d)", cpu->exception_index);
+    longjmp(cpu->jmp_env, 1);
+}
+
+void cpu_loop_exit_norestore(CPUState *cpu)
+{
+    cpu->host_pc = 0;
+    cpu_loop_exit(cpu);
+}
+
+void cpu_raise(CPUState *cpu, int excp)
+{
+    cpu->exception_index = excp;
+    cpu_loop_exit(cpu);
+}
+
+/* Put back the guest state of the instruction that was running at host_pc. */
+static void restore_from_host_pc(CPUState *cpu)
+{
+    uintptr_t host_pc = cpu->host_pc;
+    cpu->host_pc = 0;
+    if (!host_pc)
+        return;
+    TranslationBlock *tb = tb_find_by_host_pc(host_pc);
+    uint64_t data[2];
+    if (tb && tb_backend()->restore_state(tb, host_pc, data) == 0 && cpu->ops->restore_state)
+        cpu->ops->restore_state(cpu, tb, data[0], data[1]);
+}
+
+int cpu_exec(CPUState *cpu)
+{
+    const TBBackend *be = tb_backend();
+    TranslationBlock *volatile link_from = NULL;
+    volatile int link_slot = 0;
+    volatile uint64_t link_gen = 0;
+    int ret;
+
+    if (cpu->halted) {
+        if (!cpu->interrupt_request)
+            return EXCP_HALTED;
+        cpu->halted = 0;
+    }
+    cpu->in_exec = 1;
+    if (setjmp(cpu->jmp_env) != 0) {
+        /* An exception unwound from a helper, the slow path or translation. */
+        restore_from_host_pc(cpu);
+        if (cpu->exception_index != EXCP_NONE)
+            cpu->stats.exceptions++;
+        link_from = NULL;
+    }
+    for (;;) {
+        if (cpu->exception_index != EXCP_NONE) {
+            int excp = cpu->exception_index;
+            if (excp >= EXCP_FIRST_INTERNAL) {
+                cpu->exception_index = EXCP_NONE;
+                ret = excp;
+                break;
+            }
+            if (log_enabled(LOG_INT))
+                log_printf("cpu%d: exception 0x%x\n", cpu->cpu_index, excp);
+            cpu->ops->do_interrupt(cpu);
+            cpu->exception_index = EXCP_NONE;
+            link_from = NULL;
+        }
+        uint32_t req = cpu->interrupt_request;
+        if (req && cpu->ops->exec_interrupt && cpu->ops->exec_interrupt(cpu, req))
+            link_from = NULL;
+        if (cpu->exit_request) {
+            cpu->exit_request = 0;
+            ret = EXCP_INTERRUPT;
+            break;
+        }
+        if (cpu->halted) {
+            ret = EXCP_HLT;
+            break;
+        }
+
+        TranslationBlock *tb = tb_find(cpu);
+        if (link_from && link_gen == tb_stats.flushes && !log_enabled(LOG_NOCHAIN))
+            tb_link(link_from, link_slot, tb);
+        link_from = NULL;
+
+        cpu->stats.tb_exec++;
+        cpu->exit_tb = NULL;
+        uintptr_t r = be->exec(cpu, tb);
+        if (r == BACKEND_EXIT_REQUESTED)
+            restore_from_host_pc(cpu);
+        cpu->host_pc = 0;
+        if (r <= BACKEND_EXIT_SLOT1 && cpu->exit_tb) {
+            link_from = cpu->exit_tb;
+            link_slot = (int)r;
+            link_gen = tb_stats.flushes;
+        }
+    }
+    cpu->in_exec = 0;
+    return ret;
+}
