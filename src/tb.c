@@ -24,7 +24,7 @@
 TBStats tb_stats;
 
 static const TBBackend *backend = &interp_backend;
-static void (*optimizer)(IRFunc *f);
+static void (*optimizer)(IRFunc *f) = ir_optimize;
 
 static uint8_t *code_buf;
 static size_t code_size, code_used;
@@ -329,8 +329,19 @@ TranslationBlock *tb_gen_code(CPUState *cpu, uint64_t pc, uint64_t cs_base, uint
         tb->phys_pc = phys_pc;
         tb->phys_page2 = UINT64_MAX;
         f = cpu->ops->translate(cpu, tb, max_insns);
+        bool logged = log_filter_pc(pc);
+        if (log_enabled(LOG_OP) && logged) {
+            log_printf("OP: pc=0x%" PRIx64 "\n", pc);
+            ir_print_func(log_file(), f);
+            log_printf("\n");
+        }
         if (optimizer)
             optimizer(f);
+        if (log_enabled(LOG_OP_OPT) && logged) {
+            log_printf("OP after optimization: pc=0x%" PRIx64 "\n", pc);
+            ir_print_func(log_file(), f);
+            log_printf("\n");
+        }
         size_t at = code_used + TB_DESC_SIZE;
         r = backend->lower(f, tb, code_buf + at, code_size - at);
         if (r == BACKEND_LOWER_TOO_BIG) {
