@@ -19,23 +19,34 @@ d=$src/tests/diff/native
 warn="-Wall -Wextra -Werror -Wno-unused-parameter -Wshadow=local -Wstrict-prototypes -Wmissing-prototypes"
 std="-std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -g -I$src"
 
-# A static 32-bit compiler: the cross compiler, or the host one with -m32.
-cc32=
-if command -v i686-linux-gnu-gcc >/dev/null 2>&1; then
-	cc32=i686-linux-gnu-gcc
-else
-	printf 'int main(void){return 0;}\n' > "$out/m32.c"
-	if $cc -m32 -static -o "$out/m32" "$out/m32.c" >/dev/null 2>&1; then
-		cc32="$cc -m32"
-	fi
-	rm -f "$out/m32.c" "$out/m32"
-fi
-[ -n "$cc32" ] || { echo "no static 32-bit C toolchain (install gcc-i686-linux-gnu, or gcc-multilib)"; exit 3; }
-
+# A static 32-bit compiler: the cross compiler, or the host one with -m32
+# (Debian's gcc-multilib and gcc-i686-linux-gnu exclude each other).
+cands=
+command -v i686-linux-gnu-gcc >/dev/null 2>&1 && cands="i686-linux-gnu-gcc"
+cands="$cands|$cc -m32"
 san=
 [ "$SANITIZE" = 1 ] && san="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
 $cc $std $warn $san -o "$out/diff" "$d/diff.c" "$d/gen.c" "$d/case.c" || exit 1
-$cc32 -static $std $warn -o "$out/run32" "$d/run32.c" "$d/case.c" || exit 1
+built=0
+IFS='|'
+for cc32 in $cands; do
+	[ -n "$cc32" ] || continue
+	unset IFS
+	if $cc32 -static $std $warn -o "$out/run32" "$d/run32.c" "$d/case.c" 2> "$out/run32.err"; then
+		built=1
+		break
+	fi
+	IFS='|'
+done
+unset IFS
+if [ $built = 0 ]; then
+	if grep -q 'error:' "$out/run32.err" && ! grep -q -e 'No such file' -e 'cannot find' -e 'not found' "$out/run32.err"; then
+		cat "$out/run32.err"
+		exit 1
+	fi
+	echo "no working static 32-bit C toolchain (install gcc-i686-linux-gnu, or gcc-multilib): $(head -n 1 "$out/run32.err")"
+	exit 3
+fi
 # The runner must actually run: 32-bit processes need IA32 emulation in the kernel.
 printf '' | "$out/run32" || { echo "the 32-bit runner does not run here (no IA32 emulation?)"; exit 3; }
 exit 0

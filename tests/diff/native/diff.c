@@ -41,7 +41,10 @@
 typedef struct NativeProc {
     const char *path;
     pid_t pid;
-    FILE *to, *from;
+    FILE *to;
+    int from;          /* raw fd: read with a timeout */
+    char *buf;         /* results read so far */
+    size_t len, cap;
 } NativeProc;
 
 static int runner_timeout_ms = 10000;
@@ -73,8 +76,8 @@ static int proc_start(NativeProc *p)
     close(in[0]);
     close(out[1]);
     p->to = fdopen(in[1], "w");
-    p->from = fdopen(out[0], "r");
-    return p->to && p->from ? 0 : -1;
+    p->from = out[0];
+    return p->to ? 0 : -1;
 }
 
 static void proc_stop(NativeProc *p)
@@ -83,39 +86,89 @@ static void proc_stop(NativeProc *p)
         return;
     if (p->to)
         fclose(p->to);
-    if (p->from)
-        fclose(p->from);
+    close(p->from);
     kill(p->pid, SIGKILL);
     waitpid(p->pid, NULL, 0);
     p->pid = 0;
-    p->to = p->from = NULL;
+    p->to = NULL;
 }
 
-static int proc_run(NativeProc *p, const Case *c, Result *r)
+/* Count result blocks ("end" lines) in buf. */
+static int count_ends(const char *b, size_t len)
+{
+    int n = 0;
+    for (size_t i = 0; i + 4 <= len; i++)
+        if ((i == 0 || b[i - 1] == '\n') && !memcmp(b + i, "end\n", 4))
+            n++;
+    return n;
+}
+
+/*
+ * Pipelined: write n cases, then read n results. The case text of a batch
+ * (below 2 KiB a case) fits in the pipe, so writing never blocks while the
+ * runner waits for us to read its results.
+ */
+#define BATCH 16
+
+static int proc_run_batch(NativeProc *p, const Case *c, Result *r, int n)
 {
     char err[256];
     if (!p->pid && proc_start(p) < 0)
         return -1;
-    case_print(p->to, c);
+    for (int i = 0; i < n; i++)
+        case_print(p->to, &c[i]);
     if (fflush(p->to) != 0) {
-        fprintf(stderr, "diff: the native runner %s died (case %s)\n", p->path, c->id);
+        fprintf(stderr, "diff: the native runner %s died (case %s)\n", p->path, c[0].id);
         proc_stop(p);
         return -1;
     }
-    struct pollfd pf = { .fd = fileno(p->from), .events = POLLIN };
-    if (poll(&pf, 1, runner_timeout_ms) == 0) {
-        fprintf(stderr, "diff: the native runner hung on case %s (killed)\n", c->id);
-        proc_stop(p);
-        return -1;
+    p->len = 0;
+    for (int have = 0; have < n;) {
+        struct pollfd pf = { .fd = p->from, .events = POLLIN };
+        if (poll(&pf, 1, runner_timeout_ms) == 0) {
+            fprintf(stderr, "diff: the native runner hung on case %s (killed)\n", c[have].id);
+            proc_stop(p);
+            return -1;
+        }
+        if (p->cap - p->len < 65536) {
+            p->cap = p->cap * 2 + 65536;
+            p->buf = realloc(p->buf, p->cap);
+            if (!p->buf) {
+                fprintf(stderr, "diff: out of memory\n");
+                exit(2);
+            }
+        }
+        ssize_t got = read(p->from, p->buf + p->len, p->cap - p->len - 1);
+        if (got <= 0) {
+            if (got < 0 && errno == EINTR)
+                continue;
+            fprintf(stderr, "diff: the native runner died on case %s\n", c[have].id);
+            proc_stop(p);
+            return -1;
+        }
+        p->len += got;
+        have = count_ends(p->buf, p->len);
     }
-    int rc = result_parse(p->from, c, r, err, sizeof(err));
-    if (rc != 1) {
-        fprintf(stderr, "diff: native runner on case %s: %s\n", c->id,
-                rc == 0 ? "no result (runner crashed?)" : err);
-        proc_stop(p);
+    FILE *f = fmemopen(p->buf, p->len, "r");
+    if (!f)
         return -1;
+    for (int i = 0; i < n; i++) {
+        int rc = result_parse(f, &c[i], &r[i], err, sizeof(err));
+        if (rc != 1) {
+            fprintf(stderr, "diff: native runner on case %s: %s\n", c[i].id,
+                    rc == 0 ? "no result" : err);
+            fclose(f);
+            proc_stop(p);
+            return -1;
+        }
     }
+    fclose(f);
     return 0;
+}
+
+static int proc_run(NativeProc *p, const Case *c, Result *r)
+{
+    return proc_run_batch(p, c, r, 1);
 }
 
 static NativeProc ref_proc, self_proc;
@@ -131,6 +184,11 @@ static int ref_run(const Case *c, Result *r)
     return proc_run(&ref_proc, c, r);
 }
 
+static int ref_run_batch(const Case *c, Result *r, int n)
+{
+    return proc_run_batch(&ref_proc, c, r, n);
+}
+
 static int self_init(const char *path)
 {
     self_proc.path = path;
@@ -142,9 +200,14 @@ static int self_run(const Case *c, Result *r)
     return proc_run(&self_proc, c, r);
 }
 
-static const DiffEngine engine_ref = { "native", ref_run, ref_init };
+static int self_run_batch(const Case *c, Result *r, int n)
+{
+    return proc_run_batch(&self_proc, c, r, n);
+}
+
+static const DiffEngine engine_ref = { "native", ref_run, ref_init, ref_run_batch };
 /* The self-check engine: a second, independent runner process. */
-static const DiffEngine engine_native = { "native", self_run, self_init };
+static const DiffEngine engine_native = { "native", self_run, self_init, self_run_batch };
 
 /* ---- a deliberately broken engine (the comparator must catch it) -------- */
 
@@ -180,7 +243,7 @@ static int broken_run(const Case *c, Result *r)
     return 0;
 }
 
-static const DiffEngine engine_broken = { "native+break", broken_run, NULL };
+static const DiffEngine engine_broken = { "native+break", broken_run, NULL, NULL };
 
 /* ---- comparison ------------------------------------------------------------ */
 
@@ -294,28 +357,44 @@ typedef struct Stats {
     int nnames;
 } Stats;
 
+static void stats_count(Stats *s, const char *f)
+{
+    /* The mnemonic: the first word, two for "rep stosb", "loop back", "call reg". */
+    static const char *const two[] = { "rep", "repe", "repne", "call", "jmp", "loop", "loope", "loopne" };
+    char m[24];
+    int n = 0;
+    while (f[n] && f[n] != ' ' && n < 23)
+        m[n] = f[n], n++;
+    m[n] = 0;
+    for (size_t i = 0; i < sizeof(two) / sizeof(two[0]); i++)
+        if (!strcmp(m, two[i]) && f[n] == ' ' && f[n + 1] != '{') {
+            m[n] = ' ', n++;
+            for (int j = n; f[j] && f[j] != ' ' && n < 23; j++)
+                m[n++] = f[j];
+            m[n] = 0;
+            break;
+        }
+    int k;
+    for (k = 0; k < s->nnames; k++)
+        if (!strcmp(s->names[k], m))
+            break;
+    if (k == s->nnames && s->nnames < 512)
+        snprintf(s->names[s->nnames++], sizeof(s->names[0]), "%s", m);
+    if (k < 512)
+        s->counts[k]++;
+}
+
 static void stats_add(Stats *s, const Case *c, const Result *r)
 {
     s->cases++;
     s->exc[r->exc < 0 ? EXC_OTHER + 1 : r->exc]++;
     for (int i = 0; i < c->ninsn; i++) {
-        char m[24];
+        const char *f = c->insn[i].form;
+        const char *body = strchr(f, '{');
         s->insns++;
-        /* first word of the form, after composite prefixes like "je { " */
-        const char *f = strrchr(c->insn[i].form, '{');
-        f = f ? f + 2 : c->insn[i].form;
-        int n = 0;
-        while (f[n] && f[n] != ' ' && n < 23)
-            m[n] = f[n], n++;
-        m[n] = 0;
-        int k;
-        for (k = 0; k < s->nnames; k++)
-            if (!strcmp(s->names[k], m))
-                break;
-        if (k == s->nnames && s->nnames < 512)
-            snprintf(s->names[s->nnames++], sizeof(s->names[0]), "%s", m);
-        if (k < 512)
-            s->counts[k]++;
+        stats_count(s, f); /* the form, or the head of a composite */
+        if (body)
+            stats_count(s, body + 2);
     }
 }
 
@@ -562,10 +641,36 @@ int main(int argc, char **argv)
         return st.fails ? 1 : 0;
     }
 
+    static Case cs[BATCH];
+    static Result as[BATCH], bs[BATCH];
     double t0 = now();
     for (uint64_t i = 0; i < count; i++) {
-        gen_case(&c, mode, seed, i);
-        int nd = both(&c, &a, &b, why, sizeof(why));
+        /* Run a batch ahead through both engines, then compare case by case. */
+        int k = i % BATCH, nb = count - (i - k) < BATCH ? (int)(count - (i - k)) : BATCH;
+        int nd;
+        if (k == 0) {
+            for (int j = 0; j < nb; j++)
+                gen_case(&cs[j], mode, seed, i + j);
+            int rc = engine_ref.run_batch(cs, as, nb);
+            if (rc == 0 && eng->run_batch)
+                rc = eng->run_batch(cs, bs, nb);
+            else
+                for (int j = 0; j < nb && rc == 0; j++)
+                    rc = eng->run(&cs[j], &bs[j]);
+            if (rc < 0) {
+                /* find the failing case one at a time */
+                for (int j = 0; j < nb; j++)
+                    as[j].exc = -3;
+            }
+        }
+        c = cs[k];
+        if (as[k].exc == -3) {
+            nd = both(&c, &a, &b, why, sizeof(why));
+        } else {
+            a = as[k];
+            b = bs[k];
+            nd = compare(&c, &a, &b, why, sizeof(why));
+        }
         if (nd < 0) {
             printf("FAIL infrastructure: an engine failed on case %s:\n", c.id);
             case_print(stdout, &c);

@@ -27,6 +27,8 @@ typedef struct DiffEngine {
     const char *name;
     int (*run)(const Case *c, Result *r);
     int (*init)(const char *arg); /* optional; arg: e.g. the runner's path */
+    /* optional: run n cases at once (the native runner pipelines them) */
+    int (*run_batch)(const Case *c, Result *r, int n);
 } DiffEngine;
 
 #ifdef DIFF_HAVE_PEMU

@@ -1185,6 +1185,8 @@ static int emit_form(Gen *g, const Form *f)
     Rng *r = &g->r;
     int rel32 = g->mode == 32 ? 4 : 2;
     int start = g->n;
+    if ((f->fl & F_M32ONLY) && g->mode != 32)
+        return -1;
     switch (f->fx) {
     case FX_JCC: case FX_JMP: case FX_JCXZ: case FX_LOOPF: {
         /* branch over one body instruction */
