@@ -381,7 +381,8 @@ typedef struct Gen {
     int sp_delta, sp_delta_known;
     int pos;           /* code offset of the slot being generated */
     int nomem;         /* no memory operands (the body of a call: protects the return address) */
-    int resv_off, resv_len; /* data bytes later patches must not change (a jump target) */
+    int nresv;         /* data bytes later patches must not change (jump targets, popf values) */
+    struct { int off, len; } resv[4];
     /* the slot being generated */
     uint8_t buf[CASE_MAX_INSN_BYTES + 8];
     int n;
@@ -460,13 +461,25 @@ static void add_patch(Gen *g, int off, uint64_t v, int bytes)
     if (off < 0 || off + bytes > (int)DIFF_DATA_SIZE || c->npatch == CASE_MAX_PATCHES ||
         bytes > CASE_MAX_PATCH_BYTES)
         return;
-    if (g->resv_len && off < g->resv_off + g->resv_len && g->resv_off < off + bytes)
-        return;
+    for (int i = 0; i < g->nresv; i++)
+        if (off < g->resv[i].off + g->resv[i].len && g->resv[i].off < off + bytes)
+            return;
     CasePatch *p = &c->patch[c->npatch++];
     p->off = (uint16_t)off;
     p->len = (uint8_t)bytes;
     for (int i = 0; i < bytes; i++)
         p->bytes[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* Keep later patches off these bytes; 0 when the list is full. */
+static int reserve(Gen *g, int off, int len)
+{
+    if (g->nresv == (int)PEMU_ARRAY_SIZE(g->resv))
+        return 0;
+    g->resv[g->nresv].off = off;
+    g->resv[g->nresv].len = len;
+    g->nresv++;
+    return 1;
 }
 
 static void note(Gen *g, const char *fmt, const char *s)
@@ -838,7 +851,7 @@ static int emit_simple(Gen *g, const Form *f, Insn *in)
             count = pick_count(g, bits),
             set_reg(g, R_CX, ((uint32_t)g->c->gpr[R_CX] & ~0xffu) | count);
         else if (!((g->clob | g->moved) & CX))
-            count = (uint32_t)g->c->gpr[R_CX] & 0xff;
+            count = (uint32_t)g->c->gpr[R_CX] & 0xff, g->fixed |= CX;
         in->fu |= shift_undef(digit, bits, count);
         break;
     }
@@ -853,6 +866,7 @@ static int emit_simple(Gen *g, const Form *f, Insn *in)
             set_reg(g, R_CX, ((uint32_t)g->c->gpr[R_CX] & ~0xffu) | count);
         } else if (!((g->clob | g->moved) & CX)) {
             count = (uint32_t)g->c->gpr[R_CX] & 0xff;
+            g->fixed |= CX; /* the undefined mask depends on this value */
             if (bits == 16 && (count & 31) > 16)
                 return -1;
         } else if (bits == 16) {
@@ -998,8 +1012,11 @@ static int emit_simple(Gen *g, const Form *f, Insn *in)
         if (!chance(r, 30))
             fv &= ~FL_AC;
         int so = g->sp_delta >= 0 ? stack_off(g, sbytes) : -1;
-        if (so >= 0) {
+        int np = g->c->npatch;
+        if (so >= 0)
             add_patch(g, so, fv, sbytes);
+        if (so >= 0 && g->c->npatch > np && reserve(g, so, sbytes)) {
+            /* popped from the patch */
         } else {
             /* push Iz; popf */
             emit_prefixes(g, &(Insn){ .opsize = in->opsize, .adsize = g->mode });
@@ -1328,8 +1345,7 @@ static int emit_form(Gen *g, const Form *f)
                 add_patch(g, e.ea, ta, g->mode / 8);
                 if (g->c->npatch == 0 || g->c->patch[g->c->npatch - 1].off != e.ea)
                     return -1;
-                g->resv_off = e.ea;
-                g->resv_len = g->mode / 8;
+                reserve(g, e.ea, g->mode / 8);
             } else {
                 *p++ = 0xc0 | dg << 3 | treg;
                 set_reg(g, treg, g->mode == 16 ? ((uint32_t)g->c->gpr[treg] & 0xffff0000u) | ta : ta);
