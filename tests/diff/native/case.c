@@ -280,8 +280,14 @@ int case_parse(FILE *f, Case *c, char *err, int errsize)
     while ((s = next_line(f, buf, sizeof(buf), 1))) {
         const char *e;
         uint64_t v;
-        if (!strcmp(s, "end"))
+        if (!strcmp(s, "end")) {
+            int len = 0;
+            for (int i = 0; i < c->ninsn; i++)
+                len += c->insn[i].len;
+            if (len > CASE_MAX_CODE)
+                return perr(err, errsize, "case %s: %d code bytes, at most %d", c->id, len, CASE_MAX_CODE);
             return 1;
+        }
         if (!strncmp(s, "mode ", 5)) {
             c->mode = atoi(s + 5);
             if (c->mode != 16 && c->mode != 32 && c->mode != 64)

@@ -1307,8 +1307,12 @@ static int emit_form(Gen *g, const Form *f)
         int hdr = callsz + (isjmp ? 0 : 2);
         g->n += hdr;
         int bstart = g->n;
-        /* The body must not be able to overwrite the return address. */
-        g->nomem = !isjmp && g->mode == 32;
+        /*
+         * The body must not be able to overwrite the return address: a ret
+         * to a random place could run the runner's code (mode 32) or loop
+         * forever inside the code area (mode 16).
+         */
+        g->nomem = !isjmp;
         int rc = emit_body(g, SP, NULL);
         g->nomem = 0;
         if (rc < 0)

@@ -47,6 +47,10 @@
 
 #include "case.h"
 
+#ifndef SS_AUTODISARM
+#define SS_AUTODISARM (1u << 31) /* Linux 4.7+, sigaltstack(2); glibc only has it in <linux/signal.h> */
+#endif
+
 #if !defined(__i386__)
 #error "run32.c is the 32-bit native runner: build it with i686-linux-gnu-gcc -static"
 #endif
@@ -135,6 +139,11 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
     siglongjmp(run_jb, 1);
 }
 
+/* The signal stack (at a fixed place, so known.txt can aim ESP into it). */
+#define RUN_ALT_BASE 0x10100000u
+#define RUN_ALT_SIZE 0x40000u
+static stack_t alt_ss;
+
 static uint8_t *code_area, *data_area;
 static uint16_t flat_cs, flat_ds, code16_sel, data16_sel;
 
@@ -176,9 +185,18 @@ static void setup(void)
     data_area = map_at(DIFF_DATA_BASE, DIFF_DATA_SIZE, PROT_READ | PROT_WRITE);
     memset(code_area, 0xcc, DIFF_CODE_SIZE);
 
-    static uint8_t altstack[65536] __attribute__((aligned(16)));
-    stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack) };
-    if (sigaltstack(&ss, NULL)) {
+    /*
+     * The handler's stack. A snippet can leave ESP anywhere (random values,
+     * or random high bits in mode 16), even inside the alternate stack;
+     * the kernel would then take it for a nested signal and build the frame
+     * below ESP, or kill us for overflowing the stack. SS_AUTODISARM makes
+     * it always switch to the top; it also disarms the stack until a
+     * sigreturn, which siglongjmp never does, so run_case() re-arms it.
+     */
+    alt_ss.ss_sp = map_at(RUN_ALT_BASE, RUN_ALT_SIZE, PROT_READ | PROT_WRITE);
+    alt_ss.ss_size = RUN_ALT_SIZE;
+    alt_ss.ss_flags = SS_AUTODISARM;
+    if (sigaltstack(&alt_ss, NULL)) {
         perror("run32: sigaltstack");
         exit(2);
     }
@@ -246,6 +264,10 @@ static int run_case(const Case *c, Result *r)
     if (sigsetjmp(run_jb, 0) == 0) {
         run_active = 1;
         run_enter();
+    }
+    if (sigaltstack(&alt_ss, NULL)) { /* re-arm (SS_AUTODISARM) */
+        perror("run32: sigaltstack");
+        exit(2);
     }
     uint32_t base = c->mode == 32 ? DIFF_CODE_BASE : 0;
     memset(r, 0, sizeof(*r));
