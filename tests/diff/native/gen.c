@@ -735,7 +735,7 @@ static int pick_count(Gen *g, int bits)
 
 static int emit_form(Gen *g, const Form *f);
 
-/* Emit the condition-code / op-selected opcode, returning the final opcode. */
+/* One instruction of form f: operands, fix-ups, encoding, effects. 0, or -1 to retry. */
 static int emit_simple(Gen *g, const Form *f, Insn *in)
 {
     Rng *r = &g->r;
