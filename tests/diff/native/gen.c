@@ -1,0 +1,1489 @@
+/*
+ * Generator of differential test cases: 1-4 instruction "slots" with random
+ * operands and edge values, in mode 16 or 32 (gen.h).
+ *
+ * Independence: this file has its own form table and encoder and shares
+ * nothing with pemu's decoder (src/x86); it encodes, it never decodes.
+ *
+ * Safety rules (the runner executes the bytes in its own address space):
+ *  - Memory is only addressed through registers known to point into the data
+ *    area ("pointer" registers not written by an earlier instruction), small
+ *    index registers, or absolute data-area displacements, so a run can only
+ *    touch the data area or unmapped guard space (#PF). Mode 16 is also
+ *    confined by its 0xfff segment limits.
+ *  - Control transfers stay inside the code: forward skips, short backward
+ *    loops with a small count, call/ret pairs with a known target.
+ *  - No TF from popf values the generator controls; no int 0x80.
+ *
+ * Undefined flags (Intel SDM vol. 2, each instruction's "Flags Affected";
+ * AMD APM vol. 3 agrees or is stricter). A slot's mask of undefined flags is
+ * printed with it (case.h "insn ... | mask |") and the comparison ignores
+ * those bits of EFLAGS. A later instruction that would read a flag left
+ * undefined earlier in the case (adc, jcc, setcc, pushf, lahf, ...) is not
+ * generated, so undefined values never leak into registers or memory.
+ *
+ *   instruction                   undefined
+ *   and or xor test               AF
+ *   mul imul (all forms)          SF ZF AF PF
+ *   div idiv                      CF OF SF ZF AF PF
+ *   shl/sal shr sar, count c      c&31 == 0: none; == 1: AF; else OF AF;
+ *                                 shl/shr 8/16-bit with c&31 >= width: also CF
+ *   rol ror rcl rcr, count c      c&31 not 0 or 1: OF
+ *   shld shrd, count c            c&31 == 0: none; == 1: AF; else OF AF
+ *                                 (16-bit counts above 16 leave the result
+ *                                 undefined: not generated)
+ *   bt bts btr btc                OF SF AF PF
+ *   bsf bsr                       CF OF SF AF PF (the destination for a zero
+ *                                 source is compared: both vendors leave it
+ *                                 unchanged and Linux relies on it)
+ *   daa das                       OF
+ *   aaa aas                       OF SF ZF PF
+ *   aam aad                       OF AF CF
+ *   everything else generated     none
+ *
+ * Excluded (documented in README.md): cpuid, rdtsc/rdtscp/rdpid/rdrand
+ * (host-specific results), x87/MMX/SSE, segment-register loads and stores,
+ * far control transfers and iret (selectors are the environment), fs/gs
+ * overrides (TLS bases), lar/lsl/verr/verw/arpl/sgdt/sidt/sldt/smsw/str
+ * (host descriptor tables; UMIP emulation), syscall/sysenter/int 0x80,
+ * int1/icebp, salc and other undocumented opcodes (shift /6, test /1),
+ * bswap with a 16-bit operand (undefined result), F2/F3 prefixes outside
+ * string instructions (tzcnt/lzcnt/popcnt/HLE are CPUID-dependent), bound
+ * with a register operand (an EVEX prefix on AVX-512 hosts), 16-bit
+ * shld/shrd counts above 16.
+ */
+#include "gen.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "ports/host.h"
+
+/* ---- random numbers --------------------------------------------------------- */
+
+typedef struct Rng {
+    uint64_t s;
+} Rng;
+
+static uint64_t rnd(Rng *r)
+{
+    uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static uint32_t below(Rng *r, uint32_t n)
+{
+    return n ? (uint32_t)(rnd(r) % n) : 0;
+}
+
+static int chance(Rng *r, int pct)
+{
+    return below(r, 100) < (uint32_t)pct;
+}
+
+static uint64_t mask_of(int bits)
+{
+    return bits >= 64 ? ~0ull : (1ull << bits) - 1;
+}
+
+/* An edge value of the given width: 0, 1, -1, 0x7f.., 0x80.., ... */
+static uint64_t edge(Rng *r, int bits)
+{
+    uint64_t m = mask_of(bits), sign = 1ull << (bits - 1);
+    switch (below(r, 16)) {
+    case 0: return 0;
+    case 1: return 1;
+    case 2: return m;
+    case 3: return sign - 1;
+    case 4: return sign;
+    case 5: return sign + 1;
+    case 6: return m - 1;
+    case 7: return 2;
+    case 8: return below(r, 17);
+    case 9: return m - below(r, 17);
+    case 10: return 1ull << below(r, bits);
+    case 11: return sign >> 1;
+    case 12: return 0x5555555555555555ull & m;
+    case 13: return 0xaaaaaaaaaaaaaaaaull & m;
+    case 14: return (sign - 1) ^ (1ull << below(r, bits));
+    default: return rnd(r) & m;
+    }
+}
+
+static uint64_t value(Rng *r, int bits)
+{
+    return chance(r, 50) ? edge(r, bits) : rnd(r) & mask_of(bits);
+}
+
+/* ---- the form table --------------------------------------------------------- */
+
+enum Kind {
+    K_EG,     /* modrm: E (r/m) and G (reg field) */
+    K_GE,     /* modrm: G destination, E source */
+    K_E,      /* modrm with /digit: E only */
+    K_EI,     /* /digit, E, immediate of the operand size (8/16/32) */
+    K_EIB,    /* /digit, E, imm8 (sign-extended or a count) */
+    K_AI,     /* accumulator, immediate */
+    K_O,      /* register in the opcode's low 3 bits */
+    K_OI,     /* register in the opcode, immediate */
+    K_N,      /* no operands */
+    K_IB,     /* imm8 only */
+    K_IZ,     /* imm16/32 only */
+    K_GEI,    /* G, E, imm (imul 69) */
+    K_GEIB,   /* G, E, imm8 (imul 6B) */
+    K_EGIB,   /* E, G, imm8 (shld/shrd) */
+    K_MOFFS,  /* A0-A3: absolute offset */
+    K_ENTER,  /* iw, ib */
+};
+
+enum Size { SZ_V = 0, SZ_B = 1, SZ_W = 2, SZ_D = 4 };
+
+enum {
+    F_LOCK = 1 << 0,    /* lockable when E is memory */
+    F_MEM = 1 << 1,     /* E must be memory */
+    F_REG = 1 << 2,     /* E must be a register */
+    F_NW = 1 << 3,      /* E (or the opcode register) is not written */
+    F_W2 = 1 << 4,      /* G is written too (xchg, xadd) */
+    F_NOACC = 1 << 5,   /* the memory operand is not accessed (lea, nop) */
+    F_STACK = 1 << 6,   /* uses the stack */
+    F_CTRL = 1 << 7,    /* ends in a composite (not usable as a body) */
+    F_OS32 = 1 << 8,    /* operand size is always 32 (bswap) */
+    F_CC = 1 << 9,      /* condition code in the opcode's low nibble */
+    F_ALU = 1 << 10,    /* ALU op in opcode bits 3-5 or the /digit */
+    F_SHIFT = 1 << 11,  /* shift/rotate op in the /digit (not 6) */
+    F_M32ONLY = 1 << 12,/* mode 32 only */
+};
+
+enum Fix {
+    FX_NONE, FX_SHIFT, FX_SHXD, FX_DIV, FX_BTREG, FX_BTIMM, FX_BSF, FX_AAM,
+    FX_CMPXCHG, FX_CMPXCHG8B, FX_BOUND, FX_PUSH, FX_POP, FX_POPF, FX_PUSHA,
+    FX_POPA, FX_XLAT, FX_INT, FX_STR, FX_ENTER, FX_LEAVE, FX_PRIV,
+    /* composites */
+    FX_JCC, FX_JMP, FX_JCXZ, FX_LOOPF, FX_LOOPB, FX_CALL, FX_CALLIND,
+    FX_JMPIND, FX_JMP16,
+};
+
+#define C FL_CF
+#define P FL_PF
+#define A FL_AF
+#define Z FL_ZF
+#define S FL_SF
+#define O FL_OF
+#define D FL_DF
+#define ALLF (C | P | A | Z | S | O)
+
+typedef struct Form {
+    const char *name;
+    uint8_t op[3];
+    uint8_t oplen;
+    int8_t digit;       /* /digit, or -1 */
+    uint8_t kind;
+    uint8_t size;       /* main operand size (SZ_V: the operand size) */
+    uint8_t esize;      /* E size when it differs (movzx/movsx) */
+    uint16_t fl;
+    uint16_t fr;        /* flags read */
+    uint16_t fu;        /* flags left undefined (static part) */
+    uint8_t fx;
+    uint8_t imp;        /* registers written implicitly (bit per GPR) */
+    uint8_t weight;
+} Form;
+
+#define OP1(a) { a }, 1
+#define OP2(a, b) { a, b }, 2
+#define AX (1 << R_AX)
+#define CX (1 << R_CX)
+#define DX (1 << R_DX)
+#define BX (1 << R_BX)
+#define SP (1 << R_SP)
+#define BP (1 << R_BP)
+#define SI (1 << R_SI)
+#define DI (1 << R_DI)
+
+static const Form forms[] = {
+    /* ALU: add or adc sbb and sub xor cmp (the op is picked per case) */
+    { "alu Eb,Gb", OP1(0x00), -1, K_EG, SZ_B, 0, F_ALU | F_LOCK, 0, 0, 0, 0, 3 },
+    { "alu Ev,Gv", OP1(0x01), -1, K_EG, SZ_V, 0, F_ALU | F_LOCK, 0, 0, 0, 0, 4 },
+    { "alu Gb,Eb", OP1(0x02), -1, K_GE, SZ_B, 0, F_ALU, 0, 0, 0, 0, 3 },
+    { "alu Gv,Ev", OP1(0x03), -1, K_GE, SZ_V, 0, F_ALU, 0, 0, 0, 0, 4 },
+    { "alu AL,Ib", OP1(0x04), -1, K_AI, SZ_B, 0, F_ALU, 0, 0, 0, 0, 2 },
+    { "alu eAX,Iz", OP1(0x05), -1, K_AI, SZ_V, 0, F_ALU, 0, 0, 0, 0, 2 },
+    { "alu Eb,Ib", OP1(0x80), 0, K_EI, SZ_B, 0, F_ALU | F_LOCK, 0, 0, 0, 0, 3 },
+    { "alu Ev,Iz", OP1(0x81), 0, K_EI, SZ_V, 0, F_ALU | F_LOCK, 0, 0, 0, 0, 3 },
+    { "alu Eb,Ib(82)", OP1(0x82), 0, K_EI, SZ_B, 0, F_ALU | F_LOCK, 0, 0, 0, 0, 1 },
+    { "alu Ev,Ib", OP1(0x83), 0, K_EIB, SZ_V, 0, F_ALU | F_LOCK, 0, 0, 0, 0, 3 },
+    /* inc dec neg not */
+    { "inc Eb", OP1(0xfe), 0, K_E, SZ_B, 0, F_LOCK, 0, 0, 0, 0, 1 },
+    { "dec Eb", OP1(0xfe), 1, K_E, SZ_B, 0, F_LOCK, 0, 0, 0, 0, 1 },
+    { "inc Ev", OP1(0xff), 0, K_E, SZ_V, 0, F_LOCK, 0, 0, 0, 0, 1 },
+    { "dec Ev", OP1(0xff), 1, K_E, SZ_V, 0, F_LOCK, 0, 0, 0, 0, 1 },
+    { "inc r", OP1(0x40), -1, K_O, SZ_V, 0, 0, 0, 0, 0, 0, 1 },
+    { "dec r", OP1(0x48), -1, K_O, SZ_V, 0, 0, 0, 0, 0, 0, 1 },
+    { "not Eb", OP1(0xf6), 2, K_E, SZ_B, 0, F_LOCK, 0, 0, 0, 0, 1 },
+    { "not Ev", OP1(0xf7), 2, K_E, SZ_V, 0, F_LOCK, 0, 0, 0, 0, 1 },
+    { "neg Eb", OP1(0xf6), 3, K_E, SZ_B, 0, F_LOCK, 0, 0, 0, 0, 1 },
+    { "neg Ev", OP1(0xf7), 3, K_E, SZ_V, 0, F_LOCK, 0, 0, 0, 0, 2 },
+    /* test */
+    { "test Eb,Gb", OP1(0x84), -1, K_EG, SZ_B, 0, F_NW, 0, A, 0, 0, 1 },
+    { "test Ev,Gv", OP1(0x85), -1, K_EG, SZ_V, 0, F_NW, 0, A, 0, 0, 1 },
+    { "test AL,Ib", OP1(0xa8), -1, K_AI, SZ_B, 0, F_NW, 0, A, 0, 0, 1 },
+    { "test eAX,Iz", OP1(0xa9), -1, K_AI, SZ_V, 0, F_NW, 0, A, 0, 0, 1 },
+    { "test Eb,Ib", OP1(0xf6), 0, K_EI, SZ_B, 0, F_NW, 0, A, 0, 0, 1 },
+    { "test Ev,Iz", OP1(0xf7), 0, K_EI, SZ_V, 0, F_NW, 0, A, 0, 0, 1 },
+    /* multiply and divide */
+    { "mul Eb", OP1(0xf6), 4, K_E, SZ_B, 0, F_NW, 0, S | Z | A | P, 0, AX, 1 },
+    { "mul Ev", OP1(0xf7), 4, K_E, SZ_V, 0, F_NW, 0, S | Z | A | P, 0, AX | DX, 2 },
+    { "imul Eb", OP1(0xf6), 5, K_E, SZ_B, 0, F_NW, 0, S | Z | A | P, 0, AX, 1 },
+    { "imul Ev", OP1(0xf7), 5, K_E, SZ_V, 0, F_NW, 0, S | Z | A | P, 0, AX | DX, 2 },
+    { "div Eb", OP1(0xf6), 6, K_E, SZ_B, 0, F_NW, 0, ALLF, FX_DIV, AX, 2 },
+    { "div Ev", OP1(0xf7), 6, K_E, SZ_V, 0, F_NW, 0, ALLF, FX_DIV, AX | DX, 3 },
+    { "idiv Eb", OP1(0xf6), 7, K_E, SZ_B, 0, F_NW, 0, ALLF, FX_DIV, AX, 2 },
+    { "idiv Ev", OP1(0xf7), 7, K_E, SZ_V, 0, F_NW, 0, ALLF, FX_DIV, AX | DX, 3 },
+    { "imul Gv,Ev", OP2(0x0f, 0xaf), -1, K_GE, SZ_V, 0, 0, 0, S | Z | A | P, 0, 0, 2 },
+    { "imul Gv,Ev,Iz", OP1(0x69), -1, K_GEI, SZ_V, 0, 0, 0, S | Z | A | P, 0, 0, 1 },
+    { "imul Gv,Ev,Ib", OP1(0x6b), -1, K_GEIB, SZ_V, 0, 0, 0, S | Z | A | P, 0, 0, 1 },
+    /* shifts and rotates: rol ror rcl rcr shl shr sar (picked per case) */
+    { "shift Eb,Ib", OP1(0xc0), 0, K_EIB, SZ_B, 0, F_SHIFT, 0, 0, FX_SHIFT, 0, 2 },
+    { "shift Ev,Ib", OP1(0xc1), 0, K_EIB, SZ_V, 0, F_SHIFT, 0, 0, FX_SHIFT, 0, 3 },
+    { "shift Eb,1", OP1(0xd0), 0, K_E, SZ_B, 0, F_SHIFT, 0, 0, FX_SHIFT, 0, 2 },
+    { "shift Ev,1", OP1(0xd1), 0, K_E, SZ_V, 0, F_SHIFT, 0, 0, FX_SHIFT, 0, 2 },
+    { "shift Eb,CL", OP1(0xd2), 0, K_E, SZ_B, 0, F_SHIFT, 0, 0, FX_SHIFT, 0, 2 },
+    { "shift Ev,CL", OP1(0xd3), 0, K_E, SZ_V, 0, F_SHIFT, 0, 0, FX_SHIFT, 0, 3 },
+    { "shld Ev,Gv,Ib", OP2(0x0f, 0xa4), -1, K_EGIB, SZ_V, 0, 0, 0, 0, FX_SHXD, 0, 2 },
+    { "shld Ev,Gv,CL", OP2(0x0f, 0xa5), -1, K_EG, SZ_V, 0, 0, 0, 0, FX_SHXD, 0, 2 },
+    { "shrd Ev,Gv,Ib", OP2(0x0f, 0xac), -1, K_EGIB, SZ_V, 0, 0, 0, 0, FX_SHXD, 0, 2 },
+    { "shrd Ev,Gv,CL", OP2(0x0f, 0xad), -1, K_EG, SZ_V, 0, 0, 0, 0, FX_SHXD, 0, 2 },
+    /* bit tests and scans */
+    { "bt Ev,Gv", OP2(0x0f, 0xa3), -1, K_EG, SZ_V, 0, F_NW, 0, O | S | A | P, FX_BTREG, 0, 2 },
+    { "bts Ev,Gv", OP2(0x0f, 0xab), -1, K_EG, SZ_V, 0, F_LOCK, 0, O | S | A | P, FX_BTREG, 0, 2 },
+    { "btr Ev,Gv", OP2(0x0f, 0xb3), -1, K_EG, SZ_V, 0, F_LOCK, 0, O | S | A | P, FX_BTREG, 0, 2 },
+    { "btc Ev,Gv", OP2(0x0f, 0xbb), -1, K_EG, SZ_V, 0, F_LOCK, 0, O | S | A | P, FX_BTREG, 0, 2 },
+    { "bt Ev,Ib", OP2(0x0f, 0xba), 4, K_EIB, SZ_V, 0, F_NW, 0, O | S | A | P, FX_BTIMM, 0, 1 },
+    { "bts Ev,Ib", OP2(0x0f, 0xba), 5, K_EIB, SZ_V, 0, F_LOCK, 0, O | S | A | P, FX_BTIMM, 0, 1 },
+    { "btr Ev,Ib", OP2(0x0f, 0xba), 6, K_EIB, SZ_V, 0, F_LOCK, 0, O | S | A | P, FX_BTIMM, 0, 1 },
+    { "btc Ev,Ib", OP2(0x0f, 0xba), 7, K_EIB, SZ_V, 0, F_LOCK, 0, O | S | A | P, FX_BTIMM, 0, 1 },
+    { "bsf Gv,Ev", OP2(0x0f, 0xbc), -1, K_GE, SZ_V, 0, 0, 0, C | O | S | A | P, FX_BSF, 0, 2 },
+    { "bsr Gv,Ev", OP2(0x0f, 0xbd), -1, K_GE, SZ_V, 0, 0, 0, C | O | S | A | P, FX_BSF, 0, 2 },
+    /* conditional */
+    { "setcc Eb", OP2(0x0f, 0x90), 0, K_E, SZ_B, 0, F_CC, 0, 0, 0, 0, 3 },
+    { "cmovcc Gv,Ev", OP2(0x0f, 0x40), -1, K_GE, SZ_V, 0, F_CC, 0, 0, 0, 0, 3 },
+    /* moves and extensions */
+    { "mov Eb,Gb", OP1(0x88), -1, K_EG, SZ_B, 0, 0, 0, 0, 0, 0, 1 },
+    { "mov Ev,Gv", OP1(0x89), -1, K_EG, SZ_V, 0, 0, 0, 0, 0, 0, 1 },
+    { "mov Gb,Eb", OP1(0x8a), -1, K_GE, SZ_B, 0, 0, 0, 0, 0, 0, 1 },
+    { "mov Gv,Ev", OP1(0x8b), -1, K_GE, SZ_V, 0, 0, 0, 0, 0, 0, 1 },
+    { "mov Eb,Ib", OP1(0xc6), 0, K_EI, SZ_B, 0, 0, 0, 0, 0, 0, 1 },
+    { "mov Ev,Iz", OP1(0xc7), 0, K_EI, SZ_V, 0, 0, 0, 0, 0, 0, 1 },
+    { "mov rb,Ib", OP1(0xb0), -1, K_OI, SZ_B, 0, 0, 0, 0, 0, 0, 1 },
+    { "mov r,Iv", OP1(0xb8), -1, K_OI, SZ_V, 0, 0, 0, 0, 0, 0, 1 },
+    { "mov AL,moffs", OP1(0xa0), -1, K_MOFFS, SZ_B, 0, 0, 0, 0, 0, AX, 1 },
+    { "mov eAX,moffs", OP1(0xa1), -1, K_MOFFS, SZ_V, 0, 0, 0, 0, 0, AX, 1 },
+    { "mov moffs,AL", OP1(0xa2), -1, K_MOFFS, SZ_B, 0, 0, 0, 0, 0, 0, 1 },
+    { "mov moffs,eAX", OP1(0xa3), -1, K_MOFFS, SZ_V, 0, 0, 0, 0, 0, 0, 1 },
+    { "movzx Gv,Eb", OP2(0x0f, 0xb6), -1, K_GE, SZ_V, SZ_B, 0, 0, 0, 0, 0, 2 },
+    { "movzx Gv,Ew", OP2(0x0f, 0xb7), -1, K_GE, SZ_V, SZ_W, 0, 0, 0, 0, 0, 1 },
+    { "movsx Gv,Eb", OP2(0x0f, 0xbe), -1, K_GE, SZ_V, SZ_B, 0, 0, 0, 0, 0, 2 },
+    { "movsx Gv,Ew", OP2(0x0f, 0xbf), -1, K_GE, SZ_V, SZ_W, 0, 0, 0, 0, 0, 1 },
+    { "lea Gv,M", OP1(0x8d), -1, K_GE, SZ_V, 0, F_MEM | F_NOACC, 0, 0, 0, 0, 3 },
+    /* exchanges */
+    { "xchg Eb,Gb", OP1(0x86), -1, K_EG, SZ_B, 0, F_W2 | F_LOCK, 0, 0, 0, 0, 1 },
+    { "xchg Ev,Gv", OP1(0x87), -1, K_EG, SZ_V, 0, F_W2 | F_LOCK, 0, 0, 0, 0, 2 },
+    { "xchg eAX,r", OP1(0x90), -1, K_O, SZ_V, 0, 0, 0, 0, 0, AX, 1 },
+    { "xadd Eb,Gb", OP2(0x0f, 0xc0), -1, K_EG, SZ_B, 0, F_W2 | F_LOCK, 0, 0, 0, 0, 1 },
+    { "xadd Ev,Gv", OP2(0x0f, 0xc1), -1, K_EG, SZ_V, 0, F_W2 | F_LOCK, 0, 0, 0, 0, 2 },
+    { "cmpxchg Eb,Gb", OP2(0x0f, 0xb0), -1, K_EG, SZ_B, 0, F_LOCK, 0, 0, FX_CMPXCHG, AX, 2 },
+    { "cmpxchg Ev,Gv", OP2(0x0f, 0xb1), -1, K_EG, SZ_V, 0, F_LOCK, 0, 0, FX_CMPXCHG, AX, 2 },
+    { "cmpxchg8b M", OP2(0x0f, 0xc7), 1, K_E, SZ_D, 0, F_MEM | F_LOCK, 0, 0, FX_CMPXCHG8B, AX | DX, 2 },
+    { "bswap r", OP2(0x0f, 0xc8), -1, K_O, SZ_V, 0, F_OS32, 0, 0, 0, 0, 1 },
+    /* flags and conversions */
+    { "lahf", OP1(0x9f), -1, K_N, 0, 0, 0, S | Z | A | P | C, 0, 0, AX, 1 },
+    { "sahf", OP1(0x9e), -1, K_N, 0, 0, 0, 0, 0, 0, 0, 1 },
+    { "cbw/cwde", OP1(0x98), -1, K_N, SZ_V, 0, 0, 0, 0, 0, AX, 1 },
+    { "cwd/cdq", OP1(0x99), -1, K_N, SZ_V, 0, 0, 0, 0, 0, DX, 1 },
+    { "cmc", OP1(0xf5), -1, K_N, 0, 0, 0, C, 0, 0, 0, 1 },
+    { "clc", OP1(0xf8), -1, K_N, 0, 0, 0, 0, 0, 0, 0, 1 },
+    { "stc", OP1(0xf9), -1, K_N, 0, 0, 0, 0, 0, 0, 0, 1 },
+    { "cld", OP1(0xfc), -1, K_N, 0, 0, 0, 0, 0, 0, 0, 1 },
+    { "std", OP1(0xfd), -1, K_N, 0, 0, 0, 0, 0, 0, 0, 1 },
+    /* decimal */
+    { "daa", OP1(0x27), -1, K_N, 0, 0, 0, A | C, O, 0, AX, 1 },
+    { "das", OP1(0x2f), -1, K_N, 0, 0, 0, A | C, O, 0, AX, 1 },
+    { "aaa", OP1(0x37), -1, K_N, 0, 0, 0, A, O | S | Z | P, 0, AX, 1 },
+    { "aas", OP1(0x3f), -1, K_N, 0, 0, 0, A, O | S | Z | P, 0, AX, 1 },
+    { "aam Ib", OP1(0xd4), -1, K_IB, 0, 0, 0, 0, O | A | C, FX_AAM, AX, 1 },
+    { "aad Ib", OP1(0xd5), -1, K_IB, 0, 0, 0, 0, O | A | C, FX_AAM, AX, 1 },
+    /* stack */
+    { "push r", OP1(0x50), -1, K_O, SZ_V, 0, F_NW | F_STACK, 0, 0, FX_PUSH, 0, 2 },
+    { "pop r", OP1(0x58), -1, K_O, SZ_V, 0, F_STACK, 0, 0, FX_POP, 0, 2 },
+    { "push Ib", OP1(0x6a), -1, K_IB, SZ_V, 0, F_STACK, 0, 0, FX_PUSH, 0, 1 },
+    { "push Iz", OP1(0x68), -1, K_IZ, SZ_V, 0, F_STACK, 0, 0, FX_PUSH, 0, 1 },
+    { "push Ev", OP1(0xff), 6, K_E, SZ_V, 0, F_NW | F_STACK, 0, 0, FX_PUSH, 0, 1 },
+    { "pop Ev", OP1(0x8f), 0, K_E, SZ_V, 0, F_STACK, 0, 0, FX_POP, 0, 1 },
+    { "pushf", OP1(0x9c), -1, K_N, SZ_V, 0, F_STACK, ALLF | D, 0, FX_PUSH, 0, 2 },
+    { "popf", OP1(0x9d), -1, K_N, SZ_V, 0, F_STACK, 0, 0, FX_POPF, 0, 3 },
+    { "pusha", OP1(0x60), -1, K_N, SZ_V, 0, F_STACK, 0, 0, FX_PUSHA, 0, 1 },
+    { "popa", OP1(0x61), -1, K_N, SZ_V, 0, F_STACK, 0, 0, FX_POPA, 0, 1 },
+    { "enter Iw,Ib", OP1(0xc8), -1, K_ENTER, SZ_V, 0, F_STACK, 0, 0, FX_ENTER, 0, 2 },
+    { "leave", OP1(0xc9), -1, K_N, SZ_V, 0, F_STACK, 0, 0, FX_LEAVE, 0, 2 },
+    /* strings: movs cmps stos lods scas, with and without rep */
+    { "string", OP1(0xa4), -1, K_N, SZ_V, 0, 0, D, 0, FX_STR, 0, 8 },
+    { "xlat", OP1(0xd7), -1, K_N, 0, 0, 0, 0, 0, FX_XLAT, AX, 1 },
+    /* misc */
+    { "bound Gv,M", OP1(0x62), -1, K_GE, SZ_V, 0, F_MEM | F_NW, 0, 0, FX_BOUND, 0, 2 },
+    { "into", OP1(0xce), -1, K_N, 0, 0, 0, O, 0, 0, 0, 1 },
+    { "int3", OP1(0xcc), -1, K_N, 0, 0, 0, 0, 0, 0, 0, 1 },
+    { "nop", OP1(0x90), -1, K_N, 0, 0, 0, 0, 0, 0, 0, 1 },
+    { "pause", OP2(0xf3, 0x90), -1, K_N, 0, 0, 0, 0, 0, 0, 0, 1 },
+    { "nop Ev", OP2(0x0f, 0x1f), 0, K_E, SZ_V, 0, F_NW | F_NOACC, 0, 0, 0, 0, 1 },
+    /* #UD and #GP */
+    { "ud2", OP2(0x0f, 0x0b), -1, K_N, 0, 0, 0, 0, 0, 0, 0, 1 },
+    { "ud1 Gv,Ev", OP2(0x0f, 0xb9), -1, K_GE, SZ_V, 0, F_NOACC, 0, 0, 0, 0, 1 },
+    { "lea Gv,reg", OP1(0x8d), -1, K_GE, SZ_V, 0, F_REG, 0, 0, 0, 0, 1 },
+    { "cmpxchg8b reg", OP2(0x0f, 0xc7), 1, K_E, SZ_D, 0, F_REG, 0, 0, 0, 0, 1 },
+    { "int Ib", OP1(0xcd), -1, K_IB, 0, 0, 0, 0, 0, FX_INT, 0, 1 },
+    { "privileged", OP1(0xf4), -1, K_N, 0, 0, 0, 0, 0, FX_PRIV, 0, 2 },
+    /* control transfers inside the snippet (composites) */
+    { "jcc", OP1(0x70), -1, K_N, 0, 0, F_CTRL, 0, 0, FX_JCC, 0, 6 },
+    { "jmp", OP1(0xeb), -1, K_N, 0, 0, F_CTRL, 0, 0, FX_JMP, 0, 2 },
+    { "jcxz", OP1(0xe3), -1, K_N, 0, 0, F_CTRL, 0, 0, FX_JCXZ, 0, 2 },
+    { "loop fwd", OP1(0xe2), -1, K_N, 0, 0, F_CTRL, 0, 0, FX_LOOPF, 0, 2 },
+    { "loop back", OP1(0xe2), -1, K_N, 0, 0, F_CTRL, 0, 0, FX_LOOPB, 0, 3 },
+    { "call/ret", OP1(0xe8), -1, K_N, 0, 0, F_CTRL | F_STACK, 0, 0, FX_CALL, 0, 3 },
+    { "call Ev", OP1(0xff), 2, K_N, 0, 0, F_CTRL | F_STACK, 0, 0, FX_CALLIND, 0, 2 },
+    { "jmp Ev", OP1(0xff), 4, K_N, 0, 0, F_CTRL, 0, 0, FX_JMPIND, 0, 1 },
+    { "jmp rel16 (o16)", OP2(0x66, 0xe9), -1, K_N, 0, 0, F_CTRL | F_M32ONLY, 0, 0, FX_JMP16, 0, 1 },
+};
+
+#define NFORMS ((int)(sizeof(forms) / sizeof(forms[0])))
+
+static const char *const alu_names[8] = { "add", "or", "adc", "sbb", "and", "sub", "xor", "cmp" };
+static const char *const shift_names[8] = { "rol", "ror", "rcl", "rcr", "shl", "shr", "sal", "sar" };
+static const char *const cc_names[16] = {
+    "o", "no", "b", "ae", "e", "ne", "be", "a", "s", "ns", "p", "np", "l", "ge", "le", "g",
+};
+/* Flags each condition reads (SDM vol. 1, B.1). */
+static const uint16_t cc_reads[8] = { O, C, Z, C | Z, S, P, S | O, Z | S | O };
+
+/* ---- generator state ---------------------------------------------------------- */
+
+typedef struct Gen {
+    Rng r;
+    Case *c;
+    int mode;
+    uint32_t ptr;      /* initial value points into the data area */
+    uint32_t small;    /* initial value is a small index */
+    uint32_t clob;     /* written by an earlier instruction: unknown value */
+    uint32_t moved;    /* changed but still a safe pointer (string ops) */
+    uint32_t addr;     /* used in an address: initial value must stay */
+    uint32_t fixed;    /* initial value chosen for an instruction */
+    uint32_t poison;   /* flags left undefined so far */
+    int sp_delta, sp_delta_known;
+    int pos;           /* code offset of the slot being generated */
+    int nomem;         /* no memory operands (the body of a call: protects the return address) */
+    int nresv;         /* data bytes later patches must not change (jump targets, popf values) */
+    struct { int off, len; } resv[4];
+    /* the slot being generated */
+    uint8_t buf[CASE_MAX_INSN_BYTES + 8];
+    int n;
+    uint32_t undef;
+    char name[64];
+} Gen;
+
+typedef struct Opnd {
+    int mem;
+    int reg;           /* register operand: its encoding */
+    int mod, rm, sib, has_sib, dsize;
+    uint32_t disp;
+    int ea;            /* data-area offset when known, else -1 */
+    int seg_cs;
+} Opnd;
+
+static int bit(int r)
+{
+    return 1 << r;
+}
+
+/* The GPR an operand register encoding writes (ah..bh are eax..ebx). */
+static int reg_gpr(int reg, int bits)
+{
+    return bits == 8 ? (reg & 3) : reg;
+}
+
+/* A register whose initial value can still be chosen freely. */
+static int settable(Gen *g, int r)
+{
+    return r != R_SP && !((g->clob | g->moved | g->addr | g->fixed) & bit(r));
+}
+
+static void set_reg(Gen *g, int r, uint32_t v)
+{
+    g->c->gpr[r] = v;
+    g->fixed |= bit(r);
+    g->ptr &= ~bit(r);
+    g->small &= ~bit(r);
+}
+
+/* Current value of a register when the generator knows it. */
+static int reg_known(Gen *g, int r, uint32_t *v)
+{
+    if ((g->clob | g->moved) & bit(r))
+        return 0;
+    if (r == R_SP) {
+        if (!g->sp_delta_known)
+            return 0;
+        uint32_t sp = (uint32_t)g->c->gpr[R_SP];
+        if (g->mode == 16)
+            *v = (sp & 0xffff0000u) | ((sp + g->sp_delta) & 0xffff);
+        else
+            *v = sp + g->sp_delta;
+        return 1;
+    }
+    *v = (uint32_t)g->c->gpr[r];
+    return 1;
+}
+
+static void emit8(Gen *g, uint32_t v)
+{
+    if (g->n < (int)sizeof(g->buf))
+        g->buf[g->n++] = (uint8_t)v;
+}
+
+static void emitn(Gen *g, uint32_t v, int bytes)
+{
+    for (int i = 0; i < bytes; i++)
+        emit8(g, v >> (8 * i));
+}
+
+static void add_patch(Gen *g, int off, uint64_t v, int bytes)
+{
+    Case *c = g->c;
+    if (off < 0 || off + bytes > (int)DIFF_DATA_SIZE || c->npatch == CASE_MAX_PATCHES ||
+        bytes > CASE_MAX_PATCH_BYTES)
+        return;
+    for (int i = 0; i < g->nresv; i++)
+        if (off < g->resv[i].off + g->resv[i].len && g->resv[i].off < off + bytes)
+            return;
+    CasePatch *p = &c->patch[c->npatch++];
+    p->off = (uint16_t)off;
+    p->len = (uint8_t)bytes;
+    for (int i = 0; i < bytes; i++)
+        p->bytes[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* Keep later patches off these bytes; 0 when the list is full. */
+static int reserve(Gen *g, int off, int len)
+{
+    if (g->nresv == (int)PEMU_ARRAY_SIZE(g->resv))
+        return 0;
+    g->resv[g->nresv].off = off;
+    g->resv[g->nresv].len = len;
+    g->nresv++;
+    return 1;
+}
+
+static void note(Gen *g, const char *fmt, const char *s)
+{
+    size_t n = strlen(g->name);
+    if (n < sizeof(g->name) - 1)
+        snprintf(g->name + n, sizeof(g->name) - n, fmt, s);
+}
+
+static void note_front(Gen *g, const char *h)
+{
+    char t[sizeof(g->name)];
+    snprintf(t, sizeof(t), "%s%s", h, g->name);
+    memcpy(g->name, t, sizeof(t));
+}
+
+/* ---- memory operands ------------------------------------------------------------ */
+
+/* Data-area offset of a linear/segment offset, or -1. */
+static int data_off(Gen *g, uint32_t a, int adsize, int size)
+{
+    if (g->mode == 32) {
+        if (adsize == 16)
+            return -1; /* 16-bit addressing in a flat segment: low memory */
+        a -= DIFF_DATA_BASE;
+    }
+    return a + (uint32_t)size <= DIFF_DATA_SIZE ? (int)a : -1;
+}
+
+/* Data offset of the stack top when known, else -1. */
+static int stack_off(Gen *g, int bytes)
+{
+    uint32_t sp;
+    if (!reg_known(g, R_SP, &sp))
+        return -1;
+    return data_off(g, g->mode == 16 ? sp & 0xffff : sp, g->mode, bytes);
+}
+
+/*
+ * A displacement that keeps a data pointer near the data area. A random one
+ * only where that is harmless: the operand is not accessed (noacc), or mode
+ * 16 where segment limits confine every access. In mode 32 a random address
+ * could reach the runner's own memory.
+ */
+static uint32_t small_disp(Gen *g, int bytes, int noacc)
+{
+    if (bytes == 1)
+        return (uint32_t)(int32_t)(int8_t)(below(&g->r, 192) - 64);
+    if ((noacc || g->mode == 16) && chance(&g->r, 10))
+        return (uint32_t)rnd(&g->r);
+    return (uint32_t)(int32_t)(below(&g->r, 0x400) - 0x200);
+}
+
+/*
+ * A memory operand of `size` bytes. noacc: the operand is never accessed
+ * (lea, nop), so any register may take part in the address.
+ */
+static int pick_mem(Gen *g, Opnd *o, int adsize, int size, int noacc)
+{
+    uint32_t safe = g->ptr & ~g->clob;
+    if (g->clob & bit(R_SP))
+        safe &= ~bit(R_SP);
+    uint32_t idx = g->small & ~g->clob & ~bit(R_SP);
+    if (noacc)
+        safe = idx = 0xff;
+    if (g->mode == 16 && chance(&g->r, 8))
+        safe = 0xff; /* mode 16 is limit-checked: stray pointers just #GP */
+    memset(o, 0, sizeof(*o));
+    o->mem = 1;
+    o->ea = -1;
+    if (adsize == 32) {
+        uint32_t bases = safe, v = 0, vi = 0;
+        int known = 1;
+        if (!bases || chance(&g->r, 10)) {
+            /* [disp32] or [index*s + disp32] */
+            int off = below(&g->r, DIFF_DATA_SIZE - size + 1);
+            o->disp = (g->mode == 32 ? DIFF_DATA_BASE : 0) + off;
+            if (noacc && chance(&g->r, 30))
+                o->disp = (uint32_t)rnd(&g->r);
+            o->dsize = 4;
+            if (idx && chance(&g->r, 30)) {
+                int i;
+                do
+                    i = below(&g->r, 8);
+                while (!(idx & bit(i)));
+                int s = below(&g->r, 4);
+                o->mod = 0;
+                o->rm = 4;
+                o->has_sib = 1;
+                o->sib = s << 6 | i << 3 | 5;
+                known = reg_known(g, i, &vi);
+                v = o->disp + (vi << s);
+                g->addr |= bit(i);
+            } else {
+                o->mod = 0;
+                o->rm = 5;
+                v = o->disp;
+            }
+        } else {
+            int b;
+            do
+                b = below(&g->r, 8);
+            while (!(bases & bit(b)));
+            g->addr |= bit(b);
+            known = reg_known(g, b, &v);
+            switch (below(&g->r, 3)) {
+            case 0: o->mod = b == R_BP ? 1 : 0; o->dsize = o->mod; o->disp = 0; break;
+            case 1: o->mod = 1; o->dsize = 1; o->disp = small_disp(g, 1, noacc); break;
+            default: o->mod = 2; o->dsize = 4; o->disp = small_disp(g, 4, noacc); break;
+            }
+            v += o->disp;
+            if (b == R_SP || (idx && chance(&g->r, 30))) {
+                int i = 4, s = below(&g->r, 4);
+                if (idx && chance(&g->r, b == R_SP ? 50 : 100)) {
+                    do
+                        i = below(&g->r, 8);
+                    while (!(idx & bit(i)));
+                    g->addr |= bit(i);
+                    known &= reg_known(g, i, &vi);
+                    v += vi << s;
+                }
+                o->has_sib = 1;
+                o->sib = s << 6 | i << 3 | b;
+                o->rm = 4;
+            } else {
+                o->rm = b;
+            }
+        }
+        if (known)
+            o->ea = data_off(g, v, 32, size);
+        return 0;
+    }
+    /* 16-bit addressing: rm 0 bx+si, 1 bx+di, 2 bp+si, 3 bp+di, 4 si, 5 di, 6 bp, 7 bx */
+    static const uint8_t rm_regs[8][2] = {
+        { R_BX, R_SI }, { R_BX, R_DI }, { R_BP, R_SI }, { R_BP, R_DI },
+        { R_SI, 8 }, { R_DI, 8 }, { R_BP, 8 }, { R_BX, 8 },
+    };
+    int avail[9], na = 0;
+    for (int rm = 0; rm < 8; rm++)
+        if ((safe & bit(rm_regs[rm][0])) && (rm_regs[rm][1] == 8 || (safe & bit(rm_regs[rm][1]))))
+            avail[na++] = rm;
+    if (g->mode == 32 && !noacc)
+        na = 0; /* every 16-bit address is low memory: use [disp16] only */
+    avail[na++] = 8; /* [disp16] */
+    int pick = avail[below(&g->r, na)];
+    uint32_t v = 0, vr;
+    int known = 1;
+    if (pick == 8) {
+        o->mod = 0;
+        o->rm = 6;
+        o->dsize = 2;
+        o->disp = below(&g->r, DIFF_DATA_SIZE - size + 1);
+        v = o->disp;
+    } else {
+        o->rm = pick;
+        for (int k = 0; k < 2; k++) {
+            int r = rm_regs[pick][k];
+            if (r == 8)
+                continue;
+            g->addr |= bit(r);
+            if (reg_known(g, r, &vr))
+                v += vr;
+            else
+                known = 0;
+        }
+        switch (below(&g->r, 3)) {
+        case 0: o->mod = pick == 6 ? 1 : 0; o->dsize = o->mod; o->disp = 0; break;
+        case 1: o->mod = 1; o->dsize = 1; o->disp = small_disp(g, 1, noacc); break;
+        default: o->mod = 2; o->dsize = 2; o->disp = small_disp(g, 2, noacc) & 0xffff; break;
+        }
+        v += o->disp;
+    }
+    if (known)
+        o->ea = data_off(g, v & 0xffff, 16, size);
+    return 0;
+}
+
+static void emit_modrm(Gen *g, const Opnd *o, int regfield)
+{
+    if (!o->mem) {
+        emit8(g, 0xc0 | regfield << 3 | o->reg);
+        return;
+    }
+    emit8(g, o->mod << 6 | regfield << 3 | o->rm);
+    if (o->has_sib)
+        emit8(g, o->sib);
+    emitn(g, o->disp, o->dsize);
+}
+
+/* An edge value in memory at a known operand address, sometimes. */
+static void maybe_patch(Gen *g, const Opnd *o, int bytes)
+{
+    if (o->mem && o->ea >= 0 && !o->seg_cs && chance(&g->r, 35))
+        add_patch(g, o->ea, edge(&g->r, bytes * 8), bytes);
+}
+
+/* ---- one instruction -------------------------------------------------------------- */
+
+typedef struct Insn {
+    int opsize, adsize;      /* 16 or 32 */
+    int lock, seg, o16, a16; /* prefixes to emit */
+    uint32_t wr;             /* registers written */
+    uint32_t fr, fu;         /* flags read / left undefined */
+} Insn;
+
+static void emit_prefixes(Gen *g, Insn *in)
+{
+    uint8_t p[4];
+    int n = 0;
+    if (in->lock)
+        p[n++] = 0xf0;
+    if (in->seg)
+        p[n++] = (uint8_t)in->seg;
+    if (in->opsize != g->mode)
+        p[n++] = 0x66;
+    if (in->adsize != g->mode)
+        p[n++] = 0x67;
+    /* Prefix order does not matter to the CPU: shuffle it. */
+    for (int i = n - 1; i > 0; i--) {
+        int j = below(&g->r, i + 1);
+        uint8_t t = p[i];
+        p[i] = p[j];
+        p[j] = t;
+    }
+    for (int i = 0; i < n; i++)
+        emit8(g, p[i]);
+}
+
+static uint32_t shift_undef(int op, int bits, int count)
+{
+    if (count < 0) /* unknown count */
+        return (op >= 4 ? A | O : O) | ((op == 4 || op == 5) && bits < 32 ? C : 0);
+    int m = count & 31;
+    if (m == 0)
+        return 0;
+    if (op < 4)
+        return m == 1 ? 0 : O;
+    uint32_t u = m == 1 ? A : A | O;
+    if ((op == 4 || op == 5) && m >= bits)
+        u |= C;
+    return u;
+}
+
+static int pick_count(Gen *g, int bits)
+{
+    static const int counts[] = { 0, 1, 1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 255 };
+    if (chance(&g->r, 20))
+        return below(&g->r, 256);
+    if (chance(&g->r, 25))
+        return bits - 1;
+    return counts[below(&g->r, PEMU_ARRAY_SIZE(counts))];
+}
+
+static int emit_form(Gen *g, const Form *f);
+
+/* One instruction of form f: operands, fix-ups, encoding, effects. 0, or -1 to retry. */
+static int emit_simple(Gen *g, const Form *f, Insn *in)
+{
+    Rng *r = &g->r;
+    int mode = g->mode;
+    memset(in, 0, sizeof(*in));
+    in->opsize = mode;
+    in->adsize = mode;
+    if ((f->fl & F_M32ONLY) && mode != 32)
+        return -1;
+    if (f->size == SZ_V || f->esize) {
+        if (f->fl & F_OS32)
+            in->opsize = 32;
+        else if (chance(r, mode == 32 ? 25 : 40))
+            in->opsize = mode == 32 ? 16 : 32;
+    } else if (chance(r, 3)) {
+        in->opsize = mode == 32 ? 16 : 32; /* a 66 prefix that changes nothing */
+    }
+    int bits = f->size == SZ_V ? in->opsize : f->size * 8;
+    int ebits = f->esize ? f->esize * 8 : bits;
+    in->fr = f->fr;
+    in->fu = f->fu;
+
+    /* Operation chosen inside the form. */
+    uint8_t op[3];
+    memcpy(op, f->op, sizeof(op));
+    int digit = f->digit;
+    char nm[48];
+    snprintf(nm, sizeof(nm), "%s", f->name);
+    if (f->fl & F_ALU) {
+        int a = below(r, 8);
+        if (digit >= 0)
+            digit = a;
+        else
+            op[0] |= a << 3;
+        if (a == 2 || a == 3)
+            in->fr |= C;
+        if (a == 4 || a == 1 || a == 6)
+            in->fu |= A;
+        snprintf(nm, sizeof(nm), "%s%s", alu_names[a], f->name + 3);
+    }
+    if (f->fl & F_SHIFT) {
+        int a;
+        do
+            a = below(r, 8);
+        while (a == 6);
+        digit = a;
+        if (a == 2 || a == 3)
+            in->fr |= C;
+        snprintf(nm, sizeof(nm), "%s%s", shift_names[a], f->name + 5);
+    }
+    if (f->fl & F_CC) {
+        int cc = below(r, 16);
+        op[f->oplen - 1] |= cc;
+        in->fr |= cc_reads[cc >> 1];
+        const char *sp = strchr(f->name, ' ');
+        snprintf(nm, sizeof(nm), "%.*s%s%s", (int)(strstr(f->name, "cc") - f->name), f->name,
+                 cc_names[cc], sp ? sp : "");
+    }
+
+    /* Operands. */
+    Opnd e = { 0 };
+    int greg = -1;
+    int has_e = f->kind == K_EG || f->kind == K_GE || f->kind == K_E || f->kind == K_EI ||
+                f->kind == K_EIB || f->kind == K_GEI || f->kind == K_GEIB || f->kind == K_EGIB;
+    if (chance(r, g->mode == 32 ? 6 : 12) || ((f->fl & F_NOACC) && chance(r, 30)))
+        in->adsize = mode == 32 ? 16 : 32;
+    if (has_e) {
+        int want_mem = (f->fl & F_MEM) ? 1 : (f->fl & F_REG) ? 0 : chance(r, 45);
+        if (g->nomem && want_mem)
+            return -1;
+        if (want_mem) {
+            int bytes = f->fx == FX_CMPXCHG8B ? 8 : f->fx == FX_BOUND ? 2 * bits / 8 : ebits / 8;
+            pick_mem(g, &e, in->adsize, bytes, (f->fl & F_NOACC) != 0);
+            if (chance(r, 12)) {
+                static const uint8_t segs[] = { 0x26, 0x2e, 0x36, 0x3e };
+                in->seg = segs[below(r, 4)];
+                e.seg_cs = in->seg == 0x2e;
+            }
+        } else {
+            e.reg = below(r, 8);
+        }
+        if (f->kind != K_E && f->kind != K_EI && f->kind != K_EIB)
+            greg = below(r, 8);
+    }
+    /* Lock: on lockable memory forms often; anywhere else rarely (#UD). */
+    if (((f->fl & F_LOCK) && e.mem && chance(r, 25)) || chance(r, 1))
+        in->lock = 1;
+
+    /* Registers written. */
+    if (has_e && !e.mem && !(f->fl & F_NW) && f->kind != K_GE && f->kind != K_GEI &&
+        f->kind != K_GEIB)
+        in->wr |= bit(reg_gpr(e.reg, ebits));
+    if (greg >= 0 && (f->kind == K_GE || f->kind == K_GEI || f->kind == K_GEIB) && !(f->fl & F_NW))
+        in->wr |= bit(reg_gpr(greg, bits));
+    if (greg >= 0 && (f->fl & F_W2))
+        in->wr |= bit(reg_gpr(greg, bits));
+    if ((f->fl & F_ALU) && (digit == 7 || (digit < 0 && (op[0] >> 3) == 7)))
+        in->wr = 0; /* cmp */
+    in->wr |= f->imp;
+
+    int oreg = below(r, 8);
+    uint32_t imm = 0;
+    int immbytes = 0;
+    int count = -1;
+
+    switch (f->fx) {
+    case FX_SHIFT: {
+        if (f->kind == K_EIB)
+            count = imm = pick_count(g, bits), immbytes = 1;
+        else if (op[0] == 0xd0 || op[0] == 0xd1)
+            count = 1;
+        else if (settable(g, R_CX))
+            count = pick_count(g, bits),
+            set_reg(g, R_CX, ((uint32_t)g->c->gpr[R_CX] & ~0xffu) | count);
+        else if (!((g->clob | g->moved) & CX))
+            count = (uint32_t)g->c->gpr[R_CX] & 0xff, g->fixed |= CX;
+        in->fu |= shift_undef(digit, bits, count);
+        break;
+    }
+    case FX_SHXD: {
+        int lim = bits == 16 ? 17 : 256;
+        if (f->kind == K_EGIB) {
+            count = below(r, 4) ? pick_count(g, bits) % lim : (int)below(r, lim);
+            imm = count;
+            immbytes = 1;
+        } else if (settable(g, R_CX)) {
+            count = pick_count(g, bits) % lim;
+            set_reg(g, R_CX, ((uint32_t)g->c->gpr[R_CX] & ~0xffu) | count);
+        } else if (!((g->clob | g->moved) & CX)) {
+            count = (uint32_t)g->c->gpr[R_CX] & 0xff;
+            g->fixed |= CX; /* the undefined mask depends on this value */
+            if (bits == 16 && (count & 31) > 16)
+                return -1;
+        } else if (bits == 16) {
+            return -1;
+        }
+        in->fu |= shift_undef(4, 32, count); /* C defined: counts stay within width */
+        break;
+    }
+    case FX_DIV: {
+        int lowr = R_AX, highr = bits == 8 ? R_AX : R_DX;
+        uint64_t m = mask_of(bits);
+        if (chance(r, 15)) { /* divide by zero */
+            if (!e.mem && settable(g, reg_gpr(e.reg, bits)) && !(bits == 8 && e.reg >= 4))
+                set_reg(g, e.reg, (uint32_t)g->c->gpr[e.reg] & ~(uint32_t)m);
+            else if (e.mem && e.ea >= 0)
+                add_patch(g, e.ea, 0, bits / 8);
+        } else if (chance(r, 65) && settable(g, highr) && (highr == lowr || settable(g, lowr))) {
+            /* A dividend whose quotient fits: high part 0 or the sign. */
+            uint32_t ax = (uint32_t)g->c->gpr[R_AX];
+            int idiv = digit == 7;
+            if (bits == 8) {
+                uint32_t hi = idiv && (ax & 0x80) ? 0xff : 0;
+                set_reg(g, R_AX, (ax & ~0xff00u) | hi << 8);
+            } else {
+                uint32_t sign = idiv && ((ax >> (bits - 1)) & 1) ? (uint32_t)m : 0;
+                uint32_t dx = (uint32_t)g->c->gpr[R_DX];
+                set_reg(g, R_DX, (dx & ~(uint32_t)m) | sign);
+                set_reg(g, R_AX, ax);
+            }
+        }
+        break;
+    }
+    case FX_BTREG:
+        if (e.mem) {
+            /* The bit offset addresses memory: keep it small (and signed). */
+            if (!settable(g, greg))
+                return -1;
+            int32_t off = (int32_t)below(r, 640) - 128;
+            if (bits == 16)
+                set_reg(g, greg, ((uint32_t)g->c->gpr[greg] & 0xffff0000u) | (off & 0xffff));
+            else
+                set_reg(g, greg, (uint32_t)off);
+            g->addr |= bit(greg);
+            if (e.ea >= 0)
+                e.ea = -1; /* the access is elsewhere */
+        }
+        break;
+    case FX_BTIMM:
+        imm = chance(r, 50) ? below(r, bits) : below(r, 256);
+        immbytes = 1;
+        break;
+    case FX_BSF:
+        if (chance(r, 25)) {
+            if (!e.mem && settable(g, e.reg))
+                set_reg(g, e.reg, bits == 16 ? (uint32_t)g->c->gpr[e.reg] & 0xffff0000u : 0);
+            else if (e.mem && e.ea >= 0)
+                add_patch(g, e.ea, 0, bits / 8);
+        }
+        break;
+    case FX_AAM:
+        imm = chance(r, 50) ? 10 : chance(r, 20) ? 0 : below(r, 256);
+        break;
+    case FX_CMPXCHG: {
+        uint32_t ax;
+        if (chance(r, 50) && reg_known(g, R_AX, &ax)) {
+            if (e.mem && e.ea >= 0)
+                add_patch(g, e.ea, ax, bits / 8);
+            else if (!e.mem && bits != 8 && settable(g, e.reg))
+                set_reg(g, e.reg, ax);
+        }
+        break;
+    }
+    case FX_CMPXCHG8B: {
+        uint32_t ax, dx;
+        if (chance(r, 50) && e.ea >= 0 && reg_known(g, R_AX, &ax) && reg_known(g, R_DX, &dx))
+            add_patch(g, e.ea, (uint64_t)dx << 32 | ax, 8);
+        break;
+    }
+    case FX_BOUND: {
+        uint32_t v;
+        if (e.ea >= 0 && reg_known(g, reg_gpr(greg, bits), &v) && chance(r, 60)) {
+            int64_t x = bits == 16 ? (int16_t)v : (int32_t)v;
+            int64_t lo = x - (chance(r, 30) ? 0 : below(r, 100));
+            int64_t hi = x + (chance(r, 30) ? 0 : below(r, 100));
+            if (chance(r, 15))
+                lo = x + 1; /* just outside */
+            add_patch(g, e.ea, (uint64_t)lo, bits / 8);
+            add_patch(g, e.ea + bits / 8, (uint64_t)hi, bits / 8);
+        }
+        break;
+    }
+    case FX_INT:
+        do
+            imm = below(r, 256);
+        while (imm == 3 || imm == 4 || imm == 0x80);
+        if (chance(r, 20))
+            imm = 0x21;
+        break;
+    case FX_PRIV: {
+        /* #GP at CPL 3 with IOPL 0: hlt cli sti in out ins outs clts */
+        static const uint8_t priv[] = { 0xf4, 0xfa, 0xfb, 0xec, 0xed, 0xee, 0xef, 0x6c, 0x6d,
+                                        0x6e, 0x6f, 0xe4, 0xe5, 0xe6, 0xe7 };
+        op[0] = priv[below(r, PEMU_ARRAY_SIZE(priv))];
+        if (op[0] >= 0xe4 && op[0] <= 0xe7)
+            imm = below(r, 256), immbytes = 1;
+        static const char *const pn[] = { "hlt", "cli", "sti", "in", "out", "ins", "outs" };
+        int k = op[0] == 0xf4 ? 0 : op[0] == 0xfa ? 1 : op[0] == 0xfb ? 2
+              : (op[0] == 0xec || op[0] == 0xed || op[0] == 0xe4 || op[0] == 0xe5) ? 3
+              : (op[0] == 0x6c || op[0] == 0x6d) ? 5 : (op[0] == 0x6e || op[0] == 0x6f) ? 6 : 4;
+        snprintf(nm, sizeof(nm), "%s (#GP)", pn[k]);
+        break;
+    }
+    default:
+        break;
+    }
+
+    /* Stack users need a stack pointer that still points into the data area. */
+    if (f->fl & F_STACK) {
+        if (g->clob & SP)
+            return -1;
+    }
+    int sbytes = in->opsize / 8;
+    switch (f->fx) {
+    case FX_PUSH:
+        g->sp_delta -= sbytes;
+        break;
+    case FX_POP:
+        g->sp_delta += sbytes;
+        if (f->kind == K_O && oreg == R_SP)
+            in->wr |= SP;
+        break;
+    case FX_PUSHA:
+        g->sp_delta -= 8 * sbytes;
+        break;
+    case FX_POPA:
+        g->sp_delta += 8 * sbytes;
+        in->wr |= 0xff & ~SP;
+        break;
+    case FX_POPF: {
+        /* The popped value: random flags, never TF (a single-step trap). */
+        uint32_t fv = (uint32_t)rnd(r) & (ALLF | D | FL_AC | FL_ID | FL_IF | FL_IOPL | FL_NT);
+        fv &= ~FL_NT;
+        if (!chance(r, 30))
+            fv &= ~FL_AC;
+        int so = g->sp_delta >= 0 ? stack_off(g, sbytes) : -1;
+        int np = g->c->npatch;
+        if (so >= 0)
+            add_patch(g, so, fv, sbytes);
+        if (so >= 0 && g->c->npatch > np && reserve(g, so, sbytes)) {
+            /* popped from the patch */
+        } else {
+            /* push Iz; popf */
+            emit_prefixes(g, &(Insn){ .opsize = in->opsize, .adsize = g->mode });
+            emit8(g, 0x68);
+            emitn(g, fv, sbytes);
+            g->sp_delta -= sbytes;
+            note(g, "%s", "push Iz; ");
+        }
+        g->sp_delta += sbytes;
+        break;
+    }
+    case FX_ENTER: {
+        if ((g->clob & BP) || !((g->ptr | g->moved) & BP))
+            return -1;
+        uint32_t size = chance(r, 70) ? below(r, 9) * 4 : chance(r, 80) ? below(r, 0x100) : 0x8000;
+        int level = chance(r, 60) ? 0 : chance(r, 85) ? 1 + below(r, 3) : below(r, 256);
+        imm = size | (uint32_t)level << 16;
+        g->sp_delta_known = 0;
+        if (size > 0x200)
+            in->wr |= SP;
+        g->moved |= BP;
+        break;
+    }
+    case FX_LEAVE:
+        if ((g->clob & BP) || !((g->ptr | g->moved) & BP))
+            return -1;
+        g->sp_delta_known = 0;
+        in->wr |= BP;
+        break;
+    case FX_XLAT:
+        if ((g->clob | g->moved) & BX || !(g->ptr & BX))
+            return -1;
+        g->addr |= BX;
+        if (chance(r, 10)) {
+            static const uint8_t segs[] = { 0x26, 0x2e, 0x36, 0x3e };
+            in->seg = segs[below(r, 4)];
+        }
+        break;
+    case FX_STR: {
+        /* a4 movs, a6 cmps, aa stos, ac lods, ae scas; +1 for word/dword */
+        static const uint8_t sops[] = { 0xa4, 0xa6, 0xaa, 0xac, 0xae };
+        static const char *const sn[] = { "movs", "cmps", "stos", "lods", "scas" };
+        int k = below(r, 5);
+        int wide = chance(r, 70);
+        op[0] = sops[k] + wide;
+        int src = k == 0 || k == 1 || k == 3, dst = k != 3;
+        if (!wide && chance(r, 90))
+            in->opsize = g->mode;
+        uint32_t need = (src ? SI : 0) | (dst ? DI : 0);
+        if (g->nomem || (g->clob & need) || ((g->ptr | g->moved) & need) != need)
+            return -1;
+        if (in->adsize != g->mode && !chance(r, 20))
+            in->adsize = g->mode;
+        g->addr |= need;
+        int rep = chance(r, 60) ? (k == 1 || k == 4 ? (chance(r, 50) ? 0xf3 : 0xf2) : 0xf3) : 0;
+        if (rep && settable(g, R_CX)) {
+            uint32_t n = chance(r, 85) ? below(r, 9) : below(r, 0x400);
+            uint32_t cx = (uint32_t)g->c->gpr[R_CX];
+            set_reg(g, R_CX, in->adsize == 16 ? (cx & 0xffff0000u) | n : n);
+        }
+        if (src && chance(r, 15)) {
+            static const uint8_t segs[] = { 0x26, 0x2e, 0x36, 0x3e };
+            in->seg = segs[below(r, 4)];
+        }
+        if (rep) {
+            emit8(g, rep);
+            in->wr |= CX;
+        }
+        if (k == 3)
+            in->wr |= AX;
+        g->moved |= need;
+        snprintf(nm, sizeof(nm), "%s%s%c", rep == 0xf2 ? "repne " : rep ? (k == 1 || k == 4 ? "repe " : "rep ") : "",
+                 sn[k], wide ? (in->opsize == 16 ? 'w' : 'd') : 'b');
+        break;
+    }
+    default:
+        break;
+    }
+
+    /* Encode. */
+    emit_prefixes(g, in);
+    for (int i = 0; i < f->oplen; i++) {
+        uint8_t b = op[i];
+        if (i == f->oplen - 1 && (f->kind == K_O || f->kind == K_OI)) {
+            if (f->op[0] == 0x90 && oreg == 0)
+                oreg = 1 + below(r, 7); /* 90 is nop, not xchg */
+            b |= oreg;
+        }
+        emit8(g, b);
+    }
+    switch (f->kind) {
+    case K_EG: case K_GE: case K_GEI: case K_GEIB: case K_EGIB:
+        emit_modrm(g, &e, greg);
+        break;
+    case K_E: case K_EI: case K_EIB:
+        emit_modrm(g, &e, digit);
+        break;
+    default:
+        break;
+    }
+    switch (f->kind) {
+    case K_EI: case K_AI: case K_GEI: case K_OI: case K_IZ:
+        if (f->kind == K_IZ)
+            bits = in->opsize;
+        imm = (uint32_t)value(r, bits);
+        emitn(g, imm, bits / 8);
+        break;
+    case K_EIB: case K_GEIB: case K_EGIB: case K_IB:
+        if (f->fx == FX_NONE || f->fx == FX_PUSH)
+            imm = (uint32_t)value(r, 8);
+        emitn(g, imm, 1);
+        break;
+    case K_ENTER:
+        emitn(g, imm & 0xffff, 2);
+        emit8(g, imm >> 16);
+        break;
+    case K_MOFFS: {
+        if (g->nomem)
+            return -1;
+        int off = below(r, DIFF_DATA_SIZE - bits / 8 + 1);
+        uint32_t a = in->adsize == 16 ? (uint32_t)off : (g->mode == 32 ? DIFF_DATA_BASE : 0) + off;
+        emitn(g, a, in->adsize / 8);
+        e.mem = 1;
+        e.ea = in->adsize == 16 && g->mode == 32 ? -1 : off;
+        break;
+    }
+    default:
+        if (immbytes)
+            emitn(g, imm, immbytes);
+        break;
+    }
+    if (f->kind == K_O || f->kind == K_OI) {
+        if (!(f->fl & F_NW))
+            in->wr |= bit(reg_gpr(oreg, bits));
+    }
+    if (f->fx == FX_DIV || f->fx == FX_BOUND || f->fx == FX_CMPXCHG8B || f->fx == FX_BTREG)
+        ; /* patched above (or must not be) */
+    else if (!(f->fl & F_NOACC))
+        maybe_patch(g, &e, ebits / 8);
+
+    /* Flags: an undefined flag from an earlier instruction must not be read. */
+    if (in->fr & g->poison)
+        return -1;
+    if (in->wr & SP)
+        g->sp_delta_known = 0;
+    g->clob |= in->wr;
+    g->poison |= in->fu;
+    g->undef |= in->fu;
+    note(g, "%s", nm);
+    return 0;
+}
+
+/* A body for a composite: one simple, non-stack instruction. */
+static const Form *pick_body(Gen *g)
+{
+    for (;;) {
+        const Form *f = &forms[below(&g->r, NFORMS)];
+        if (!(f->fl & (F_CTRL | F_STACK)) && f->fx != FX_ENTER && f->fx != FX_LEAVE)
+            return f;
+    }
+}
+
+static int emit_body(Gen *g, uint32_t forbid_wr, uint32_t *fr)
+{
+    Insn in;
+    const Form *f = pick_body(g);
+    note(g, "%s", "{ ");
+    if (emit_simple(g, f, &in) < 0 || (in.wr & forbid_wr))
+        return -1;
+    note(g, "%s", " }");
+    if (fr)
+        *fr = in.fr;
+    return 0;
+}
+
+static uint32_t code_addr(Gen *g, int off)
+{
+    return (g->mode == 32 ? DIFF_CODE_BASE : 0) + off;
+}
+
+static int emit_form(Gen *g, const Form *f)
+{
+    Rng *r = &g->r;
+    int rel32 = g->mode == 32 ? 4 : 2;
+    int start = g->n;
+    if ((f->fl & F_M32ONLY) && g->mode != 32)
+        return -1;
+    switch (f->fx) {
+    case FX_JCC: case FX_JMP: case FX_JCXZ: case FX_LOOPF: {
+        /* branch over one body instruction */
+        int longf = (f->fx == FX_JCC || f->fx == FX_JMP) && chance(r, 35);
+        int cc = below(r, 16);
+        int a16 = (f->fx == FX_JCXZ || f->fx == FX_LOOPF) && chance(r, 25);
+        uint32_t fr = 0;
+        int hdr;
+        if (f->fx == FX_JCC)
+            fr = cc_reads[cc >> 1], hdr = longf ? 2 + rel32 : 2;
+        else if (f->fx == FX_JMP)
+            hdr = longf ? 1 + rel32 : 2;
+        else
+            hdr = 2 + a16;
+        int lop = f->fx == FX_LOOPF ? below(r, 3) : 0; /* e2 loop, e1 loope, e0 loopne */
+        if (lop)
+            fr = Z;
+        if (fr & g->poison)
+            return -1;
+        g->n += hdr;
+        if (emit_body(g, 0, NULL) < 0)
+            return -1;
+        int dist = g->n - start - hdr;
+        uint8_t *p = g->buf + start;
+        if (a16)
+            *p++ = 0x67;
+        if (f->fx == FX_JCC && longf) {
+            *p++ = 0x0f;
+            *p++ = 0x80 | cc;
+            for (int i = 0; i < rel32; i++)
+                *p++ = (uint8_t)(dist >> (8 * i));
+        } else if (f->fx == FX_JMP && longf) {
+            *p++ = 0xe9;
+            for (int i = 0; i < rel32; i++)
+                *p++ = (uint8_t)(dist >> (8 * i));
+        } else {
+            *p++ = f->fx == FX_JCC ? 0x70 | cc : f->fx == FX_JMP ? 0xeb : f->fx == FX_JCXZ ? 0xe3 : 0xe2 - lop;
+            *p++ = (uint8_t)dist;
+        }
+        if (f->fx == FX_LOOPF)
+            g->clob |= CX;
+        char h[32];
+        snprintf(h, sizeof(h), "%s%s%s ", f->fx == FX_JCC ? "j" : "", f->fx == FX_JCC ? cc_names[cc]
+                 : f->fx == FX_JMP ? "jmp" : f->fx == FX_JCXZ ? "jcxz" : lop == 1 ? "loope" : lop == 2 ? "loopne" : "loop",
+                 longf ? "32" : "");
+        note_front(g, h);
+        return 0;
+    }
+    case FX_LOOPB: {
+        /* L: body; loop L  -- with a small count */
+        int a16 = chance(r, 20);
+        int adsize = a16 ? (g->mode == 32 ? 16 : 32) : g->mode;
+        int lop = below(r, 3);
+        if (!settable(g, R_CX))
+            return -1;
+        uint32_t cx = (uint32_t)g->c->gpr[R_CX];
+        uint32_t n = 1 + below(r, 5);
+        set_reg(g, R_CX, adsize == 16 ? (cx & 0xffff0000u) | n : n);
+        uint32_t fr;
+        note(g, "%s", lop == 1 ? "loope back " : lop == 2 ? "loopne back " : "loop back ");
+        if (emit_body(g, CX | SP, &fr) < 0)
+            return -1;
+        /* The body runs again after itself: it must not read what it poisons. */
+        if ((fr & g->poison) || (lop && (g->poison & Z)))
+            return -1;
+        int dist = g->n - start + 2 + a16;
+        if (a16)
+            emit8(g, 0x67);
+        emit8(g, 0xe2 - lop);
+        emit8(g, (uint8_t)-dist);
+        g->clob |= CX;
+        return 0;
+    }
+    case FX_CALL: case FX_CALLIND: case FX_JMPIND: {
+        if (g->clob & SP)
+            return -1;
+        int mem = chance(r, 40);
+        int ind = f->fx != FX_CALL;
+        int isjmp = f->fx == FX_JMPIND;
+        int treg = 0;
+        Opnd e = { 0 };
+        /* Layout (call): [setup][call sub][jmp end][sub: body][ret][end]
+         *        (jmp):  [setup][jmp target][body][target] */
+        if (ind && !mem) {
+            int cand[8], nc = 0;
+            for (int i = 0; i < 8; i++)
+                if (settable(g, i))
+                    cand[nc++] = i;
+            if (!nc)
+                return -1;
+            treg = cand[below(r, nc)];
+        } else if (ind) {
+            /* The target is a patch: nothing may write it before the jump. */
+            if (g->pos != 0)
+                return -1;
+            pick_mem(g, &e, g->mode, g->mode / 8, 0);
+            if (e.ea < 0)
+                return -1;
+        }
+        int callsz = ind ? 1 + (mem ? 1 + e.has_sib + e.dsize : 1) : 1 + rel32;
+        int hdr = callsz + (isjmp ? 0 : 2);
+        g->n += hdr;
+        int bstart = g->n;
+        /*
+         * The body must not be able to overwrite the return address: a ret
+         * to a random place could run the runner's code (mode 32) or loop
+         * forever inside the code area (mode 16).
+         */
+        g->nomem = !isjmp;
+        int rc = emit_body(g, SP, NULL);
+        g->nomem = 0;
+        if (rc < 0)
+            return -1;
+        int blen = g->n - bstart;
+        int retimm = !isjmp && chance(r, 25) ? 2 * (int)below(r, 5) : -1;
+        if (!isjmp) {
+            if (retimm >= 0) {
+                emit8(g, 0xc2);
+                emitn(g, retimm, 2);
+            } else {
+                emit8(g, 0xc3);
+            }
+        }
+        int end = g->n;
+        /* target: the body (call) or the end (jmp) */
+        int target = isjmp ? end : bstart;
+        uint32_t ta = code_addr(g, g->pos + target);
+        uint8_t *p = g->buf + start;
+        if (!ind) {
+            *p++ = 0xe8;
+            int rel = target - (start + callsz);
+            for (int i = 0; i < rel32; i++)
+                *p++ = (uint8_t)(rel >> (8 * i));
+        } else {
+            *p++ = 0xff;
+            int dg = isjmp ? 4 : 2;
+            if (mem) {
+                *p++ = e.mod << 6 | dg << 3 | e.rm;
+                if (e.has_sib)
+                    *p++ = e.sib;
+                for (int i = 0; i < e.dsize; i++)
+                    *p++ = (uint8_t)(e.disp >> (8 * i));
+                add_patch(g, e.ea, ta, g->mode / 8);
+                if (g->c->npatch == 0 || g->c->patch[g->c->npatch - 1].off != e.ea)
+                    return -1;
+                reserve(g, e.ea, g->mode / 8);
+            } else {
+                *p++ = 0xc0 | dg << 3 | treg;
+                set_reg(g, treg, g->mode == 16 ? ((uint32_t)g->c->gpr[treg] & 0xffff0000u) | ta : ta);
+                g->addr |= bit(treg);
+            }
+        }
+        if (!isjmp) {
+            *p++ = 0xeb;
+            *p++ = (uint8_t)(blen + (retimm >= 0 ? 3 : 1));
+            g->sp_delta += retimm > 0 ? retimm : 0;
+        }
+        char h[32];
+        snprintf(h, sizeof(h), "%s%s%s ", isjmp ? "jmp" : "call", ind ? (mem ? " [m]" : " reg") : "",
+                 retimm >= 0 ? "/ret n" : isjmp ? "" : "/ret");
+        note_front(g, h);
+        return 0;
+    }
+    case FX_JMP16: {
+        /* 66 e9 rel16 in a 32-bit segment: EIP is truncated to 16 bits (#PF) */
+        emit8(g, 0x66);
+        emit8(g, 0xe9);
+        emitn(g, (uint32_t)rnd(r), 2);
+        note(g, "%s", "jmp rel16 (o16)");
+        return 0;
+    }
+    default: {
+        Insn in;
+        return emit_simple(g, f, &in);
+    }
+    }
+}
+
+/* ---- a case ------------------------------------------------------------------- */
+
+static uint32_t reg_value(Gen *g)
+{
+    Rng *r = &g->r;
+    uint32_t v = chance(r, 50) ? (uint32_t)edge(r, 32) : (uint32_t)rnd(r);
+    if (chance(r, 30))
+        v = (v & 0xffff0000u) | (uint32_t)edge(r, 16);
+    if (chance(r, 30))
+        v = (v & ~0xffu) | (uint32_t)edge(r, 8);
+    if (chance(r, 15))
+        v = (v & ~0xff00u) | (uint32_t)edge(r, 8) << 8;
+    return v;
+}
+
+static void init_regs(Gen *g)
+{
+    Rng *r = &g->r;
+    Case *c = g->c;
+    uint32_t base = g->mode == 32 ? DIFF_DATA_BASE : 0;
+    g->ptr = g->small = 0;
+    for (int i = 0; i < 8; i++) {
+        uint32_t v;
+        if (i == R_SP) {
+            v = base + ((0x800 + below(r, 0x700)) & ~3u);
+            if (chance(r, 8))
+                v += 1 + below(r, 3);
+            if (g->mode == 16 && chance(r, 30))
+                v |= (uint32_t)rnd(r) << 16;
+            g->ptr |= bit(i);
+        } else if (i == R_BP || ((i == R_BX || i == R_SI || i == R_DI) && chance(r, 85))) {
+            v = base + (i == R_BP ? 0x400 + below(r, 0x600) : 0x40 + below(r, g->mode == 16 ? 0x700 : 0xf00));
+            if (chance(r, 70))
+                v &= ~3u;
+            g->ptr |= bit(i);
+        } else if (chance(r, i == R_CX ? 30 : 15)) {
+            v = below(r, 16);
+            if (g->mode == 16 && chance(r, 20))
+                v |= (uint32_t)rnd(r) << 16;
+            g->small |= bit(i);
+        } else {
+            v = reg_value(g);
+        }
+        c->gpr[i] = v;
+    }
+}
+
+void gen_case(Case *c, int mode, uint64_t seed, uint64_t index)
+{
+    Gen g;
+    memset(c, 0, sizeof(*c));
+    memset(&g, 0, sizeof(g));
+    g.r.s = seed * 0x9e3779b97f4a7c15ull ^ (index + 1) * 0xd1b54a32d192ed03ull ^ (uint64_t)mode;
+    rnd(&g.r);
+    g.c = c;
+    g.mode = mode;
+    g.sp_delta_known = 1;
+    snprintf(c->id, sizeof(c->id), "%d:%llu:%llu", mode, (unsigned long long)seed,
+             (unsigned long long)index);
+    c->mode = mode;
+    c->data_seed = (uint32_t)rnd(&g.r);
+    c->eflags = 0x202 | ((uint32_t)rnd(&g.r) & ALLF);
+    if (chance(&g.r, 20))
+        c->eflags |= D;
+    if (chance(&g.r, 6))
+        c->eflags |= FL_AC;
+    init_regs(&g);
+
+    static int total_weight;
+    if (!total_weight)
+        for (int i = 0; i < NFORMS; i++)
+            total_weight += forms[i].weight;
+
+    static const int nweights[] = { 1, 1, 1, 1, 2, 2, 2, 3, 3, 4 };
+    int want = nweights[below(&g.r, PEMU_ARRAY_SIZE(nweights))];
+    int pos = 0;
+    for (int slot = 0; slot < want && c->ninsn < CASE_MAX_INSNS; slot++) {
+        for (int tries = 0; tries < 50; tries++) {
+            Gen saved = g;
+            Case csaved = *c;
+            int w = below(&g.r, total_weight), i = 0;
+            while (w >= forms[i].weight)
+                w -= forms[i++].weight;
+            g.n = 0;
+            g.undef = 0;
+            g.name[0] = 0;
+            g.pos = pos;
+            if (emit_form(&g, &forms[i]) == 0 && g.n <= CASE_MAX_INSN_BYTES &&
+                pos + g.n <= CASE_MAX_CODE) {
+                CaseInsn *in = &c->insn[c->ninsn++];
+                in->len = (uint8_t)g.n;
+                memcpy(in->bytes, g.buf, g.n);
+                in->undef = g.undef;
+                snprintf(in->form, sizeof(in->form), "%s", g.name);
+                pos += g.n;
+                break;
+            }
+            /* Undo everything the failed attempt chose, except the random stream. */
+            Rng keep = g.r;
+            g = saved;
+            g.r = keep;
+            *c = csaved;
+        }
+    }
+}
