@@ -20,6 +20,7 @@
 
 #include <stdint.h>
 #include "ports/host.h"
+#include "src/cpu.h"
 
 /* ---- general registers, segments ---------------------------------------- */
 
@@ -300,12 +301,59 @@ typedef struct X86State {
     X86Xmm xmm[16];
     uint32_t mxcsr;
 
-    /* exception being delivered */
-    int32_t exception_index;
+    /* exception being delivered (its number is CPUState.exception_index) */
     int32_t error_code;
     int32_t exception_is_int;   /* software INT n: delivered with the next eip */
     uint64_t exception_next_eip;
     int32_t old_exception;      /* for double-fault detection, -1 when none */
 } X86State;
+
+/* ---- the vCPU ------------------------------------------------------------- */
+
+/*
+ * The engine's generic CPUState comes first, so the one "env" pointer the
+ * interpreter runs with reaches the interpreter frame, the TLB and the x86
+ * registers as plain byte offsets (X86_ENV_OFFSET).
+ */
+typedef struct X86CPU {
+    CPUState parent;
+    X86State env;
+    uint32_t cpuid_version;    /* CPUID.1:EAX family/model/stepping, EDX at reset */
+    uint32_t apic_id;
+} X86CPU;
+
+#define X86_ENV_OFFSET(field) ((int32_t)(offsetof(X86CPU, env) + offsetof(X86State, field)))
+
+static inline X86CPU *x86_cpu(CPUState *cpu)
+{
+    return (X86CPU *)(void *)cpu;
+}
+
+/*
+ * MMU indices (softmmu TLBs): supervisor and user accesses are cached apart
+ * because paging's U/S and WP rules give them different rights.
+ */
+enum { X86_MMU_KERNEL = 0, X86_MMU_USER = 1, X86_MMU_COUNT = 2 };
+
+/* Power-on / RESET state (SDM Vol. 3 9.1.1, table 9-1). */
+void x86_cpu_reset(X86CPU *cpu);
+/* Recompute env.hflags from CR0, CR4, EFER, EFLAGS and the segment caches;
+ * call after changing any of them. Keeps HF_INHIBIT_IRQ and HF_SMM. */
+void x86_update_hflags(X86State *s);
+/* CPL 3 accesses use X86_MMU_USER, everything else X86_MMU_KERNEL. */
+static inline int x86_mmu_index(const X86State *s)
+{
+    return (s->hflags & HF_CPL_MASK) == 3 ? X86_MMU_USER : X86_MMU_KERNEL;
+}
+
+/*
+ * Raise a guest exception from a helper: the state of the faulting
+ * instruction is restored from the block's side table and the CPU loop
+ * delivers it. err < 0: the exception has no error code.
+ */
+PEMU_NORETURN void x86_raise_exception(X86CPU *cpu, int excp);
+PEMU_NORETURN void x86_raise_exception_err(X86CPU *cpu, int excp, int err);
+/* INT n / INT3 / INTO: a software interrupt delivered with the return address next_eip. */
+PEMU_NORETURN void x86_raise_interrupt(X86CPU *cpu, int intno, uint64_t next_eip);
 
 #endif
