@@ -320,6 +320,12 @@ typedef struct X86CPU {
     X86State env;
     uint32_t cpuid_version;    /* CPUID.1:EAX family/model/stepping, EDX at reset */
     uint32_t apic_id;
+    /* The board's wiring (devices never see the CPU; the CPU sees these). */
+    struct IOPortSpace *io;    /* IN/OUT/INS/OUTS */
+    int (*intack)(void *opaque);          /* INTR taken: the vector */
+    void *intack_opaque;
+    void (*shutdown)(void *opaque);       /* triple fault: the board resets */
+    void *shutdown_opaque;
 } X86CPU;
 
 #define X86_ENV_OFFSET(field) ((int32_t)(offsetof(X86CPU, env) + offsetof(X86State, field)))
