@@ -281,7 +281,8 @@ static uint32_t pit_decode_count(const PITChannel *c, uint16_t raw)
 {
     uint32_t n = raw;
     if (c->bcd)
-        n = (raw >> 12) * 1000 + ((raw >> 8) & 15) * 100 + ((raw >> 4) & 15) * 10 + (raw & 15);
+        n = (uint32_t)((raw >> 12) * 1000 + ((raw >> 8) & 15) * 100 + ((raw >> 4) & 15) * 10 +
+                       (raw & 15));
     n %= pit_modulus(c);
     return n ? n : pit_modulus(c);
 }
