@@ -118,6 +118,8 @@ static int irq_line(PCIDevice *d)
 /* Bring d's contribution to its bus line in line with its state. */
 static void irq_update(PCIDevice *d)
 {
+    if (!d->bus)
+        return; /* unregistered: nothing to drive */
     bool eff = irq_effective(d);
     if (eff == d->irq_counted)
         return;

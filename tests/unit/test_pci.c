@@ -368,6 +368,14 @@ TEST(intx_shared_lines)
     pci_device_reset(&c.pci);
     CHECK_EQ(line_levels[1], 0);
     CHECK_EQ(pci_bus_irq_level(bus, 1), 0);
+    /* unregistering an asserting function releases its line; later calls are harmless */
+    pci_set_irq(&b.pci, 1);
+    CHECK_EQ(line_levels[0], 1);
+    pci_unregister_function(&b.pci);
+    CHECK_EQ(line_levels[0], 0);
+    CHECK(pci_bus_device(bus, PCI_DEVFN(5, 0)) == NULL);
+    pci_set_irq(&b.pci, 1);
+    CHECK_EQ(line_levels[0], 0);
 }
 
 TEST(capabilities)

@@ -111,8 +111,9 @@ TEST(two_pirqs_on_one_irq_and_rerouting)
     CHECK_EQ(rig_init(&r, false), 0);
     FakeLine *isa = r.pc->isa;
     PCIDevice a, b;
-    pci_register_function(r.bus, &a, PCI_DEVFN(1, 0), &nic_info, NULL, NULL); /* PIRQA */
-    pci_register_function(r.bus, &b, PCI_DEVFN(2, 0), &nic_info, NULL, NULL); /* PIRQB */
+    /* slot 5 INTA# -> PIRQA#, slot 2 INTA# -> PIRQB# */
+    CHECK_EQ(pci_register_function(r.bus, &a, PCI_DEVFN(5, 0), &nic_info, NULL, NULL), 0x28);
+    CHECK_EQ(pci_register_function(r.bus, &b, PCI_DEVFN(2, 0), &nic_info, NULL, NULL), 0x10);
     /* SeaBIOS: A, B -> 10; C, D -> 11 */
     route(&r, 0, 10);
     route(&r, 1, 10);
@@ -218,7 +219,8 @@ TEST(vmstate_restores_routing)
     Rig r;
     CHECK_EQ(rig_init(&r, false), 0);
     PCIDevice a;
-    pci_register_function(r.bus, &a, PCI_DEVFN(3, 0), &nic_info, NULL, NULL); /* PIRQC */
+    CHECK_EQ(pci_register_function(r.bus, &a, PCI_DEVFN(3, 0), &nic_info, NULL, NULL),
+             0x18); /* PIRQC# */
     vmstate_register("PIIX3", 0, piix3_device(r.sb)->cls->vmsd, r.sb);
     route(&r, 2, 9);
     pci_set_irq(&a, 1);
