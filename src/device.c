@@ -383,8 +383,8 @@ Device *device_create_kv(Machine *m, const char *name, const char *const *keys,
         }
         const DeviceProp *p = prop_find(cls, k);
         if (!p) {
-            error_setg(errp, "%s: unknown property '%s'%s%s (see -device %s,help)", cls->name, k,
-                       v ? "=" : "", v ? v : "", cls->name);
+            error_setg(errp, "%s: unknown property '%s' in '%s%s%s' (see -device %s,help)",
+                       cls->name, k, k, v ? "=" : "", v ? v : "", cls->name);
             goto fail;
         }
         if (prop_set(dev, p, v, errp) < 0)
