@@ -97,7 +97,7 @@ static void testdev_mem_write(void *opaque, hwaddr off, uint64_t val, unsigned s
 }
 
 static const MemOps testdev_mem_ops = {
-    .read = testdev_mem_read, .write = testdev_mem_write, .valid = { 1, 4 }, .impl = { 1, 4 },
+    .read = testdev_mem_read, .write = testdev_mem_write, .valid = { 1, 8 }, .impl = { 1, 4 },
 };
 
 static int testdev_realize(Device *dev, Machine *m, Error **errp)
