@@ -538,11 +538,11 @@ static const VMStateDescription serial_vmsd = {
 
 static const DeviceProp serial_props[] = {
     DEVICE_PROP("index", PROP_U32, SerialState, index, "0xffffffff",
-                "COM port number 0-3 (default: the next free one)"),
+                "COM1-COM4 as 0-3; 4294967295: the next free one"),
     DEVICE_PROP("iobase", PROP_U32, SerialState, iobase, "0xffffffff",
-                "I/O base (default: 0x3f8, 0x2f8, 0x3e8, 0x2e8 by index)"),
+                "I/O port base; 4294967295: 0x3f8, 0x2f8, 0x3e8, 0x2e8 by index"),
     DEVICE_PROP("irq", PROP_U32, SerialState, irq, "0xffffffff",
-                "ISA IRQ (default: 4, 3, 4, 3 by index)"),
+                "ISA IRQ; 4294967295: 4, 3, 4, 3 by index"),
     DEVICE_PROP("chardev", PROP_CHARDEV, SerialState, chr, NULL, NULL),
     DEVICE_PROP_END
 };

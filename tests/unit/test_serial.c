@@ -343,6 +343,8 @@ TEST(loopback_modem_lines)
     CHECK_EQ(rd(&r, IIR), 0x00);
     CHECK_EQ(rd(&r, MSR), 0xb8);
     CHECK_EQ(irq(&r), 0);
+    wr(&r, MCR, 0x1a); /* Linux's autoconfig loopback check: RTS|OUT2 -> CTS|DCD */
+    CHECK_EQ(rd(&r, MSR) & 0xf0, 0x90);
     wr(&r, MCR, 0x0b); /* loopback off: the idle line inputs again */
     CHECK_EQ(rd(&r, MSR) & 0xf0, 0xb0);
     rig_free(&r);
