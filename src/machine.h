@@ -46,5 +46,23 @@ struct Machine {
  * completes (isa-debug-exit, -no-reboot, quit). Implemented in src/machine.c.
  */
 void machine_request_exit(Machine *m, int status);
+/* The main loop exit reason machine_request_exit uses: exit with m->exit_status. */
+#define MACHINE_EXIT_STATUS 16
+
+/*
+ * A bare machine for unit tests and as a board's starting point: an empty
+ * system memory container with ram_size bytes of RAM at 0 (none if 0), its
+ * address space, the I/O port space, and ISA IRQ and GSI lines that only
+ * record their level (machine_bare_irq_level). Fatal if the host has no
+ * memory for the RAM.
+ */
+Machine *machine_new_bare(uint64_t ram_size);
+/* Last level set on ISA IRQ n (0..15), or on GSI n - 16 for n = 16..39;
+ * -1 if out of range or the line is not the bare machine's. */
+int machine_bare_irq_level(Machine *m, int n);
+/* How many 0 -> 1 transitions line n (numbered as above) saw. */
+unsigned machine_bare_irq_raises(Machine *m, int n);
+/* Free the devices (device_free_all), the IRQ lines, the spaces, the RAM. */
+void machine_free(Machine *m);
 
 #endif
