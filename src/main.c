@@ -8,62 +8,21 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "src/device.h"
 #include "src/error.h"
 #include "src/log.h"
 #include "src/options.h"
 
-/*
- * The devices -device can name, in QEMU's "-device help" groups. Only the
- * built ones are listed; the rest are the first planned ones, here so that
- * "-device isa-debug-exit,help" can say "not built yet" rather than
- * "unknown". This table moves to the device registry (src/device.c).
- */
-static const struct {
-    const char *group, *name, *bus, *desc;
-    int built;
-} devices[] = {
-    { "Misc devices", "isa-debug-exit", "ISA", "exit pemu with a status the guest writes", 0 },
-    { "Misc devices", "isa-debugcon", "ISA", "guest writes to port 0xe9 go to a chardev", 0 },
-    { "Misc devices", "pc-testdev", "ISA", "test helpers for kvm-unit-tests", 0 },
-    { "Misc devices", "pci-testdev", "PCI", "PCI test helper", 0 },
-};
-
-static void print_devices(void)
-{
-    const char *group = NULL;
-    for (size_t i = 0; i < PEMU_ARRAY_SIZE(devices); i++) {
-        if (!group || strcmp(group, devices[i].group)) {
-            int any = 0;
-            group = devices[i].group;
-            printf("%s%s:\n", i ? "\n" : "", group);
-            for (size_t k = i; k < PEMU_ARRAY_SIZE(devices); k++) {
-                if (strcmp(devices[k].group, group) || !devices[k].built)
-                    continue;
-                printf("name \"%s\", bus %s, desc \"%s\"\n", devices[k].name, devices[k].bus,
-                       devices[k].desc);
-                any = 1;
-            }
-            if (!any)
-                printf("(no devices are built yet)\n");
-        }
-    }
-}
-
 /* "-device NAME,help": 0 when answered. */
 static int print_device_props(const char *name)
 {
-    for (size_t i = 0; i < PEMU_ARRAY_SIZE(devices); i++) {
-        if (strcmp(devices[i].name, name))
-            continue;
-        if (!devices[i].built) {
-            error_report("-device %s,help: the device '%s' is not built yet", name, name);
-            return -1;
-        }
-        printf("%s options:\n(none)\n", name);
-        return 0;
+    const DeviceClass *cls = device_class_find(name);
+    if (!cls || !cls->user_creatable) {
+        error_report("-device %s,help: no device named '%s' (-device help lists them)", name, name);
+        return -1;
     }
-    error_report("-device %s,help: no device named '%s' (-device help lists them)", name, name);
-    return -1;
+    device_print_props(stdout, cls);
+    return 0;
 }
 
 /* The requests that are answered instead of running a guest: -1 if there
@@ -98,7 +57,7 @@ static int answer_requests(const PemuConfig *cfg)
             if (print_device_props(cfg->device_help_driver) < 0)
                 status = 1;
         } else {
-            print_devices();
+            device_print_help(stdout);
         }
         answered = 1;
     }

@@ -85,11 +85,17 @@ else
     echo "FAIL options/log_help_items: in_asm or op_opt not listed"
 fi
 
+# -device help: QEMU's layout (a blank line, then groups of name/bus/desc lines).
 run -device help
-check device_help 0 out "Misc devices:"
-has device_help_none "(no devices are built yet)"
+check device_help 0 out ""
+has device_help_group "Misc devices:"
+has device_help_debugexit 'name "isa-debug-exit", bus ISA, desc "exit with status (value << 1) | 1 on a write"'
+if grep -q '"i8259"\|"i440FX"' "$tmp/out"; then echo "FAIL options/device_help_board_only: board devices listed"; else echo "PASS options/device_help_board_only"; fi
 run -device isa-debug-exit,help
-check device_not_built 1 err "pemu: -device isa-debug-exit,help: the device 'isa-debug-exit' is not built yet"
+check device_props 0 out "isa-debug-exit options:"
+has device_props_iobase "  iobase=<uint32>        -  (default: 1281)"
+run -device i8259,help
+check device_props_unknown 1 err "pemu: -device i8259,help: no device named 'i8259' (-device help lists them)"
 
 # -D is opened by main (not the parser) before anything runs.
 run -d in_asm -D "$tmp/nodir/log.txt"
