@@ -589,25 +589,89 @@ TEST(mode12h_write_modes_read_compare)
     (void)rdb(&r, row);
     outw(&r, 0x3ce, 0x0105);
     memb(&r, row + 3, 0x12);
-    /* XOR with rotate 4: 0x0f rotated is 0xf0, XORed into the latches of byte 4 (all 0) */
+    /* XOR with rotate 4: 0x0f rotated is 0xf0, XORed into the latches of byte 4,
+     * which holds colour 1 (plane 0 all ones) */
     outw(&r, 0x3ce, 0x0005);
+    outw(&r, 0x3c4, 0x0102);
+    memb(&r, row + 4, 0xff);
+    outw(&r, 0x3c4, 0x0f02);
     outw(&r, 0x3ce, 0x1c03);
     (void)rdb(&r, row + 4);
     memb(&r, row + 4, 0x0f);
     outw(&r, 0x3ce, 0x0003);
-    /* write mode 3: set/reset colour 3 through (data & bit mask) = 0x3c */
+    /* write mode 3: set/reset colour 3 through (data & bit mask) = 0x0f & 0x3c */
     outw(&r, 0x3ce, 0x0305);
     outw(&r, 0x3ce, 0x0300);
     outw(&r, 0x3ce, 0x3c08);
     (void)rdb(&r, row + 5);
-    memb(&r, row + 5, 0xff);
+    memb(&r, row + 5, 0x0f);
     console_update(r.s->con);
     for (int x = 0; x < 8; x++)
         CHECK_EQ(px(&r, 24 + x, 100), px(&r, x, 100));
     for (int x = 0; x < 8; x++)
-        CHECK_EQ(px(&r, 32 + x, 100), x < 4 ? ega(15) : ega(0));
+        CHECK_EQ(px(&r, 32 + x, 100), x < 4 ? ega(14) : ega(1));
     for (int x = 0; x < 8; x++)
-        CHECK_EQ(px(&r, 40 + x, 100), x >= 2 && x < 6 ? ega(3) : ega(0));
+        CHECK_EQ(px(&r, 40 + x, 100), x >= 4 && x < 6 ? ega(3) : ega(0));
+
+    /* colour select: AR10 bit 7 takes DAC bits 5-4 from AR14 bits 1-0,
+     * AR14 bits 3-2 always give DAC bits 7-6 */
+    set_dac(&r, 0x15, 1, 2, 3);   /* pixel 0 (colour 5, AR5 = 0x05) with P5-4 = 01 */
+    set_dac(&r, 0x85, 4, 5, 6);   /* ... with P7-6 = 10 and P5-4 from AR5 (00) */
+    inb(&r, 0x3da);
+    outb(&r, 0x3c0, 0x20 | 0x10);
+    outb(&r, 0x3c0, 0x81);
+    outb(&r, 0x3c0, 0x20 | 0x14);
+    outb(&r, 0x3c0, 0x01);
+    console_update(r.s->con);
+    CHECK_EQ(px(&r, 0, 100), rgb6(1, 2, 3));
+    inb(&r, 0x3da);
+    outb(&r, 0x3c0, 0x20 | 0x10);
+    outb(&r, 0x3c0, 0x01);
+    outb(&r, 0x3c0, 0x20 | 0x14);
+    outb(&r, 0x3c0, 0x08);
+    console_update(r.s->con);
+    CHECK_EQ(px(&r, 0, 100), rgb6(4, 5, 6));
+    rig_free(&r);
+}
+
+TEST(split_screen_and_pel_panning)
+{
+    Rig r;
+    CHECK(rig_init(&r, 16) == 0);
+    set_mode(&r, &mode12);
+    load_ega_palette(&r);
+    /* planar byte at address A: plane 0 = colour 1; address 0x1000: colour 1 pixels 3 and 4 */
+    outw(&r, 0x3c4, 0x0102);
+    memb(&r, 0xa0000, 0x80);            /* address 0: pixel 0 */
+    memb(&r, 0xa0000 + 80, 0x40);       /* address 80 (row 1): pixel 1 */
+    memb(&r, 0xa0000 + 0x1000, 0x18);
+    outw(&r, 0x3c4, 0x0f02);
+    outw(&r, 0x3d4, 0x100c);            /* start address 0x1000 */
+    outw(&r, 0x3d4, 0xc818);            /* line compare 200: CR18, CR07 bit 4, CR09 bit 6 */
+    outw(&r, 0x3d4, 0x2e07);
+    outw(&r, 0x3d4, 0x0009);
+    console_update(r.s->con);
+    CHECK_EQ(px(&r, 3, 0), ega(1));
+    CHECK_EQ(px(&r, 0, 0), ega(0));
+    CHECK_EQ(px(&r, 0, 199), ega(0));
+    CHECK_EQ(px(&r, 0, 200), ega(1));   /* the split restarts at address 0 */
+    CHECK_EQ(px(&r, 1, 201), ega(1));
+    /* AR13: pan 3 pixels left; AR10 bit 5 keeps the split part unpanned */
+    inb(&r, 0x3da);
+    outb(&r, 0x3c0, 0x20 | 0x13);
+    outb(&r, 0x3c0, 0x03);
+    outb(&r, 0x3c0, 0x20 | 0x10);
+    outb(&r, 0x3c0, 0x21);
+    console_update(r.s->con);
+    CHECK_EQ(px(&r, 0, 0), ega(1));
+    CHECK_EQ(px(&r, 1, 0), ega(1));
+    CHECK_EQ(px(&r, 2, 0), ega(0));
+    CHECK_EQ(px(&r, 0, 200), ega(1));
+    inb(&r, 0x3da);
+    outb(&r, 0x3c0, 0x20 | 0x10);
+    outb(&r, 0x3c0, 0x01);
+    console_update(r.s->con);
+    CHECK_EQ(px(&r, 0, 200), ega(0));   /* panned away */
     rig_free(&r);
 }
 
