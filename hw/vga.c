@@ -43,15 +43,42 @@ static inline uint8_t plane_byte(const VGAState *s, uint32_t off, unsigned plane
     return s->vram_ptr[((off & 0xffff) << 2) | plane];
 }
 
+/* The four plane bytes at VRAM byte offset vo (a multiple of 4), plane p in byte p. */
+static inline uint32_t vram_latch(const VGAState *s, uint32_t vo)
+{
+    const uint8_t *p = &s->vram_ptr[vo];
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
 static inline uint32_t plane_latch(const VGAState *s, uint32_t off)
 {
-    const uint8_t *p = &s->vram_ptr[(off & 0xffff) << 2];
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+    return vram_latch(s, (off & 0xffff) << 2);
 }
 
 static bool vbe_enabled(const VGAState *s)
 {
     return (s->vbe_regs[VBE_DISPI_INDEX_ENABLE] & VBE_DISPI_ENABLED) != 0;
+}
+
+/* VBE 4 bpp: planar memory beyond 64 KiB per plane, through the VGA write logic. */
+static bool vbe_planar(const VGAState *s)
+{
+    return vbe_enabled(s) && s->vbe_regs[VBE_DISPI_INDEX_BPP] == 4;
+}
+
+/*
+ * VRAM byte offset of plane offset po: VGA planes are 64 KiB; in VBE 4 bpp
+ * modes the bank selects 64 KiB of plane offsets anywhere in VRAM.
+ */
+static bool planar_vram_offset(const VGAState *s, uint32_t po, uint32_t *vo)
+{
+    if (!vbe_planar(s)) {
+        *vo = (po & 0xffff) << 2;
+        return true;
+    }
+    uint64_t v = (((uint64_t)s->vbe_regs[VBE_DISPI_INDEX_BANK] << 16) + (po & 0xffff)) << 2;
+    *vo = (uint32_t)v;
+    return v + 4 <= s->vram_size;
 }
 
 static uint8_t c6to8(uint8_t v)
@@ -292,18 +319,25 @@ static unsigned vbe_bytespp(const VGAState *s)
     return bpp == 15 ? 2 : (bpp + 7) / 8;
 }
 
+/*
+ * VRAM bytes per (virtual) line. 4 bpp is planar: 8 pixels per plane
+ * offset, i.e. per 4 interleaved VRAM bytes.
+ */
 static uint32_t vbe_line_bytes(const VGAState *s)
 {
     uint32_t w = s->vbe_regs[VBE_DISPI_INDEX_VIRT_WIDTH];
     if (w < s->vbe_regs[VBE_DISPI_INDEX_XRES])
         w = s->vbe_regs[VBE_DISPI_INDEX_XRES];
+    if (s->vbe_regs[VBE_DISPI_INDEX_BPP] == 4)
+        return w / 2;
     return w * vbe_bytespp(s);
 }
 
 static uint64_t vbe_start(const VGAState *s)
 {
-    return (uint64_t)s->vbe_regs[VBE_DISPI_INDEX_Y_OFFSET] * vbe_line_bytes(s) +
-           (uint64_t)s->vbe_regs[VBE_DISPI_INDEX_X_OFFSET] * vbe_bytespp(s);
+    uint64_t x = s->vbe_regs[VBE_DISPI_INDEX_X_OFFSET];
+    x = s->vbe_regs[VBE_DISPI_INDEX_BPP] == 4 ? x / 8 * 4 : x * vbe_bytespp(s);
+    return (uint64_t)s->vbe_regs[VBE_DISPI_INDEX_Y_OFFSET] * vbe_line_bytes(s) + x;
 }
 
 /* The virtual height the VRAM allows at the current virtual width. */
@@ -357,7 +391,7 @@ void vga_vbe_write(VGAState *s, uint16_t index, uint16_t val)
     case VBE_DISPI_INDEX_BPP:
         if (val == 0)
             val = 8;
-        if (val == 8 || val == 15 || val == 16 || val == 24 || val == 32) {
+        if (val == 4 || val == 8 || val == 15 || val == 16 || val == 24 || val == 32) {
             r[index] = val;
             vbe_fix_virt_height(s);
         }
@@ -514,13 +548,14 @@ static bool window_addr(const VGAState *s, uint32_t off, uint32_t *a)
 
 uint8_t vga_mem_readb(VGAState *s, uint32_t off)
 {
-    if (vbe_enabled(s)) {
+    bool planar = vbe_planar(s);
+    if (vbe_enabled(s) && !planar) {
         uint64_t a = ((uint64_t)s->vbe_regs[VBE_DISPI_INDEX_BANK] << 16) + off;
         return off < 0x10000 && a < s->vram_size ? s->vram_ptr[a] : 0xff;
     }
-    uint32_t a, po;
+    uint32_t a, po, vo;
     unsigned plane;
-    if (!window_addr(s, off, &a))
+    if (planar ? (a = off) >= 0x10000 : !window_addr(s, off, &a))
         return 0xff;
     if (s->sr[SR_MEM_MODE] & 0x08) {          /* chain-4: A0-A1 pick the plane */
         plane = a & 3;
@@ -532,7 +567,9 @@ uint8_t vga_mem_readb(VGAState *s, uint32_t off)
         plane = s->gr[GR_READ_MAP] & 3;
         po = a;
     }
-    s->latch = plane_latch(s, po);             /* every read loads the four latches */
+    if (!planar_vram_offset(s, po, &vo))
+        return 0xff;
+    s->latch = vram_latch(s, vo);              /* every read loads the four latches */
     if (!(s->gr[GR_MODE] & 0x08))
         return (uint8_t)(s->latch >> (8 * plane));
     /* read mode 1: 1 bits where every plane in "colour don't care" matches "colour compare" */
@@ -554,7 +591,8 @@ static uint8_t ror8(uint8_t v, unsigned n)
 
 void vga_mem_writeb(VGAState *s, uint32_t off, uint8_t val)
 {
-    if (vbe_enabled(s)) {
+    bool planar = vbe_planar(s);
+    if (vbe_enabled(s) && !planar) {
         uint64_t a = ((uint64_t)s->vbe_regs[VBE_DISPI_INDEX_BANK] << 16) + off;
         if (off < 0x10000 && a < s->vram_size) {
             s->vram_ptr[a] = val;
@@ -562,9 +600,9 @@ void vga_mem_writeb(VGAState *s, uint32_t off, uint8_t val)
         }
         return;
     }
-    uint32_t a, po;
+    uint32_t a, po, vo;
     unsigned planes;
-    if (!window_addr(s, off, &a))
+    if (planar ? (a = off) >= 0x10000 : !window_addr(s, off, &a))
         return;
     if (s->sr[SR_MEM_MODE] & 0x08) {
         planes = 1u << (a & 3);
@@ -577,13 +615,13 @@ void vga_mem_writeb(VGAState *s, uint32_t off, uint8_t val)
         po = a;
     }
     planes &= s->sr[SR_MAP_MASK] & 0x0f;
-    if (!planes)
+    if (!planes || !planar_vram_offset(s, po, &vo))
         return;
 
     uint8_t d[4], mask = s->gr[GR_BIT_MASK];
     unsigned func = (s->gr[GR_ROTATE] >> 3) & 3, wm = s->gr[GR_MODE] & 3;
     uint8_t sr = s->gr[GR_SET_RESET], esr = s->gr[GR_ENABLE_SR];
-    uint8_t *base = &s->vram_ptr[(po & 0xffff) << 2];
+    uint8_t *base = &s->vram_ptr[vo];
     switch (wm) {
     case 0: { /* rotated CPU data, or set/reset for planes with enable set/reset */
         uint8_t v = ror8(val, s->gr[GR_ROTATE]);
@@ -595,7 +633,7 @@ void vga_mem_writeb(VGAState *s, uint32_t off, uint8_t val)
         for (unsigned p = 0; p < 4; p++)
             if (planes >> p & 1)
                 base[p] = (uint8_t)(s->latch >> (8 * p));
-        memory_region_set_dirty(s->vram, (po & 0xffff) << 2, 4);
+        memory_region_set_dirty(s->vram, vo, 4);
         return;
     case 2: /* CPU data bit p, replicated, for plane p */
         for (unsigned p = 0; p < 4; p++)
@@ -619,7 +657,7 @@ void vga_mem_writeb(VGAState *s, uint32_t off, uint8_t val)
         if (planes >> p & 1)
             base[p] = d[p];
     }
-    memory_region_set_dirty(s->vram, (po & 0xffff) << 2, 4);
+    memory_region_set_dirty(s->vram, vo, 4);
 }
 
 static uint64_t lowmem_read(void *opaque, hwaddr off, unsigned size)
@@ -843,6 +881,17 @@ static DisplaySurface *gfx_surface(VGAState *s, int w, int h, bool *full)
     return surf;
 }
 
+/* 16-colour planar: bit 7-k of plane p is bit p of pixel k. Returns o + 8. */
+static uint32_t *planar_pixels(uint32_t l, const uint32_t *apal, uint32_t *o)
+{
+    for (int k = 7; k >= 0; k--) {
+        unsigned v = ((l >> k) & 1) | ((l >> (8 + k)) & 1) << 1 | ((l >> (16 + k)) & 1) << 2 |
+                     ((l >> (24 + k)) & 1) << 3;
+        *o++ = apal[v];
+    }
+    return o;
+}
+
 static void draw_graphic(VGAState *s, bool full)
 {
     Geom g;
@@ -921,12 +970,7 @@ static void draw_graphic(VGAState *s, bool full)
                     *o++ = apal[v];
                 }
             } else {
-                /* planar: bit 7-k of plane p is bit p of pixel k */
-                for (int k = 7; k >= 0; k--) {
-                    unsigned v = ((p0 >> k) & 1) | ((p1 >> k) & 1) << 1 | ((p2 >> k) & 1) << 2 |
-                                 ((p3 >> k) & 1) << 3;
-                    *o++ = apal[v];
-                }
+                o = planar_pixels(l, apal, o);
             }
         }
         memcpy(display_surface_row(surf, y), lb + pan_y, sizeof(uint32_t) * (size_t)w);
@@ -943,27 +987,30 @@ static void draw_blank(VGAState *s, bool full);
 
 static void draw_vbe(VGAState *s, bool full)
 {
-    unsigned bpp = s->vbe_regs[VBE_DISPI_INDEX_BPP], Bpp = vbe_bytespp(s);
+    unsigned bpp = s->vbe_regs[VBE_DISPI_INDEX_BPP];
     int w = s->vbe_regs[VBE_DISPI_INDEX_XRES], h = s->vbe_regs[VBE_DISPI_INDEX_YRES];
     uint64_t line = vbe_line_bytes(s), start = vbe_start(s);
-    if (!w || !h || (bpp != 8 && bpp != 15 && bpp != 16 && bpp != 24 && bpp != 32) ||
-        start + (uint64_t)(h - 1) * line + (uint64_t)w * Bpp > s->vram_size) {
+    uint64_t lbytes = bpp == 4 ? (uint64_t)w / 2 : (uint64_t)w * vbe_bytespp(s);
+    if (!w || !h ||
+        (bpp != 4 && bpp != 8 && bpp != 15 && bpp != 16 && bpp != 24 && bpp != 32) ||
+        start + (uint64_t)(h - 1) * line + lbytes > s->vram_size) {
         draw_blank(s, full);
         return;
     }
     DisplaySurface *surf = gfx_surface(s, w, h, &full);
-    uint64_t end = start + (uint64_t)(h - 1) * line + (uint64_t)w * Bpp;
+    uint64_t end = start + (uint64_t)(h - 1) * line + lbytes;
     uint64_t first = start >> MEMORY_PAGE_BITS;
     size_t words = (size_t)(((end - 1) >> MEMORY_PAGE_BITS) - first + 64) / 64;
     memset(s->dirty, 0, words * sizeof(uint64_t));
     memory_dirty_get_and_clear(s->vram, MEMORY_DIRTY_VGA, start, end - start, s->dirty);
-    uint32_t pal[256];
-    if (bpp == 8)
-        for (unsigned i = 0; i < 256; i++)
-            pal[i] = dac_rgb(s, i);
+    uint32_t pal[256], apal[16];
+    for (unsigned i = 0; i < 256; i++)
+        pal[i] = dac_rgb(s, i);
+    for (unsigned i = 0; i < 16; i++)
+        apal[i] = pal[ac_index(s, i)];
     int y0 = -1;
     for (int y = 0; y < h; y++) {
-        uint64_t ls = start + (uint64_t)y * line, le = ls + (uint64_t)w * Bpp;
+        uint64_t ls = start + (uint64_t)y * line, le = ls + lbytes;
         if (!full) {
             bool d = false;
             for (uint64_t pg = (ls >> MEMORY_PAGE_BITS) - first;
@@ -977,6 +1024,10 @@ static void draw_vbe(VGAState *s, bool full)
         const uint8_t *src = s->vram_ptr + ls;
         uint32_t *o = display_surface_row(surf, y);
         switch (bpp) {
+        case 4: /* planar, through the attribute controller like mode 12h */
+            for (int x = 0; x + 8 <= w; x += 8)
+                planar_pixels(vram_latch(s, (uint32_t)(ls + (uint64_t)x / 2)), apal, o + x);
+            break;
         case 8:
             for (int x = 0; x < w; x++)
                 o[x] = pal[src[x]];

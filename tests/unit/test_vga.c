@@ -880,6 +880,38 @@ TEST(vbe_depths_and_banks)
     rig_free(&r);
 }
 
+TEST(vbe_4bpp_planar_banked)
+{
+    Rig r;
+    CHECK(rig_init(&r, 16) == 0);
+    set_mode(&r, &mode12);      /* the VGA BIOS sets up planar VGA state for 4 bpp modes */
+    load_ega_palette(&r);
+    vbe(&r, VBE_DISPI_INDEX_XRES, 1024);
+    vbe(&r, VBE_DISPI_INDEX_YRES, 768);
+    vbe(&r, VBE_DISPI_INDEX_BPP, 4);
+    vbe(&r, VBE_DISPI_INDEX_ENABLE, VBE_DISPI_ENABLED);
+    CHECK_EQ(vbe_rd(&r, VBE_DISPI_INDEX_BPP), 4);
+    /* 128 plane bytes per line: line 512 starts in bank 1 */
+    outw(&r, 0x3ce, 0x0205);    /* write mode 2 */
+    outw(&r, 0x3ce, 0x8008);    /* pixel 0 of the byte */
+    (void)rdb(&r, 0xa0000 + 3 * 128 + 1);
+    memb(&r, 0xa0000 + 3 * 128 + 1, 9);
+    vbe(&r, VBE_DISPI_INDEX_BANK, 1);
+    (void)rdb(&r, 0xa0000);
+    memb(&r, 0xa0000, 12);
+    outw(&r, 0x3ce, 0x0005);
+    outw(&r, 0x3ce, 0x0204);
+    CHECK_EQ(rdb(&r, 0xa0000), 0x80); /* plane 2 of colour 12 */
+    console_update(r.s->con);
+    DisplaySurface *s = console_surface(r.s->con);
+    CHECK(s && s->width == 1024 && s->height == 768);
+    CHECK_EQ(px(&r, 8, 3), ega(9));
+    CHECK_EQ(px(&r, 9, 3), ega(0));
+    CHECK_EQ(px(&r, 0, 512), ega(12));
+    CHECK_EQ(px(&r, 0, 511), ega(0));
+    rig_free(&r);
+}
+
 /* ---- registers ------------------------------------------------------------------ */
 
 TEST(attribute_flip_flop)
