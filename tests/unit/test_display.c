@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <zlib.h>
+#include "src/timer.h"
 #include "ui/display.h"
 
 /* A device stand-in counting what the console asks of it. */
@@ -469,4 +470,25 @@ TEST(screendump_console_graphic_and_errors)
     error_free(err);
     console_free(empty);
     console_free(hw.con);
+}
+
+TEST(refresh_timer_ticks_on_the_realtime_clock)
+{
+    Hw hw = { 0, 0 };
+    Console *con = console_new("timed", &hw_ops, &hw);
+    Log lg = { "" };
+    DisplayListener dl = { .ops = &log_ops, .opaque = &lg };
+    display_listener_register(&dl, con);
+    display_refresh_start(1);
+    int64_t until = clock_get_ns(PEMU_CLOCK_REALTIME) + 5 * NS_PER_SEC;
+    while (hw.updates < 3 && clock_get_ns(PEMU_CLOCK_REALTIME) < until)
+        timerlist_run_expired(PEMU_CLOCK_REALTIME);
+    CHECK(hw.updates >= 3);
+    display_refresh_start(0);
+    int n = hw.updates;
+    int64_t later = clock_get_ns(PEMU_CLOCK_REALTIME) + 20 * NS_PER_MS;
+    while (clock_get_ns(PEMU_CLOCK_REALTIME) < later)
+        timerlist_run_expired(PEMU_CLOCK_REALTIME);
+    CHECK_EQ(hw.updates, n);    /* stopped */
+    console_free(con);
 }
