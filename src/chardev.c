@@ -3,6 +3,7 @@
 #define _XOPEN_SOURCE 700
 #endif
 #include "src/chardev.h"
+#include "src/options.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1322,4 +1323,46 @@ void chardev_free_all(void)
 {
     while (chardevs)
         chardev_free(chardevs);
+}
+
+/* ---- from the parsed command line -------------------------------------------- */
+
+Chardev *chardev_new_config(const ChardevConfig *cc, Error **errp)
+{
+    Chardev *c = NULL;
+    char port[16];
+    SockOpts so = { .host = cc->host, .server = cc->server, .wait = cc->wait,
+                    .telnet = cc->telnet, .reconnect = cc->reconnect };
+
+    switch (cc->backend) {
+    case CHARDEV_NULL:
+        c = null_open(cc->id, errp);
+        break;
+    case CHARDEV_STDIO:
+        c = stdio_open(cc->id, errp);
+        break;
+    case CHARDEV_FILE:
+        c = file_open(cc->id, cc->path, cc->append, errp);
+        break;
+    case CHARDEV_PTY:
+        c = pty_open(cc->id, errp);
+        break;
+    case CHARDEV_SOCKET:
+        if (cc->port >= 0) {
+            snprintf(port, sizeof(port), "%d", cc->port);
+            so.port = port;
+        } else {
+            so.path = cc->path;
+        }
+        c = sock_open(cc->id, &so, errp);
+        break;
+    case CHARDEV_PIPE:
+    case CHARDEV_VC:
+        error_setg(errp, "%s: the %s backend is not supported yet", cc->origin ? cc->origin : cc->id,
+                   cc->backend == CHARDEV_PIPE ? "pipe" : "vc");
+        break;
+    }
+    if (c)
+        c->mux = cc->mux;
+    return c;
 }

@@ -63,6 +63,9 @@ typedef struct ChardevHandlers {
 
 /* -chardev "BACKEND,id=ID,..." (QEMU's ",," escaping). NULL + *errp on error. */
 Chardev *chardev_new_opts(const char *opts, Error **errp);
+/* A backend as the command-line parser described it (src/options.h). */
+struct ChardevConfig;
+Chardev *chardev_new_config(const struct ChardevConfig *cc, Error **errp);
 /*
  * A legacy spelling (see above) for a new chardev named id ("serial0").
  * Returns 0 with *out set (NULL for "none"; the existing chardev for

@@ -306,6 +306,43 @@ static void props_free(Device *dev)
     }
 }
 
+static char *str_dup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = malloc(n);
+    if (!p)
+        fatal("out of memory");
+    memcpy(p, s, n);
+    return p;
+}
+
+static int class_instances(Machine *m, const DeviceClass *cls)
+{
+    int n = 0;
+    for (Device *d = m->devices; d; d = d->next)
+        n += d->cls == cls;
+    return n;
+}
+
+void device_add_existing(Machine *m, Device *dev)
+{
+    Device **tail = &m->devices;
+    while (*tail)
+        tail = &(*tail)->next;
+    dev->instance_id = class_instances(m, dev->cls);
+    if (!dev->id) {
+        char buf[160];
+        snprintf(buf, sizeof(buf), "%s.%d", dev->cls->name, dev->instance_id);
+        dev->id = str_dup(buf);
+    }
+    dev->next = NULL;
+    *tail = dev;
+    if (dev->cls->reset)
+        dev->cls->reset(dev);
+    if (dev->cls->vmsd)
+        vmstate_register(NULL, dev->instance_id, dev->cls->vmsd, dev);
+}
+
 static void device_destroy(Device *dev)
 {
     props_free(dev);
@@ -325,15 +362,6 @@ static bool id_valid(const char *id)
     return true;
 }
 
-static char *str_dup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = malloc(n);
-    if (!p)
-        fatal("out of memory");
-    memcpy(p, s, n);
-    return p;
-}
 
 Device *device_create_kv(Machine *m, const char *name, const char *const *keys,
                          const char *const *values, unsigned n, Error **errp)
@@ -390,32 +418,18 @@ Device *device_create_kv(Machine *m, const char *name, const char *const *keys,
         if (prop_set(dev, p, v, errp) < 0)
             goto fail;
     }
-    int inst = 0;
-    Device **tail = &m->devices;
     for (Device *d = m->devices; d; d = d->next) {
-        if (d->cls == cls)
-            inst++;
         if (id && !strcmp(d->id, id)) {
             error_setg(errp, "Duplicate device ID '%s'", id);
             goto fail;
         }
-        tail = &d->next;
     }
-    dev->instance_id = inst;
-    if (id) {
+    if (id)
         dev->id = str_dup(id);
-    } else {
-        char buf[160];
-        snprintf(buf, sizeof(buf), "%s.%d", cls->name, inst);
-        dev->id = str_dup(buf);
-    }
+    dev->instance_id = class_instances(m, cls);
     if (cls->realize && cls->realize(dev, m, errp) < 0)
         goto fail;
-    *tail = dev;
-    if (cls->reset)
-        cls->reset(dev);
-    if (cls->vmsd)
-        vmstate_register(NULL, inst, cls->vmsd, dev);
+    device_add_existing(m, dev);
     return dev;
 fail:
     device_destroy(dev);

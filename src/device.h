@@ -86,6 +86,12 @@ Device *device_create(Machine *m, const char *name, const char *props, Error **e
 /* As above with properties already split into pairs (used by options.c's parsed lists). */
 Device *device_create_kv(Machine *m, const char *name, const char *const *keys,
                          const char *const *values, unsigned n, Error **errp);
+/*
+ * Adopt a device a board created and realized itself (i440fx_init and the
+ * like): give it an instance id and name, append it to the machine's list,
+ * reset it and register its vmstate, as device_create does.
+ */
+void device_add_existing(Machine *m, Device *dev);
 void device_reset_all(Machine *m);   /* in creation order */
 void device_free_all(Machine *m);    /* unrealize in reverse creation order */
 
