@@ -1356,10 +1356,15 @@ Chardev *chardev_new_config(const ChardevConfig *cc, Error **errp)
         }
         c = sock_open(cc->id, &so, errp);
         break;
-    case CHARDEV_PIPE:
     case CHARDEV_VC:
-        error_setg(errp, "%s: the %s backend is not supported yet", cc->origin ? cc->origin : cc->id,
-                   cc->backend == CHARDEV_PIPE ? "pipe" : "vc");
+        /* A console of the display (the default serial port with a graphical
+         * or no display). Until the consoles (ui/) show them, output goes
+         * nowhere, as QEMU's does with -display none. */
+        c = null_open(cc->id, errp);
+        break;
+    case CHARDEV_PIPE:
+        error_setg(errp, "%s: the pipe backend is not supported yet",
+                   cc->origin ? cc->origin : cc->id);
         break;
     }
     if (c)

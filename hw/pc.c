@@ -1,0 +1,594 @@
+/*
+ * The "pc" board: QEMU's i440FX + PIIX3 PC as SeaBIOS expects it.
+ *
+ * Physical memory: RAM below 4 GiB up to the PCI hole (i440fx_ram_split),
+ * the rest above 4 GiB; the BIOS image at the top of 4 GiB with its last
+ * 128 KiB also visible below 1 MiB through the PAM registers (hw/i440fx.c).
+ * ISA: the 8259 pair (IRQ 0..15), 8254 PIT (IRQ 0), port 0x61, MC146818
+ * RTC/CMOS (IRQ 8), 16550A UARTs (COM1..4), fw_cfg at 0x510, the VGA.
+ *
+ * CMOS bytes SeaBIOS reads (the PC/AT map plus QEMU's extensions):
+ *   0x10 floppy types   0x14 equipment   0x15/0x16 base memory (KiB)
+ *   0x17/0x18, 0x30/0x31 memory 1..64 MiB (KiB)   0x34/0x35 memory above
+ *   16 MiB below 4 GiB (64 KiB units)   0x5b..0x5d memory above 4 GiB
+ *   (64 KiB units)   0x5f CPUs - 1   0x3d/0x38 boot order (1 floppy,
+ *   2 disk, 3 CD-ROM, 4 network; first two in 0x3d, third in 0x38 high).
+ *
+ * -kernel with a Multiboot kernel starts it directly in the state firmware
+ * leaves (PICs at vectors 0x08/0x70, an IVT of iret stubs, A20 on, PIT
+ * running); the Linux boot protocol comes with the Linux work.
+ */
+#include "hw/pc.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "hw/fw_cfg.h"
+#include "hw/i440fx.h"
+#include "hw/i8259.h"
+#include "hw/mc146818.h"
+#include "hw/multiboot.h"
+#include "hw/piix3.h"
+#include "src/chardev.h"
+#include "src/firmware.h"
+#include "src/log.h"
+#include "src/softmmu.h"
+#include "src/tb.h"
+
+#define BIOS_MAX (16u << 20)
+
+typedef struct PCBoard {
+    Machine m;                 /* first: Machine * == PCBoard * */
+    PemuConfig *cfg;
+    MemoryRegion *ram, *bios;
+    I440FXState *i440fx;
+    PIIX3State *piix3;
+    FWCfgState *fw_cfg;
+    Device *pic, *rtc;
+    X86CPU *cpu;
+    bool reset_requested;
+    /* direct Multiboot boot */
+    bool multiboot;
+    MultibootInfo mbi;
+    char *mb_cmdline;
+} PCBoard;
+
+static PCBoard *board(Machine *m)
+{
+    return (PCBoard *)m;
+}
+
+/* ---- lines from the chipset to the CPU and the board ----------------------- */
+
+static void cpu_intr_set(void *opaque, int n, int level)
+{
+    PCBoard *b = opaque;
+    (void)n;
+    if (!b->cpu)
+        return;
+    if (level)
+        cpu_interrupt(&b->cpu->parent, CPU_INTERRUPT_HARD);
+    else
+        cpu_reset_interrupt(&b->cpu->parent, CPU_INTERRUPT_HARD);
+}
+
+static void cpu_nmi_set(void *opaque, int n, int level)
+{
+    PCBoard *b = opaque;
+    (void)n;
+    if (b->cpu && level)
+        cpu_interrupt(&b->cpu->parent, CPU_INTERRUPT_NMI);
+}
+
+/* A20 gate: level 1 = open. Closing it makes bit 20 of every physical
+ * address zero (the 8086 wrap-around real-mode software relies on). */
+static void a20_set(void *opaque, int n, int level)
+{
+    PCBoard *b = opaque;
+    (void)n;
+    if (!b->cpu)
+        return;
+    uint64_t mask = level ? ~0ull : ~(1ull << 20);
+    if (b->cpu->env.a20_mask != mask) {
+        b->cpu->env.a20_mask = mask;
+        softmmu_flush_all(&b->cpu->parent);
+    }
+}
+
+static void reset_set(void *opaque, int n, int level)
+{
+    PCBoard *b = opaque;
+    (void)n;
+    if (!level)
+        return;
+    if (b->cfg->no_reboot) {
+        machine_request_exit(&b->m, 0);
+        return;
+    }
+    b->reset_requested = true;
+    if (b->cpu)
+        cpu_exit(&b->cpu->parent);
+}
+
+static void shutdown_set(void *opaque, int n, int level)
+{
+    PCBoard *b = opaque;
+    (void)n;
+    if (level)
+        machine_request_exit(&b->m, 0);
+}
+
+static void cpu_shutdown(void *opaque)
+{
+    PCBoard *b = opaque;
+    if (log_enabled(LOG_INT | LOG_GUEST_ERRORS))
+        log_printf("triple fault: %s\n", b->cfg->no_reboot ? "exiting (-no-reboot)" : "resetting");
+    reset_set(b, 0, 1);
+}
+
+/* ---- firmware configuration ---------------------------------------------------- */
+
+static int boot_code(char c)
+{
+    switch (c) {
+    case 'a': return 1;
+    case 'c': return 2;
+    case 'd': return 3;
+    case 'n': return 4;
+    default: return 0;
+    }
+}
+
+static void cmos_setup(PCBoard *b)
+{
+    Device *rtc = b->rtc;
+    uint64_t below = i440fx_below_4g(b->i440fx), above = i440fx_above_4g(b->i440fx);
+    uint64_t ext = below > (1u << 20) ? (below - (1u << 20)) >> 10 : 0;
+    if (ext > 0xffff)
+        ext = 0xffff;
+    mc146818_cmos_set(rtc, 0x15, 640 & 0xff);
+    mc146818_cmos_set(rtc, 0x16, 640 >> 8);
+    mc146818_cmos_set(rtc, 0x17, (uint8_t)ext);
+    mc146818_cmos_set(rtc, 0x18, (uint8_t)(ext >> 8));
+    mc146818_cmos_set(rtc, 0x30, (uint8_t)ext);
+    mc146818_cmos_set(rtc, 0x31, (uint8_t)(ext >> 8));
+    uint64_t hi = below > (16u << 20) ? (below - (16u << 20)) >> 16 : 0;
+    if (hi > 0xffff)
+        hi = 0xffff;
+    mc146818_cmos_set(rtc, 0x34, (uint8_t)hi);
+    mc146818_cmos_set(rtc, 0x35, (uint8_t)(hi >> 8));
+    uint64_t a = above >> 16;
+    mc146818_cmos_set(rtc, 0x5b, (uint8_t)a);
+    mc146818_cmos_set(rtc, 0x5c, (uint8_t)(a >> 8));
+    mc146818_cmos_set(rtc, 0x5d, (uint8_t)(a >> 16));
+    mc146818_cmos_set(rtc, 0x5f, (uint8_t)(b->cfg->cpus ? b->cfg->cpus - 1 : 0));
+
+    const char *order = b->cfg->boot_once[0] ? b->cfg->boot_once
+                        : b->cfg->boot_order[0] ? b->cfg->boot_order : "cad";
+    int d0 = boot_code(order[0]), d1 = order[0] ? boot_code(order[1]) : 0;
+    int d2 = order[0] && order[1] ? boot_code(order[2]) : 0;
+    mc146818_cmos_set(rtc, 0x3d, (uint8_t)(d1 << 4 | d0));
+    mc146818_cmos_set(rtc, 0x38, (uint8_t)(d2 << 4));
+}
+
+static int fw_cfg_setup(PCBoard *b, Error **errp)
+{
+    PemuConfig *cfg = b->cfg;
+    FWCfgState *fw = b->fw_cfg;
+    unsigned cpus = cfg->cpus ? cfg->cpus : 1, maxcpus = cfg->maxcpus > cpus ? cfg->maxcpus : cpus;
+    uint64_t below = i440fx_below_4g(b->i440fx), above = i440fx_above_4g(b->i440fx);
+
+    fw_cfg_add_i64(fw, FW_CFG_RAM_SIZE, cfg->ram_size);
+    fw_cfg_add_i16(fw, FW_CFG_NOGRAPHIC, cfg->nographic);
+    fw_cfg_add_i16(fw, FW_CFG_NB_CPUS, (uint16_t)cpus);
+    fw_cfg_add_i16(fw, FW_CFG_MAX_CPUS, (uint16_t)maxcpus);
+    fw_cfg_add_i16(fw, FW_CFG_BOOT_MENU, cfg->boot_menu);
+    fw_cfg_add_i16(fw, FW_CFG_BOOT_DEVICE, (uint16_t)(cfg->boot_order[0] ? cfg->boot_order[0] : 'c'));
+    fw_cfg_add_i32(fw, FW_CFG_IRQ0_OVERRIDE, 1);
+    uint8_t uuid[16] = { 0 };
+    fw_cfg_add_bytes(fw, FW_CFG_UUID, uuid, sizeof(uuid));
+    /* NUMA: node count 0, then one u64 per possible CPU (all zero). */
+    uint32_t numa_len = (1 + maxcpus) * 8;
+    uint8_t *numa = calloc(1, numa_len);
+    if (!numa)
+        pemu_abort("out of memory");
+    fw_cfg_add_bytes(fw, FW_CFG_NUMA, numa, numa_len);
+    free(numa);
+
+    /* etc/e820: the RAM ranges; SeaBIOS adds its own reservations. */
+    uint8_t e820[2 * 20];
+    uint32_t n = 0;
+    st64_le(e820 + 0, 0);
+    st64_le(e820 + 8, below);
+    st32_le(e820 + 16, 1);
+    n++;
+    if (above) {
+        st64_le(e820 + 20, 1ull << 32);
+        st64_le(e820 + 28, above);
+        st32_le(e820 + 36, 1);
+        n++;
+    }
+    if (fw_cfg_add_file(fw, "etc/e820", e820, 20 * n, errp) < 0)
+        return -1;
+    if (cfg->boot_reboot_timeout >= 0) {
+        uint8_t w[4];
+        st32_le(w, (uint32_t)cfg->boot_reboot_timeout);
+        if (fw_cfg_add_file(fw, "etc/boot-fail-wait", w, 4, errp) < 0)
+            return -1;
+    }
+    if (cfg->nographic) {
+        /* SeaBIOS's serial console: screen output mirrored on COM1. */
+        uint8_t port[2];
+        st16_le(port, 0x3f8);
+        if (fw_cfg_add_file(fw, "etc/sercon-port", port, 2, errp) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- construction ---------------------------------------------------------------- */
+
+static Device *make(PCBoard *b, const char *name, const char *props, Error **errp)
+{
+    return device_create(&b->m, name, props, errp);
+}
+
+static int load_bios(PCBoard *b, Error **errp)
+{
+    PemuConfig *cfg = b->cfg;
+    uint64_t len = 0;
+    uint8_t *data = NULL;
+
+    if (cfg->no_firmware && !cfg->kernel) {
+        error_setg(errp, "-machine firmware=none needs -kernel: there is nothing else to run");
+        return -1;
+    }
+    if (!cfg->no_firmware) {
+        char *path = firmware_find(cfg->bios ? cfg->bios : "bios.bin", cfg->firmware_dirs,
+                                   cfg->nfirmware_dirs, "seabios", errp);
+        if (!path)
+            return -1;
+        data = firmware_load(path, BIOS_MAX, &len, errp);
+        if (data && (len % 65536) != 0) {
+            error_setg(errp, "-bios %s: size %llu is not a multiple of 64 KiB", path,
+                       (unsigned long long)len);
+            free(data);
+            data = NULL;
+        }
+        free(path);
+        if (!data)
+            return -1;
+    } else {
+        /* No firmware: a 64 KiB ROM of HLTs with an IRET at F000:FF53, the
+         * address real BIOSes use for their dummy interrupt handler. */
+        len = 65536;
+        data = malloc(len);
+        if (!data)
+            pemu_abort("out of memory");
+        memset(data, 0xf4, len);
+        data[0xff53] = 0xcf;
+    }
+    b->bios = memory_region_new_rom("pc.bios", len, NULL, errp);
+    if (!b->bios) {
+        free(data);
+        return -1;
+    }
+    memcpy(memory_region_get_ram_ptr(b->bios), data, len);
+    free(data);
+    return 0;
+}
+
+static int make_chardevs(PCBoard *b, Error **errp)
+{
+    for (int i = 0; i < b->cfg->nchardevs; i++) {
+        if (chardev_find(b->cfg->chardevs[i].id))
+            continue;
+        if (!chardev_new_config(&b->cfg->chardevs[i], errp))
+            return -1;
+    }
+    return 0;
+}
+
+static int make_isa(PCBoard *b, Error **errp)
+{
+    PemuConfig *cfg = b->cfg;
+    char props[256];
+
+    b->pic = make(b, "i8259", NULL, errp);
+    if (!b->pic)
+        return -1;
+    for (int i = 0; i < MACHINE_ISA_IRQS; i++)
+        b->m.isa_irq[i] = i8259_irq_in(b->pic, i);
+    if (!make(b, "isa-pit", NULL, errp) || !make(b, "isa-pcspk", NULL, errp))
+        return -1;
+    b->rtc = make(b, "mc146818rtc", NULL, errp);
+    if (!b->rtc)
+        return -1;
+    static const char *const bases[] = { "utc", "localtime", NULL };
+    static const char *const clocks[] = { "host", "rt", "vm" };
+    char date[32];
+    const char *base = cfg->rtc_base == RTC_BASE_DATE ? date : bases[cfg->rtc_base];
+    if (cfg->rtc_base == RTC_BASE_DATE) {
+        time_t t = (time_t)cfg->rtc_date;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+    }
+    if (mc146818_setup(b->rtc, base, clocks[cfg->rtc_clock], errp) < 0)
+        return -1;
+
+    for (int i = 0; i < cfg->nserial; i++) {
+        if (!cfg->serial[i])
+            continue;
+        snprintf(props, sizeof(props), "index=%d,chardev=%s", i, cfg->serial[i]);
+        if (!make(b, "isa-serial", props, errp))
+            return -1;
+    }
+    if (cfg->debugcon_chardev) {
+        snprintf(props, sizeof(props), "chardev=%s", cfg->debugcon_chardev);
+        if (!make(b, "isa-debugcon", props, errp))
+            return -1;
+    }
+    if (cfg->vga == VGA_STD && !make(b, "isa-vga", NULL, errp))
+        return -1;
+    return 0;
+}
+
+static int make_user_devices(PCBoard *b, Error **errp)
+{
+    for (int i = 0; i < b->cfg->ndevices; i++) {
+        DeviceConfig *dc = &b->cfg->devices[i];
+        const DeviceClass *cls = device_class_find(dc->driver);
+        if (!cls || !cls->user_creatable) {
+            error_setg(errp, "-device %s: no device named '%s' (-device help lists them)", dc->raw,
+                       dc->driver);
+            return -1;
+        }
+        if (!device_create(&b->m, dc->driver, strchr(dc->raw, ',') ? strchr(dc->raw, ',') + 1 : "",
+                           errp))
+            return -1;
+    }
+    return 0;
+}
+
+static int vga_bios(PCBoard *b, Error **errp)
+{
+    if (b->cfg->vga != VGA_STD || b->cfg->no_firmware)
+        return 0;
+    Error *err = NULL;
+    char *path = firmware_find("vgabios-stdvga.bin", b->cfg->firmware_dirs, b->cfg->nfirmware_dirs,
+                               "seabios", &err);
+    if (!path) {
+        /* The guest still runs; only the firmware's VGA text output is missing. */
+        warn_report("%s", err->msg);
+        error_free(err);
+        return 0;
+    }
+    uint64_t len;
+    uint8_t *rom = firmware_load(path, 1u << 20, &len, errp);
+    free(path);
+    if (!rom)
+        return -1;
+    int r = fw_cfg_add_file(b->fw_cfg, "vgaroms/vgabios-stdvga.bin", rom, (uint32_t)len, errp);
+    free(rom);
+    return r;
+}
+
+static int check_unsupported(PemuConfig *cfg, Error **errp)
+{
+    if (cfg->kernel && !cfg->no_firmware) {
+        Error *err = NULL;
+        int mb = multiboot_probe(cfg->kernel, &err);
+        if (mb < 0) {
+            error_setg(errp, "-kernel: %s", err->msg);
+            error_free(err);
+            return -1;
+        }
+        if (!mb) {
+            error_setg(errp, "-kernel %s: not a Multiboot kernel; the Linux boot protocol is not "
+                       "supported yet", cfg->kernel);
+            return -1;
+        }
+    }
+    for (int i = 0; i < cfg->ndrives; i++) {
+        error_setg(errp, "%s: disks are not supported yet (the IDE controller is being written)",
+                   cfg->drives[i].origin);
+        return -1;
+    }
+    return 0;
+}
+
+Machine *pc_machine_new(PemuConfig *cfg, Error **errp)
+{
+    PCBoard *b = calloc(1, sizeof(*b));
+    if (!b)
+        pemu_abort("out of memory");
+    Machine *m = &b->m;
+    b->cfg = cfg;
+    m->type = "pc";
+    m->config = cfg;
+    m->board = b;
+    m->ram_size = cfg->ram_size;
+
+    if (check_unsupported(cfg, errp) < 0)
+        goto fail;
+    m->sysmem = memory_region_new_container("system", UINT64_MAX, NULL);
+    m->as = address_space_new("memory", m->sysmem);
+    m->io = ioport_space_new("io");
+    m->cpu_intr = irq_new(cpu_intr_set, b, 0);
+    m->cpu_nmi = irq_new(cpu_nmi_set, b, 0);
+    m->a20 = irq_new(a20_set, b, 0);
+    m->reset_request = irq_new(reset_set, b, 0);
+    m->shutdown_request = irq_new(shutdown_set, b, 0);
+
+    b->ram = memory_region_new_ram("pc.ram", cfg->ram_size, NULL, errp);
+    if (!b->ram || load_bios(b, errp) < 0)
+        goto fail;
+    b->i440fx = i440fx_init(m, b->ram, b->bios, errp);
+    if (!b->i440fx)
+        goto fail;
+    device_add_existing(m, i440fx_device(b->i440fx));
+    b->piix3 = piix3_init(m, i440fx_bus(b->i440fx), errp);
+    if (!b->piix3)
+        goto fail;
+    device_add_existing(m, piix3_device(b->piix3));
+    if (make_chardevs(b, errp) < 0 || make_isa(b, errp) < 0)
+        goto fail;
+    b->fw_cfg = fw_cfg_init_io(m, FW_CFG_IO_BASE, true, errp);
+    if (!b->fw_cfg)
+        goto fail;
+    device_add_existing(m, fw_cfg_device(b->fw_cfg));
+    if (fw_cfg_setup(b, errp) < 0 || vga_bios(b, errp) < 0 || make_user_devices(b, errp) < 0)
+        goto fail;
+    cmos_setup(b);
+
+    if (cfg->kernel) {
+        size_t n = strlen(cfg->kernel) + (cfg->append ? strlen(cfg->append) : 0) + 2;
+        b->mb_cmdline = malloc(n);
+        if (!b->mb_cmdline)
+            pemu_abort("out of memory");
+        snprintf(b->mb_cmdline, n, "%s%s%s", cfg->kernel, cfg->append ? " " : "",
+                 cfg->append ? cfg->append : "");
+        b->multiboot = true;
+    }
+    return m;
+fail:
+    pc_machine_free(m);
+    return NULL;
+}
+
+void pc_machine_free(Machine *m)
+{
+    if (!m)
+        return;
+    PCBoard *b = board(m);
+    device_free_all(m);
+    chardev_free_all();
+    irq_free(m->cpu_intr);
+    irq_free(m->cpu_nmi);
+    irq_free(m->a20);
+    irq_free(m->reset_request);
+    irq_free(m->shutdown_request);
+    if (m->io)
+        ioport_space_free(m->io);
+    if (m->as)
+        address_space_free(m->as);
+    if (b->bios)
+        memory_region_free(b->bios);
+    if (b->ram)
+        memory_region_free(b->ram);
+    if (m->sysmem)
+        memory_region_free(m->sysmem);
+    free(b->mb_cmdline);
+    free(b);
+}
+
+/* ---- direct Multiboot boot ---------------------------------------------------------- */
+
+/* Program one 8259 the way a BIOS leaves it: edge-triggered, cascade, 8086 mode. */
+static void pic_init(IOPortSpace *io, uint16_t base, uint8_t vector, uint8_t icw3)
+{
+    ioport_write(io, base, 0x11, 1);         /* ICW1: edge, cascade, ICW4 */
+    ioport_write(io, base + 1, vector, 1);   /* ICW2: vector base */
+    ioport_write(io, base + 1, icw3, 1);     /* ICW3 */
+    ioport_write(io, base + 1, 0x01, 1);     /* ICW4: 8086 mode */
+    ioport_write(io, base + 1, 0x00, 1);     /* OCW1: nothing masked */
+}
+
+static void flat_seg(X86Segment *s, uint16_t sel, uint32_t type)
+{
+    s->selector = sel;
+    s->base = 0;
+    s->limit = 0xffffffff;
+    s->flags = DESC_P_MASK | DESC_S_MASK | DESC_B_MASK | DESC_G_MASK | DESC_A_MASK | type;
+}
+
+static int multiboot_start(PCBoard *b, Error **errp)
+{
+    Machine *m = &b->m;
+    PemuConfig *cfg = b->cfg;
+    X86State *s = &b->cpu->env;
+    uint64_t below = i440fx_below_4g(b->i440fx);
+    MultibootRange map[] = {
+        { 0, 0x9fc00, 1 }, { 0x9fc00, 0x400, 2 }, { 0xf0000, 0x10000, 2 },
+        { 0x100000, below - 0x100000, 1 }, { 0x100000000ull, i440fx_above_4g(b->i440fx), 1 },
+    };
+    unsigned nmap = i440fx_above_4g(b->i440fx) ? 5 : 4;
+
+    if (multiboot_load(m->as, below, cfg->kernel, b->mb_cmdline, cfg->initrd, map, nmap, &b->mbi,
+                       errp) < 0)
+        return -1;
+    /* The IVT: every vector at the BIOS's dummy IRET, F000:FF53. */
+    for (int v = 0; v < 256; v++)
+        address_space_stl_le(m->as, (uint64_t)v * 4, 0xf000ff53u);
+    /* A GDT at 0x500: null, flat 32-bit code (0x08), flat data (0x10). */
+    static const uint8_t gdt[24] = {
+        0, 0, 0, 0, 0, 0, 0, 0,
+        0xff, 0xff, 0, 0, 0, 0x9b, 0xcf, 0,
+        0xff, 0xff, 0, 0, 0, 0x93, 0xcf, 0,
+    };
+    address_space_write(m->as, 0x500, gdt, sizeof(gdt));
+    pic_init(m->io, 0x20, 0x08, 0x04);
+    pic_init(m->io, 0xa0, 0x70, 0x02);
+
+    s->gdt.base = 0x500;
+    s->gdt.limit = sizeof(gdt) - 1;
+    s->idt.base = 0;
+    s->idt.limit = 0x3ff;
+    s->cr[0] = CR0_PE | CR0_ET;
+    flat_seg(&s->segs[R_CS], 0x08, DESC_CS_MASK | DESC_R_MASK);
+    for (int i = 0; i < X86_NB_SEGS; i++)
+        if (i != R_CS)
+            flat_seg(&s->segs[i], 0x10, DESC_W_MASK);
+    s->regs[R_EAX] = MULTIBOOT_BOOTLOADER_MAGIC;
+    s->regs[R_EBX] = b->mbi.info_addr;
+    s->rip = b->mbi.entry;
+    s->a20_mask = ~0ull;
+    x86_update_hflags(s);
+    return 0;
+}
+
+/* ---- the CPU ------------------------------------------------------------------------- */
+
+static int cpu_boot_state(PCBoard *b, Error **errp)
+{
+    x86_cpu_reset(b->cpu);
+    if (b->multiboot)
+        return multiboot_start(b, errp);
+    return 0;
+}
+
+int pc_connect_cpu(Machine *m, X86CPU *cpu, Error **errp)
+{
+    PCBoard *b = board(m);
+    b->cpu = cpu;
+    cpu->io = m->io;
+    cpu->intack = m->intack;
+    cpu->intack_opaque = m->intack_opaque;
+    cpu->shutdown = cpu_shutdown;
+    cpu->shutdown_opaque = b;
+    return cpu_boot_state(b, errp);
+}
+
+bool pc_reset_requested(Machine *m)
+{
+    return board(m)->reset_requested;
+}
+
+void pc_reset(Machine *m)
+{
+    PCBoard *b = board(m);
+    Error *err = NULL;
+    b->reset_requested = false;
+    device_reset_all(m);
+    if (b->cpu) {
+        softmmu_flush_all(&b->cpu->parent);
+        tb_flush();
+        if (cpu_boot_state(b, &err) < 0) {
+            /* the kernel file vanished or changed since start-up */
+            error_report_err(err);
+            machine_request_exit(m, 1);
+        }
+    }
+}

@@ -1,0 +1,28 @@
+/*
+ * The "pc" machine: what SeaBIOS, GRUB, DOS and Linux treat as QEMU's
+ * i440FX + PIIX3 PC. The board builds memory, the chipset and the ISA
+ * devices from the parsed command line; the accelerator creates the CPU and
+ * connects it with pc_connect_cpu.
+ */
+#ifndef PEMU_HW_PC_H
+#define PEMU_HW_PC_H
+
+#include "src/machine.h"
+#include "src/options.h"
+#include "src/x86/cpu.h"
+
+Machine *pc_machine_new(PemuConfig *cfg, Error **errp);
+void pc_machine_free(Machine *m);
+
+/* Wire the boot CPU to the board: INTR/NMI, interrupt acknowledge, I/O
+ * ports, A20, triple-fault shutdown. Loads the CPU's reset state and, with
+ * -kernel and no firmware, the kernel's entry state. */
+int pc_connect_cpu(Machine *m, X86CPU *cpu, Error **errp);
+
+/* The reset line was pulled (port 0x92/0xcf9/8042, triple fault): the
+ * accelerator calls pc_reset between slices when this says so. */
+bool pc_reset_requested(Machine *m);
+/* Reset every device and the CPU (system_reset). */
+void pc_reset(Machine *m);
+
+#endif

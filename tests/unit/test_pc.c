@@ -1,0 +1,150 @@
+/* hw/pc.c: the "pc" board as the firmware sees it, and direct Multiboot entry. */
+#include "unit.h"
+#include "hw/pc.h"
+#include "hw/multiboot.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static Machine *make_pc(PemuConfig *cfg, int argc, char **argv, Error **err)
+{
+    if (options_parse(argc, argv, cfg, err) < 0)
+        return NULL;
+    return pc_machine_new(cfg, err);
+}
+
+static int have_seabios(void)
+{
+    return access("/usr/share/seabios/bios.bin", R_OK) == 0;
+}
+
+static uint8_t cmos(Machine *m, int i)
+{
+    ioport_write(m->io, 0x70, (uint32_t)i, 1);
+    return (uint8_t)ioport_read(m->io, 0x71, 1);
+}
+
+TEST(firmware_view_of_the_board)
+{
+    if (!have_seabios())
+        SKIP("seabios is not installed (apt-get install seabios)");
+    PemuConfig cfg;
+    Error *err = NULL;
+    char *argv[] = { "pemu", "-m", "256", "-nographic", NULL };
+    Machine *m = make_pc(&cfg, 4, argv, &err);
+    if (!m) {
+        unit_fail(__FILE__, __LINE__, "%s", err ? err->msg : "?");
+        return;
+    }
+    /* The reset vector: the BIOS's last 16 bytes at 0xffff0 and 0xfffffff0. */
+    FILE *f = fopen("/usr/share/seabios/bios.bin", "rb");
+    CHECK(f != NULL);
+    fseek(f, -16, SEEK_END);
+    uint8_t tail[16];
+    CHECK(fread(tail, 1, 16, f) == 16);
+    fclose(f);
+    for (int i = 0; i < 16; i++) {
+        CHECK_EQ(address_space_ldub(m->as, 0xfffffff0u + (unsigned)i), tail[i]);
+        CHECK_EQ(address_space_ldub(m->as, 0xffff0u + (unsigned)i), tail[i]);
+    }
+    /* fw_cfg signature and RAM size */
+    ioport_write(m->io, 0x510, 0x0000, 2);
+    char sig[5] = { 0 };
+    for (int i = 0; i < 4; i++)
+        sig[i] = (char)ioport_read(m->io, 0x511, 1);
+    CHECK_STR(sig, "QEMU");
+    ioport_write(m->io, 0x510, 0x0003, 2);
+    uint64_t ram = 0;
+    for (int i = 0; i < 8; i++)
+        ram |= (uint64_t)ioport_read(m->io, 0x511, 1) << (8 * i);
+    CHECK_EQ(ram, 256ull << 20);
+    /* CMOS: 640 KiB base memory, 63 MiB of extended memory (capped), 240 MiB above 16 MiB */
+    CHECK_EQ(cmos(m, 0x15) | cmos(m, 0x16) << 8, 640);
+    CHECK_EQ(cmos(m, 0x17) | cmos(m, 0x18) << 8, 0xffff);
+    CHECK_EQ(cmos(m, 0x34) | cmos(m, 0x35) << 8, (256 - 16) * 16);
+    CHECK_EQ(cmos(m, 0x3d), 0x12);  /* boot order c, a */
+    /* the PIC answers: mask register round trip */
+    ioport_write(m->io, 0x21, 0xa5, 1);
+    CHECK_EQ(ioport_read(m->io, 0x21, 1), 0xa5);
+    /* RAM is RAM */
+    address_space_stl_le(m->as, 0x7c00, 0xdeadbeef);
+    CHECK_EQ(address_space_ldl_le(m->as, 0x7c00), 0xdeadbeef);
+    pc_machine_free(m);
+    options_config_free(&cfg);
+}
+
+TEST(missing_firmware_names_the_package)
+{
+    PemuConfig cfg;
+    Error *err = NULL;
+    char dir[300];
+    snprintf(dir, sizeof(dir), "%s", unit_tmpdir());
+    char *argv[] = { "pemu", "-bios", "no-such-bios.bin", "-L", dir, NULL };
+    setenv("PEMU_FIRMWARE_PATH", dir, 1);
+    Machine *m = make_pc(&cfg, 5, argv, &err);
+    CHECK(m == NULL);
+    CHECK(err != NULL);
+    CHECK(strstr(err->msg, "no-such-bios.bin") != NULL);
+    CHECK(strstr(err->msg, "seabios") != NULL);
+    error_free(err);
+    options_config_free(&cfg);
+}
+
+TEST(multiboot_direct_entry_state)
+{
+    /* an a.out-kludge kernel loaded at 1 MiB */
+    uint8_t img[64] = { 0 };
+    uint32_t flags = 0x00010003u;
+    st32_le(img, MULTIBOOT_HEADER_MAGIC);
+    st32_le(img + 4, flags);
+    st32_le(img + 8, -(MULTIBOOT_HEADER_MAGIC + flags));
+    st32_le(img + 12, 0x100000);
+    st32_le(img + 16, 0x100000);
+    st32_le(img + 20, 0);
+    st32_le(img + 24, 0);
+    st32_le(img + 28, 0x100020);
+    img[32] = 0xf4; /* hlt */
+    char path[300];
+    snprintf(path, sizeof(path), "%s/k.bin", unit_tmpdir());
+    FILE *f = fopen(path, "wb");
+    CHECK(f && fwrite(img, 1, sizeof(img), f) == sizeof(img));
+    fclose(f);
+
+    PemuConfig cfg;
+    Error *err = NULL;
+    char *argv[] = { "pemu", "-machine", "firmware=none", "-kernel", path, "-append", "x=1", "-display", "none", NULL };
+    Machine *m = make_pc(&cfg, 9, argv, &err);
+    if (!m) {
+        unit_fail(__FILE__, __LINE__, "%s", err ? err->msg : "?");
+        return;
+    }
+    static X86CPU cpu;
+    CHECK_EQ(pc_connect_cpu(m, &cpu, &err), 0);
+    X86State *s = &cpu.env;
+    CHECK_EQ(s->regs[R_EAX], MULTIBOOT_BOOTLOADER_MAGIC);
+    CHECK_EQ(s->rip, 0x100020);
+    CHECK_EQ(s->hflags & (HF_PE | HF_CS32 | HF_SS32 | HF_CPL_MASK | HF_ADDSEG), HF_PE | HF_CS32 | HF_SS32);
+    CHECK_EQ(address_space_ldub(m->as, 0x100020), 0xf4);
+    uint32_t info = (uint32_t)s->regs[R_EBX];
+    char cmd[400] = { 0 };
+    uint32_t cp = address_space_ldl_le(m->as, info + 16);
+    for (int i = 0; i < 399; i++)
+        if (!(cmd[i] = (char)address_space_ldub(m->as, cp + (unsigned)i)))
+            break;
+    char want[400];
+    snprintf(want, sizeof(want), "%s x=1", path);
+    CHECK_STR(cmd, want);
+    /* the PICs were programmed like a BIOS does: IRQ 0 -> vector 8 */
+    ioport_write(m->io, 0x20, 0x0b, 1);            /* OCW3: read ISR */
+    CHECK_EQ(ioport_read(m->io, 0x20, 1), 0);
+    CHECK_EQ(address_space_ldl_le(m->as, 8 * 4), 0xf000ff53u);
+    /* a system reset reloads the kernel and the entry state */
+    s->rip = 0;
+    address_space_stb(m->as, 0x100020, 0x90);
+    pc_reset(m);
+    CHECK_EQ(s->rip, 0x100020);
+    CHECK_EQ(address_space_ldub(m->as, 0x100020), 0xf4);
+    pc_machine_free(m);
+    options_config_free(&cfg);
+}
