@@ -1,0 +1,123 @@
+/*
+ * The translating accelerator's run loop: one vCPU, in slices between
+ * visits to the main loop (fds, bottom halves, timers).
+ *
+ * A "kick" thread ends each slice: the loop arms it with the time of the
+ * next virtual-clock deadline (or a maximum slice for fd polling), it sleeps
+ * until then and calls cpu_exit, which the engine sees at the next chain
+ * edge. A timer armed while the guest runs (a device programmed by the
+ * guest) or work scheduled from another thread moves the kick earlier
+ * through mainloop_set_kick.
+ */
+#include "src/accel/accel.h"
+
+#include "ports/posix.h"
+#include "src/log.h"
+#include "src/mainloop.h"
+#include "src/timer.h"
+
+#define SLICE_MAX_NS 10000000 /* 10 ms: fd and UI latency while the guest computes */
+
+typedef struct Kicker {
+    HostMutex lock;
+    HostCond cond;
+    HostThread thread;
+    CPUState *cpu;
+    int64_t when;   /* host monotonic ns of the next kick; INT64_MAX = none */
+    bool quit;
+} Kicker;
+
+static void *kicker_main(void *opaque)
+{
+    Kicker *k = opaque;
+    host_mutex_lock(&k->lock);
+    while (!k->quit) {
+        int64_t now = host_clock_monotonic_ns();
+        if (k->when == INT64_MAX) {
+            host_cond_wait(&k->cond, &k->lock);
+        } else if (now < k->when) {
+            host_cond_timedwait(&k->cond, &k->lock, k->when - now);
+        } else {
+            k->when = INT64_MAX;
+            cpu_exit(k->cpu);
+        }
+    }
+    host_mutex_unlock(&k->lock);
+    return NULL;
+}
+
+static void kicker_arm(Kicker *k, int64_t when)
+{
+    host_mutex_lock(&k->lock);
+    if (when < k->when || when == INT64_MAX) {
+        k->when = when;
+        host_cond_signal(&k->cond);
+    }
+    host_mutex_unlock(&k->lock);
+}
+
+/* mainloop_set_kick: new work for the main loop, or an earlier deadline. */
+static void kick_now(void *opaque)
+{
+    Kicker *k = opaque;
+    int64_t dl = timerlist_deadline_ns(PEMU_CLOCK_VIRTUAL);
+    if (dl < 0 || dl > SLICE_MAX_NS)
+        dl = 0; /* a bottom half or an fd: leave the slice now */
+    kicker_arm(k, host_clock_monotonic_ns() + dl);
+}
+
+static int64_t slice_end(void)
+{
+    int64_t dl = timerlist_deadline_ns(PEMU_CLOCK_VIRTUAL);
+    if (dl < 0 || dl > SLICE_MAX_NS)
+        dl = SLICE_MAX_NS;
+    return host_clock_monotonic_ns() + dl;
+}
+
+int tcg_run(Machine *m, CPUState *cpu, const AccelBoardOps *ops)
+{
+    Kicker k = { .cpu = cpu, .when = INT64_MAX };
+    host_mutex_init(&k.lock);
+    host_cond_init(&k.cond);
+    if (host_thread_create(&k.thread, kicker_main, &k) != 0)
+        fatal("cannot start the vCPU kick thread");
+    mainloop_set_kick(kick_now, &k);
+    clock_vm_start();
+
+    int reason;
+    while ((reason = mainloop_exit_requested()) == MAINLOOP_EXIT_NONE) {
+        if (ops->reset_requested(m))
+            ops->reset(m);
+        kicker_arm(&k, slice_end());
+        int r = cpu_exec(cpu);
+        kicker_arm(&k, INT64_MAX);
+        if (r == EXCP_HALTED || r == EXCP_HLT) {
+            /* Nothing to run until an interrupt: sleep in the main loop
+             * until the next timer or an fd/bottom half wakes it. */
+            int64_t dl = timerlist_deadline_ns(PEMU_CLOCK_VIRTUAL);
+            mainloop_wait(dl < 0 ? -1 : dl);
+        } else {
+            mainloop_wait(0);
+        }
+    }
+
+    clock_vm_stop();
+    mainloop_set_kick(NULL, NULL);
+    host_mutex_lock(&k.lock);
+    k.quit = true;
+    host_cond_signal(&k.cond);
+    host_mutex_unlock(&k.lock);
+    host_thread_join(&k.thread);
+    host_cond_destroy(&k.cond);
+    host_mutex_destroy(&k.lock);
+
+    switch (reason) {
+    case MACHINE_EXIT_STATUS:
+        return m->exit_status;
+    case MAINLOOP_EXIT_SHUTDOWN:
+    case MAINLOOP_EXIT_QUIT:
+        return 0;
+    default:
+        return 1;
+    }
+}
