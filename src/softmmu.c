@@ -60,6 +60,9 @@ void softmmu_flush_page(CPUState *cpu, uint64_t vaddr)
 
 void softmmu_protect_code_page(uint64_t ppage)
 {
+    CPUState *first = cpu_first();
+    if (first && first->phys->code_page_added)
+        first->phys->code_page_added(first->phys->opaque, ppage);
     for (CPUState *cpu = cpu_first(); cpu; cpu = cpu->next_cpu)
         for (unsigned i = 0; i < CPU_MMU_MODES; i++)
             for (unsigned j = 0; j < CPU_TLB_SIZE; j++) {

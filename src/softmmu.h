@@ -27,6 +27,9 @@ typedef struct SoftmmuPhys {
     /* Accesses to anything ram_page refused (size 1, 2, 4 or 8, little-endian value). */
     uint64_t (*io_read)(void *opaque, uint64_t paddr, unsigned size);
     void (*io_write)(void *opaque, uint64_t paddr, uint64_t val, unsigned size);
+    /* Optional: the page now holds translated code, so writes to it by
+     * anything other than a CPU (DMA) must reach softmmu_notify_phys_write. */
+    void (*code_page_added)(void *opaque, uint64_t ppage);
 } SoftmmuPhys;
 
 /* ---- TLB maintenance ---------------------------------------------------- */
