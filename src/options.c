@@ -1138,13 +1138,13 @@ out:
     return ret;
 }
 
-static int monitor_add(ParseState *st, const char *chardev, bool qmp, bool pretty)
+static MonitorConfig *monitor_add(ParseState *st, const char *chardev, bool qmp, bool pretty)
 {
     MonitorConfig *m = VEC_PUSH(st->cfg->monitors, st->cfg->nmonitors);
     m->chardev = xstrdup(chardev);
     m->qmp = qmp;
     m->pretty = pretty;
-    return 0;
+    return m;
 }
 
 /* -monitor, -qmp, -qmp-pretty */
@@ -1164,7 +1164,8 @@ static int opt_monitor(ParseState *st, bool qmp, bool pretty, Error **errp)
         return 0; /* none */
     if (!strcmp(cid, id))
         st->compat_monitors++;
-    return monitor_add(st, cid, qmp, pretty);
+    monitor_add(st, cid, qmp, pretty);
+    return 0;
 }
 
 static int opt_serial(ParseState *st, Error **errp)
@@ -1357,7 +1358,8 @@ static int opt_mon(ParseState *st, Error **errp)
     ref_add(st, id, origin);
     free(origin);
     st->default_monitor = false;
-    r = monitor_add(st, id, mode == 1, pretty);
+    monitor_add(st, id, mode == 1, pretty);
+    r = 0;
 out:
     options_list_free(&l);
     return r;
@@ -2490,7 +2492,7 @@ static int consoles_finalize(ParseState *st, Error **errp)
         chardev_new(cfg, &c, "serial0", cfg->nographic ? "-nographic" : "(default serial port)");
         cfg->serial[cfg->nserial++] = xstrdup("serial0");
         if (c.mux)
-            monitor_add(st, "serial0", false, false);
+            monitor_add(st, "serial0", false, false)->is_default = true;
     }
     if (spec_monitor) {
         char id[32];
@@ -2505,7 +2507,7 @@ static int consoles_finalize(ParseState *st, Error **errp)
         c.port = -1;
         c.implicit = true;
         chardev_new(cfg, &c, id, cfg->nographic ? "-nographic" : "(default monitor)");
-        monitor_add(st, id, false, false);
+        monitor_add(st, id, false, false)->is_default = true;
     }
 
     /* Every chardev:ID names a -chardev. */

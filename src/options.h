@@ -155,6 +155,7 @@ typedef struct MonitorConfig {
     char *chardev;      /* id in PemuConfig.chardevs */
     bool qmp;           /* mode=control (-qmp) rather than readline (-monitor) */
     bool pretty;        /* QMP: indent JSON (-qmp-pretty, pretty=on) */
+    bool is_default;    /* QEMU's default monitor (not asked for by the user) */
 } MonitorConfig;
 
 /* One -device: "driver,prop=value,...". */
