@@ -149,8 +149,8 @@ static inline void xt_gate(uint64_t table, unsigned index, uint16_t sel, uint32_
 /*
  * Flat 32-bit protected mode, paging off:
  *   GDT 0x1000: 0x08 code DPL0, 0x10 data DPL0, 0x18 code DPL3 (0x1b),
- *   0x20 data DPL3 (0x23), 0x28 TSS32 at 0x3000 (limit 0x2067: I/O bitmap
- *   at 0x68 for 64K ports + the terminating byte), 0x30 code DPL0
+ *   0x20 data DPL3 (0x23), 0x28 TSS32 at 0x3000 (limit 0xe8: I/O bitmap
+ *   at 0x68 for ports 0..0x3ff, all denied), 0x30 code DPL0
  *   conforming, 0x38 data DPL1, 0x40 16-bit code DPL0 (limit 0xffff).
  *   IDT 0x2000 (256 entries). TSS ESP0 = 0x9000, SS0 = 0x10.
  */
@@ -176,7 +176,7 @@ static inline void xt_pm(X86CPU *cpu, int cpl)
     xt_desc(XT_GDT, 0x10, 0, 0xfffff, XT_DATA32(0));
     xt_desc(XT_GDT, 0x18, 0, 0xfffff, XT_CODE32(3));
     xt_desc(XT_GDT, 0x20, 0, 0xfffff, XT_DATA32(3));
-    xt_desc(XT_GDT, 0x28, XT_TSS, 0x2068, XT_SYS(DESC_TSS32_BUSY, 0));
+    xt_desc(XT_GDT, 0x28, XT_TSS, 0xe8, XT_SYS(DESC_TSS32_BUSY, 0));
     xt_desc(XT_GDT, 0x30, 0, 0xfffff, XT_CODE32(0) | DESC_C_MASK);
     xt_desc(XT_GDT, 0x38, 0, 0xfffff, XT_DATA32(1));
     xt_desc(XT_GDT, 0x40, 0, 0xffff, DESC_P_MASK | DESC_S_MASK | DESC_CS_MASK | DESC_R_MASK);
@@ -187,7 +187,7 @@ static inline void xt_pm(X86CPU *cpu, int cpl)
     xt_w32(XT_TSS + 4, 0x9000);
     xt_w32(XT_TSS + 8, 0x10);
     xt_w16(XT_TSS + 102, 0x68);
-    memset(xt_ram + XT_TSS + 0x68, 0xff, 0x2001);
+    memset(xt_ram + XT_TSS + 0x68, 0xff, 0x81);
     s->cr[0] |= CR0_PE;
     xt_load(cpu, R_CS, cpl ? 0x1b : 0x08);
     for (int i = 0; i < X86_NB_SEGS; i++)
