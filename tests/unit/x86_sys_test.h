@@ -83,9 +83,22 @@ static inline X86CPU *xt_new(void)
         xt_exc = (cpu)->parent.exception_index;            \
     } while (0)
 
+/* One x86_do_interrupt as the CPU loop calls it: false if it raised. */
+static inline bool xt_do_interrupt_once(X86CPU *cpu)
+{
+    cpu->parent.in_exec = 1;
+    if (setjmp(cpu->parent.jmp_env) == 0) {
+        x86_do_interrupt(cpu);
+        cpu->parent.in_exec = 0;
+        return true;
+    }
+    cpu->parent.in_exec = 0;
+    return false;
+}
+
 /* The CPU loop's delivery: do_interrupt again for a fault raised while
- * delivering, until delivered or stopped (EXCP_HLT). Returns the last
- * exception number handled. */
+ * delivering, until delivered or stopped. Returns the number of the last
+ * exception raised (before any #DF conversion), or EXCP_HLT on shutdown. */
 static inline int xt_deliver(X86CPU *cpu, int excp, int err, int is_int, uint64_t next_eip)
 {
     cpu->parent.exception_index = excp;
@@ -96,14 +109,10 @@ static inline int xt_deliver(X86CPU *cpu, int excp, int err, int is_int, uint64_
         int cur = cpu->parent.exception_index;
         if (cur >= EXCP_FIRST_INTERNAL)
             return cur;
-        cpu->parent.in_exec = 1;
-        if (setjmp(cpu->parent.jmp_env) == 0) {
-            x86_do_interrupt(cpu);
-            cpu->parent.in_exec = 0;
+        if (xt_do_interrupt_once(cpu)) {
             cpu->parent.exception_index = EXCP_NONE;
             return cur;
         }
-        cpu->parent.in_exec = 0;
     }
     return -2;
 }
