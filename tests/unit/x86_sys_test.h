@@ -57,7 +57,7 @@ static const CPUTargetOps xt_ops = {
 
 static X86CPU xt_cpu;
 static int xt_exc;            /* exception raised by the last XT_RUN, EXCP_NONE if none */
-static uint64_t xt_val;       /* a result slot for statements run by XT_RUN */
+static PEMU_UNUSED uint64_t xt_val;     /* a result slot for statements run by XT_RUN */
 
 static inline X86CPU *xt_new(void)
 {
