@@ -50,7 +50,9 @@ static bool desc_addr(X86CPU *cpu, uint16_t sel, uint64_t *addr)
     uint64_t base;
     uint32_t limit;
     if (sel & 4) {
-        if (!(s->ldt.selector & 0xfffc))
+        /* The LDT cache is valid after reset (base 0, limit 0xffff) and
+         * after LLDT of a non-null selector; LLDT of null clears it. */
+        if (!(s->ldt.flags & DESC_P_MASK))
             return false;
         base = s->ldt.base;
         limit = s->ldt.limit;
