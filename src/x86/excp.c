@@ -273,7 +273,7 @@ static void deliver_long(X86CPU *cpu, int intno, bool is_int, bool push_err, int
     } else {
         rsp = s->regs[R_ESP];
     }
-    if ((uint64_t)(((int64_t)rsp << 16) >> 16) != rsp)
+    if (!x86_canonical(rsp))
         raise_err(cpu, EXCP_SS, ext);
     X86Stack st = { 0, rsp & ~15ull, ~0ull, new_cpl == 3 ? X86_MMU_USER : X86_MMU_KERNEL };
     uint32_t eflags = x86_eflags_get(s);

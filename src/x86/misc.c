@@ -176,11 +176,6 @@ static bool pat_valid(uint64_t v)
     return true;
 }
 
-static bool canonical(uint64_t v)
-{
-    return (uint64_t)(((int64_t)v << 16) >> 16) == v;
-}
-
 void x86_rdmsr(X86CPU *cpu)
 {
     X86State *s = &cpu->env;
@@ -263,12 +258,12 @@ void x86_wrmsr(X86CPU *cpu)
         break;
     }
     case MSR_STAR: if (!lm) gp0(cpu); s->star = v; break;
-    case MSR_LSTAR: if (!lm || !canonical(v)) gp0(cpu); s->lstar = v; break;
-    case MSR_CSTAR: if (!lm || !canonical(v)) gp0(cpu); s->cstar = v; break;
+    case MSR_LSTAR: if (!lm || !x86_canonical(v)) gp0(cpu); s->lstar = v; break;
+    case MSR_CSTAR: if (!lm || !x86_canonical(v)) gp0(cpu); s->cstar = v; break;
     case MSR_FMASK: if (!lm) gp0(cpu); s->fmask = (uint32_t)v; break;
-    case MSR_FS_BASE: if (!lm || !canonical(v)) gp0(cpu); s->segs[R_FS].base = v; break;
-    case MSR_GS_BASE: if (!lm || !canonical(v)) gp0(cpu); s->segs[R_GS].base = v; break;
-    case MSR_KERNEL_GS_BASE: if (!lm || !canonical(v)) gp0(cpu); s->kernel_gs_base = v; break;
+    case MSR_FS_BASE: if (!lm || !x86_canonical(v)) gp0(cpu); s->segs[R_FS].base = v; break;
+    case MSR_GS_BASE: if (!lm || !x86_canonical(v)) gp0(cpu); s->segs[R_GS].base = v; break;
+    case MSR_KERNEL_GS_BASE: if (!lm || !x86_canonical(v)) gp0(cpu); s->kernel_gs_base = v; break;
     case MSR_TSC_AUX:
         if (!(ext_features_edx & CPUID_EXT_RDTSCP) || (v >> 32))
             gp0(cpu);

@@ -21,6 +21,7 @@
 #include <inttypes.h>
 #include "src/log.h"
 #include "src/softmmu.h"
+#include "src/x86/seg.h"
 
 #define PTE_P  0x001u
 #define PTE_W  0x002u
@@ -189,7 +190,7 @@ bool x86_tlb_fill(CPUState *cs, uint64_t vaddr, MMUAccessType access, int mmu_id
         *prot = PAGE_READ | PAGE_WRITE | PAGE_EXEC;
         return true;
     }
-    if ((s->efer & EFER_LMA) && (uint64_t)(((int64_t)vaddr << 16) >> 16) != vaddr) {
+    if ((s->efer & EFER_LMA) && !x86_canonical(vaddr)) {
         /* Non-canonical: the segment checks should have caught it; #GP(0). */
         if (probe)
             return false;

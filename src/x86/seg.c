@@ -275,7 +275,7 @@ static void check_code_target(X86CPU *cpu, uint32_t e2, int rpl, int err, bool r
 static void check_offset(X86CPU *cpu, uint32_t e1, uint32_t e2, uint64_t offset)
 {
     if ((cpu->env.efer & EFER_LMA) && (e2 & DESC_L_MASK)) {
-        if ((uint64_t)(((int64_t)offset << 16) >> 16) != offset)
+        if (!x86_canonical(offset))
             raise_err(cpu, EXCP_GP, 0);
     } else if (offset > x86_desc_limit(e1, e2)) {
         raise_err(cpu, EXCP_GP, 0);

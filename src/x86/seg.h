@@ -20,6 +20,12 @@ static inline uint64_t x86_lin(const X86State *s, uint64_t addr)
     return (s->efer & EFER_LMA) ? addr : (uint32_t)addr;
 }
 
+/* Bits 63:47 all equal (48-bit linear addresses). */
+static inline bool x86_canonical(uint64_t v)
+{
+    return ((v + (1ull << 47)) >> 48) == 0;
+}
+
 static inline unsigned x86_memop(int size)
 {
     return size == 1 ? IR_MO_8 : size == 2 ? IR_MO_16 : size == 4 ? IR_MO_32 : IR_MO_64;
