@@ -176,13 +176,13 @@ static bool stack_range_ok(const X86Segment *ss, const X86Stack *st, uint64_t st
 
 void x86_stack_check_push(X86CPU *cpu, const X86Segment *ss, const X86Stack *st, uint64_t len, int err)
 {
-    if (pm_mode(&cpu->env) && !stack_range_ok(ss, st, st->sp - len, len))
+    if ((cpu->env.cr[0] & CR0_PE) && !stack_range_ok(ss, st, st->sp - len, len))
         raise_err(cpu, EXCP_SS, err);
 }
 
 void x86_stack_check_pop(X86CPU *cpu, const X86Segment *ss, const X86Stack *st, uint64_t len, int err)
 {
-    if (pm_mode(&cpu->env) && !stack_range_ok(ss, st, st->sp, len))
+    if ((cpu->env.cr[0] & CR0_PE) && !stack_range_ok(ss, st, st->sp, len))
         raise_err(cpu, EXCP_SS, err);
 }
 
@@ -900,7 +900,9 @@ void x86_task_switch(X86CPU *cpu, uint16_t tss_sel, uint32_t e1, uint32_t e2, in
         e2 |= 2u << DESC_TYPE_SHIFT;
     }
 
-    /* Commit point: from here on faults belong to the new task. */
+    /* Commit point: from here on faults belong to the new task, so nothing
+     * may restore the old instruction's state (not even a #PF below). */
+    cpu->parent.host_pc = 0;
     s->old_exception = -1;
     x86_seg_cache_load(&s->tr, tss_sel, e1, e2);
     s->cr[0] |= CR0_TS;
