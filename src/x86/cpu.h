@@ -283,6 +283,7 @@ typedef struct X86State {
     uint64_t cr8;       /* task priority (through the local APIC) */
     uint64_t dr[8];
     uint64_t a20_mask;  /* ~(1 << 20) when the A20 gate is closed */
+    uint32_t tlb_large; /* mmu.c: a 2M/4M/1G page was cached since the last full flush */
 
     /* MSRs */
     uint64_t efer, star, lstar, cstar, fmask, kernel_gs_base;
@@ -306,6 +307,7 @@ typedef struct X86State {
     int32_t exception_is_int;   /* software INT n: delivered with the next eip */
     uint64_t exception_next_eip;
     int32_t old_exception;      /* for double-fault detection, -1 when none */
+    uint32_t nmi_blocked;       /* an NMI handler runs: NMIs wait for the next IRET */
 } X86State;
 
 /* ---- the vCPU ------------------------------------------------------------- */

@@ -1,0 +1,509 @@
+/*
+ * CPUID, MSRs, the TSC, control and debug registers, port I/O and HLT.
+ *
+ * CPUID reports what pemu implements, nothing more: software (SeaBIOS,
+ * Linux) picks code paths from these bits, so an advertised feature that
+ * is missing is worse than one that is absent. The same table decides
+ * which CR4 and EFER bits may be set and which MSRs exist, so the three
+ * cannot disagree.
+ */
+#include <inttypes.h>
+#include "src/ioport.h"
+#include "src/log.h"
+#include "src/timer.h"
+#include "src/x86/flags.h"
+#include "src/x86/helper_sys.h"
+#include "src/x86/seg.h"
+
+/* ---- CPUID ---------------------------------------------------------------------- */
+
+/* CPUID.1:EDX */
+#define CPUID_DE    (1u << 2)
+#define CPUID_PSE   (1u << 3)
+#define CPUID_TSC   (1u << 4)
+#define CPUID_MSR   (1u << 5)
+#define CPUID_PAE   (1u << 6)
+#define CPUID_CX8   (1u << 8)
+#define CPUID_APIC  (1u << 9)
+#define CPUID_SEP   (1u << 11)
+#define CPUID_PGE   (1u << 13)
+#define CPUID_CMOV  (1u << 15)
+#define CPUID_PAT   (1u << 16)
+#define CPUID_PSE36 (1u << 17)
+#define CPUID_FXSR  (1u << 24)
+/* CPUID.80000001h:EDX */
+#define CPUID_EXT_SYSCALL (1u << 11)
+#define CPUID_EXT_NX      (1u << 20)
+#define CPUID_EXT_RDTSCP  (1u << 27)
+#define CPUID_EXT_LM      (1u << 29)
+
+/*
+ * What is implemented today:
+ * - the integer 386/486/Pentium/P6 instruction set of the translator,
+ *   CMPXCHG8B (CX8) and CMOV;
+ * - TSC (RDTSC, CR4.TSD), MSR (RDMSR/WRMSR), DE (CR4.DE: DR4/DR5 #UD);
+ * - PSE with PSE-36, PAE, PGE, NX (EFER.NXE): all in mmu.c; PAT (the MSR
+ *   and the PTE bits are accepted; memory types mean nothing here).
+ * Not reported until they exist: FPU (x87; SeaBIOS does not need it, Linux
+ * i386 without FPU needs math emulation, so the x87 is the next thing
+ * Linux wants), VME, MCE/MCA, APIC (no local APIC yet: Linux then uses the
+ * PIC), SEP (SYSENTER), MTRR, MMX/FXSR/SSE*, CLFLUSH, LM/SYSCALL/RDTSCP
+ * (4-level paging and 64-bit gates are done; the 64-bit translator is not).
+ */
+static const uint32_t features_edx = CPUID_DE | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_PAE |
+                                     CPUID_CX8 | CPUID_PGE | CPUID_CMOV | CPUID_PAT | CPUID_PSE36;
+static const uint32_t features_ecx = 0;
+static const uint32_t ext_features_edx = CPUID_EXT_NX;
+
+/*
+ * GenuineIntel: with an Intel family 6 signature Linux and SeaBIOS take the
+ * generic P6 paths (MISC_ENABLE is the only model-specific MSR they read);
+ * AMD signatures make Linux probe several K7/K8 MSRs and expect the
+ * extended leaves to mirror leaf 1.
+ * Basic leaves: 0 and 1 (maximum 1: nothing here needs cache or topology
+ * leaves, and Intel CPUs answer leaves above the maximum with the highest
+ * basic leaf, which is what the guest sees). Extended leaves up to
+ * 0x80000008: NX, the brand string, invariant TSC, address sizes.
+ */
+#define CPUID_MAX_BASIC 1u
+#define CPUID_MAX_EXT   0x80000008u
+#define PHYS_ADDR_BITS  36u  /* = mmu.c's MAXPHYADDR */
+#define VIRT_ADDR_BITS  32u
+
+static void cpuid_leaf(X86CPU *cpu, uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d)
+{
+    static const char brand[48] = "pemu virtual CPU";
+    *a = *b = *c = *d = 0;
+    if (leaf >= 0x80000000u) {
+        if (leaf > CPUID_MAX_EXT)
+            leaf = CPUID_MAX_BASIC;
+    } else if (leaf > CPUID_MAX_BASIC) {
+        leaf = CPUID_MAX_BASIC;
+    }
+    switch (leaf) {
+    case 0:
+        *a = CPUID_MAX_BASIC;
+        *b = 0x756e6547; /* "Genu" */
+        *d = 0x49656e69; /* "ineI" */
+        *c = 0x6c65746e; /* "ntel" */
+        break;
+    case 1:
+        *a = cpu->cpuid_version;
+        *b = (cpu->apic_id << 24) | (1u << 16); /* one logical processor */
+        *c = features_ecx;
+        *d = features_edx;
+        break;
+    case 0x80000000u:
+        *a = CPUID_MAX_EXT;
+        break;
+    case 0x80000001u:
+        *d = ext_features_edx;
+        break;
+    case 0x80000002u: case 0x80000003u: case 0x80000004u: {
+        const char *p = brand + (leaf - 0x80000002u) * 16;
+        *a = ld32_le(p);
+        *b = ld32_le(p + 4);
+        *c = ld32_le(p + 8);
+        *d = ld32_le(p + 12);
+        break;
+    }
+    case 0x80000007u:
+        *d = 1u << 8; /* invariant TSC: it counts virtual-clock ns at any "power state" */
+        break;
+    case 0x80000008u:
+        *a = PHYS_ADDR_BITS | (VIRT_ADDR_BITS << 8);
+        break;
+    default:
+        break;
+    }
+}
+
+void x86_cpuid(X86CPU *cpu)
+{
+    X86State *s = &cpu->env;
+    uint32_t a, b, c, d;
+    cpuid_leaf(cpu, (uint32_t)s->regs[R_EAX], &a, &b, &c, &d);
+    s->regs[R_EAX] = a;
+    s->regs[R_EBX] = b;
+    s->regs[R_ECX] = c;
+    s->regs[R_EDX] = d;
+}
+
+/* ---- MSRs ------------------------------------------------------------------------------- */
+
+static inline int cpl_of(const X86State *s)
+{
+    return (int)(s->hflags & HF_CPL_MASK);
+}
+
+static PEMU_NORETURN void gp0(X86CPU *cpu)
+{
+    x86_raise_exception_err(cpu, EXCP_GP, 0);
+}
+
+static void check_cpl0(X86CPU *cpu)
+{
+    if (cpl_of(&cpu->env) != 0)
+        gp0(cpu);
+}
+
+static void tlb_flush(X86CPU *cpu)
+{
+    softmmu_flush_all(&cpu->parent);
+    cpu->env.tlb_large = 0;
+}
+
+/* The TSC runs at 1 GHz of virtual time: one tick per virtual-clock ns. */
+static uint64_t tsc_now(X86CPU *cpu)
+{
+    return (uint64_t)clock_get_ns(PEMU_CLOCK_VIRTUAL) + cpu->env.tsc_offset;
+}
+
+static uint64_t efer_writable(void)
+{
+    return ((ext_features_edx & CPUID_EXT_NX) ? EFER_NXE : 0) |
+           ((ext_features_edx & CPUID_EXT_SYSCALL) ? EFER_SCE : 0) |
+           ((ext_features_edx & CPUID_EXT_LM) ? EFER_LME : 0);
+}
+
+static bool pat_valid(uint64_t v)
+{
+    for (int i = 0; i < 8; i++) {
+        unsigned t = (unsigned)(v >> (8 * i)) & 0xff;
+        if (t == 2 || t == 3 || t > 7)
+            return false;
+    }
+    return true;
+}
+
+void x86_rdmsr(X86CPU *cpu)
+{
+    X86State *s = &cpu->env;
+    uint64_t v;
+    bool lm = (ext_features_edx & CPUID_EXT_LM) != 0;
+    check_cpl0(cpu);
+    switch ((uint32_t)s->regs[R_ECX]) {
+    case MSR_TSC: v = tsc_now(cpu); break;
+    case MSR_APIC_BASE: v = s->apic_base; break;
+    case MSR_MISC_ENABLE: v = s->misc_enable; break;
+    case MSR_SYSENTER_CS: v = s->sysenter_cs; break;
+    case MSR_SYSENTER_ESP: v = s->sysenter_esp; break;
+    case MSR_SYSENTER_EIP: v = s->sysenter_eip; break;
+    case MSR_MTRRCAP: v = 0; break; /* no fixed or variable ranges (CPUID.MTRR = 0) */
+    case MSR_MTRR_DEF_TYPE: v = s->mtrr_deftype; break;
+    case MSR_PAT: v = s->pat; break;
+    case MSR_EFER: v = s->efer; break;
+    case MSR_STAR: if (!lm) gp0(cpu); v = s->star; break;
+    case MSR_LSTAR: if (!lm) gp0(cpu); v = s->lstar; break;
+    case MSR_CSTAR: if (!lm) gp0(cpu); v = s->cstar; break;
+    case MSR_FMASK: if (!lm) gp0(cpu); v = s->fmask; break;
+    case MSR_FS_BASE: if (!lm) gp0(cpu); v = s->segs[R_FS].base; break;
+    case MSR_GS_BASE: if (!lm) gp0(cpu); v = s->segs[R_GS].base; break;
+    case MSR_KERNEL_GS_BASE: if (!lm) gp0(cpu); v = s->kernel_gs_base; break;
+    case MSR_TSC_AUX:
+        if (!(ext_features_edx & CPUID_EXT_RDTSCP))
+            gp0(cpu);
+        v = s->tsc_aux;
+        break;
+    default:
+        if (log_enabled(LOG_UNIMP))
+            log_printf("rdmsr 0x%08" PRIx32 ": not implemented, #GP\n", (uint32_t)s->regs[R_ECX]);
+        gp0(cpu);
+    }
+    s->regs[R_EAX] = (uint32_t)v;
+    s->regs[R_EDX] = (uint32_t)(v >> 32);
+}
+
+void x86_wrmsr(X86CPU *cpu)
+{
+    X86State *s = &cpu->env;
+    uint64_t v = ((uint64_t)(uint32_t)s->regs[R_EDX] << 32) | (uint32_t)s->regs[R_EAX];
+    bool lm = (ext_features_edx & CPUID_EXT_LM) != 0;
+    check_cpl0(cpu);
+    switch ((uint32_t)s->regs[R_ECX]) {
+    case MSR_TSC:
+        s->tsc_offset = v - (uint64_t)clock_get_ns(PEMU_CLOCK_VIRTUAL);
+        break;
+    case MSR_APIC_BASE:
+        /* BSP (bit 8) is read-only; EN (11) and the base (35:12) are stored. */
+        if (v & ~(0xffffff000ull | (1u << 11) | (1u << 8)))
+            gp0(cpu);
+        s->apic_base = (v & ~(uint64_t)(1u << 8)) | (s->apic_base & (1u << 8));
+        break;
+    case MSR_MISC_ENABLE: s->misc_enable = v; break;
+    case MSR_SYSENTER_CS: s->sysenter_cs = v & 0xffff; break;
+    case MSR_SYSENTER_ESP: s->sysenter_esp = v; break;
+    case MSR_SYSENTER_EIP: s->sysenter_eip = v; break;
+    case MSR_MTRR_DEF_TYPE:
+        if (v & ~0xcffull)
+            gp0(cpu);
+        s->mtrr_deftype = v;
+        break;
+    case MSR_PAT:
+        if (!pat_valid(v))
+            gp0(cpu);
+        s->pat = v;
+        break;
+    case MSR_EFER: {
+        if (v & ~(efer_writable() | EFER_LMA))
+            gp0(cpu);
+        /* LMA is read-only; LME may not change while paging is on. */
+        if (((v ^ s->efer) & EFER_LME) && (s->cr[0] & CR0_PG))
+            gp0(cpu);
+        uint64_t old = s->efer;
+        s->efer = (v & ~(uint64_t)EFER_LMA) | (s->efer & EFER_LMA);
+        if ((old ^ s->efer) & EFER_NXE)
+            tlb_flush(cpu);
+        x86_update_hflags(s);
+        break;
+    }
+    case MSR_STAR: if (!lm) gp0(cpu); s->star = v; break;
+    case MSR_LSTAR: if (!lm || !x86_canonical(v)) gp0(cpu); s->lstar = v; break;
+    case MSR_CSTAR: if (!lm || !x86_canonical(v)) gp0(cpu); s->cstar = v; break;
+    case MSR_FMASK: if (!lm) gp0(cpu); s->fmask = (uint32_t)v; break;
+    case MSR_FS_BASE: if (!lm || !x86_canonical(v)) gp0(cpu); s->segs[R_FS].base = v; break;
+    case MSR_GS_BASE: if (!lm || !x86_canonical(v)) gp0(cpu); s->segs[R_GS].base = v; break;
+    case MSR_KERNEL_GS_BASE: if (!lm || !x86_canonical(v)) gp0(cpu); s->kernel_gs_base = v; break;
+    case MSR_TSC_AUX:
+        if (!(ext_features_edx & CPUID_EXT_RDTSCP) || (v >> 32))
+            gp0(cpu);
+        s->tsc_aux = v;
+        break;
+    default:
+        if (log_enabled(LOG_UNIMP))
+            log_printf("wrmsr 0x%08" PRIx32 " = 0x%" PRIx64 ": not implemented, #GP\n",
+                       (uint32_t)s->regs[R_ECX], v);
+        gp0(cpu);
+    }
+}
+
+void x86_rdtsc(X86CPU *cpu)
+{
+    X86State *s = &cpu->env;
+    if ((s->cr[4] & CR4_TSD) && cpl_of(s) != 0)
+        gp0(cpu);
+    uint64_t t = tsc_now(cpu);
+    s->regs[R_EAX] = (uint32_t)t;
+    s->regs[R_EDX] = (uint32_t)(t >> 32);
+}
+
+/* ---- control registers ---------------------------------------------------------------------- */
+
+static uint64_t cr4_valid_mask(void)
+{
+    uint64_t m = CR4_TSD | CR4_PCE;
+    if (features_edx & CPUID_DE)
+        m |= CR4_DE;
+    if (features_edx & CPUID_PSE)
+        m |= CR4_PSE;
+    if (features_edx & CPUID_PAE)
+        m |= CR4_PAE;
+    if (features_edx & CPUID_PGE)
+        m |= CR4_PGE;
+    if (features_edx & CPUID_FXSR)
+        m |= CR4_OSFXSR | CR4_OSXMMEXCPT;
+    return m;
+}
+
+uint64_t x86_read_cr(X86CPU *cpu, int cr)
+{
+    X86State *s = &cpu->env;
+    check_cpl0(cpu);
+    switch (cr) {
+    case 0: case 2: case 3: case 4:
+        return s->cr[cr];
+    case 8:
+        return s->cr8;
+    default:
+        x86_raise_exception(cpu, EXCP_UD);
+    }
+}
+
+static void write_cr0(X86CPU *cpu, uint64_t v)
+{
+    X86State *s = &cpu->env;
+    uint64_t old = s->cr[0];
+    if (v >> 32)
+        gp0(cpu);
+    v |= CR0_ET; /* hardwired to 1 since the Pentium */
+    if ((v & CR0_PG) && !(v & CR0_PE))
+        gp0(cpu);
+    if ((v & CR0_NW) && !(v & CR0_CD))
+        gp0(cpu);
+    if ((v & CR0_PG) && !(old & CR0_PG) && (s->efer & EFER_LME)) {
+        /* Entering long mode: needs PAE, and CS must not be a 64-bit segment. */
+        if (!(s->cr[4] & CR4_PAE) || (s->segs[R_CS].flags & DESC_L_MASK))
+            gp0(cpu);
+        s->efer |= EFER_LMA;
+    }
+    if (!(v & CR0_PG) && (old & CR0_PG) && (s->efer & EFER_LMA)) {
+        if (s->hflags & HF_CS64)
+            gp0(cpu);
+        s->efer &= ~(uint64_t)EFER_LMA;
+    }
+    s->cr[0] = v;
+    if ((old ^ v) & (CR0_PG | CR0_WP | CR0_PE))
+        tlb_flush(cpu);
+}
+
+static void write_cr4(X86CPU *cpu, uint64_t v)
+{
+    X86State *s = &cpu->env;
+    uint64_t old = s->cr[4];
+    if (v & ~cr4_valid_mask())
+        gp0(cpu);
+    if ((s->efer & EFER_LMA) && !(v & CR4_PAE))
+        gp0(cpu);
+    s->cr[4] = v;
+    if ((old ^ v) & (CR4_PSE | CR4_PAE | CR4_PGE))
+        tlb_flush(cpu);
+}
+
+void x86_write_cr(X86CPU *cpu, int cr, uint64_t value)
+{
+    X86State *s = &cpu->env;
+    check_cpl0(cpu);
+    switch (cr) {
+    case 0:
+        write_cr0(cpu, value);
+        break;
+    case 2:
+        s->cr[2] = (s->efer & EFER_LMA) ? value : (uint32_t)value;
+        break;
+    case 3:
+        if (s->efer & EFER_LMA) {
+            if (value >> PHYS_ADDR_BITS)
+                gp0(cpu);
+        } else {
+            value = (uint32_t)value;
+        }
+        s->cr[3] = value;
+        /* Non-global entries must go; pemu drops the global ones too (allowed). */
+        tlb_flush(cpu);
+        break;
+    case 4:
+        write_cr4(cpu, value);
+        break;
+    case 8:
+        if (value >> 4)
+            gp0(cpu);
+        s->cr8 = value;
+        break;
+    default:
+        x86_raise_exception(cpu, EXCP_UD);
+    }
+    x86_update_hflags(s);
+}
+
+void x86_lmsw(X86CPU *cpu, uint16_t value)
+{
+    X86State *s = &cpu->env;
+    check_cpl0(cpu);
+    /* LMSW writes PE, MP, EM, TS; it can set PE but never clear it. */
+    uint64_t v = (s->cr[0] & ~0xeull) | (value & 0xf) | (s->cr[0] & CR0_PE);
+    write_cr0(cpu, v);
+    x86_update_hflags(s);
+}
+
+void x86_clts(X86CPU *cpu)
+{
+    check_cpl0(cpu);
+    cpu->env.cr[0] &= ~(uint64_t)CR0_TS;
+    x86_update_hflags(&cpu->env);
+}
+
+/* ---- debug registers -------------------------------------------------------------------------- */
+
+#define DR6_FIXED1 0xffff0ff0u
+#define DR6_BD (1u << 13)
+#define DR7_FIXED1 0x400u
+#define DR7_GD (1u << 13)
+
+/* DR4/DR5 alias DR6/DR7 unless CR4.DE; with it they are #UD. MOV DR with
+ * DR7.GD set raises #DB (BD in DR6) first. No breakpoints fire yet. */
+static int dr_index(X86CPU *cpu, int dr)
+{
+    X86State *s = &cpu->env;
+    check_cpl0(cpu);
+    if (dr == 4 || dr == 5) {
+        if (s->cr[4] & CR4_DE)
+            x86_raise_exception(cpu, EXCP_UD);
+        dr += 2;
+    }
+    if (dr < 0 || dr > 7)
+        x86_raise_exception(cpu, EXCP_UD);
+    if (s->dr[7] & DR7_GD) {
+        s->dr[7] &= ~(uint64_t)DR7_GD;
+        s->dr[6] |= DR6_BD;
+        x86_raise_exception(cpu, EXCP_DB);
+    }
+    return dr;
+}
+
+uint64_t x86_read_dr(X86CPU *cpu, int dr)
+{
+    return cpu->env.dr[dr_index(cpu, dr)];
+}
+
+void x86_write_dr(X86CPU *cpu, int dr, uint64_t value)
+{
+    X86State *s = &cpu->env;
+    dr = dr_index(cpu, dr);
+    if (dr >= 6 && (value >> 32))
+        gp0(cpu);
+    if (dr == 6)
+        value = (value & 0xe00fu) | DR6_FIXED1;
+    else if (dr == 7)
+        value = (value & 0xffff23ffu) | DR7_FIXED1;
+    else if (!(s->efer & EFER_LMA))
+        value = (uint32_t)value;
+    s->dr[dr] = value;
+}
+
+/* ---- I/O ------------------------------------------------------------------------------------------ */
+
+void x86_check_io(X86CPU *cpu, uint16_t port, int size)
+{
+    X86State *s = &cpu->env;
+    if (!(s->cr[0] & CR0_PE))
+        return;
+    if (!(s->eflags & EF_VM) && cpl_of(s) <= (int)((s->eflags & EF_IOPL) >> EF_IOPL_SHIFT))
+        return;
+    /* The I/O permission bitmap of a 32-bit TSS (SDM 19.5.2): every bit of
+     * the access must be clear; bits beyond the TSS limit count as set. */
+    int type = x86_desc_type(s->tr.flags);
+    if (!(s->tr.flags & DESC_P_MASK) || (type != DESC_TSS32_BUSY && type != DESC_TSS32_AVAIL) ||
+        s->tr.limit < 103)
+        gp0(cpu);
+    uint32_t iobase = (uint32_t)x86_ld_kernel(cpu, s->tr.base + 102, 2);
+    uint32_t off = iobase + (port >> 3);
+    if (off + 1 > s->tr.limit)
+        gp0(cpu);
+    uint32_t bits = (uint32_t)x86_ld_kernel(cpu, s->tr.base + off, 2);
+    uint32_t mask = ((1u << size) - 1) << (port & 7);
+    if (bits & mask)
+        gp0(cpu);
+}
+
+uint32_t x86_in(X86CPU *cpu, uint16_t port, int size)
+{
+    if (!cpu->io)
+        return size == 4 ? 0xffffffffu : (1u << (size * 8)) - 1;
+    return ioport_read(cpu->io, port, (unsigned)size);
+}
+
+void x86_out(X86CPU *cpu, uint16_t port, int size, uint32_t value)
+{
+    if (cpu->io)
+        ioport_write(cpu->io, port, value, (unsigned)size);
+}
+
+PEMU_NORETURN void x86_hlt(X86CPU *cpu, uint64_t next_eip)
+{
+    check_cpl0(cpu);
+    cpu->env.rip = next_eip;
+    cpu->env.hflags &= ~HF_INHIBIT_IRQ;
+    cpu->parent.halted = 1;
+    cpu->parent.exception_index = EXCP_HLT;
+    cpu_loop_exit_norestore(&cpu->parent);
+}
