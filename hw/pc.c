@@ -5,7 +5,8 @@
  * the rest above 4 GiB; the BIOS image at the top of 4 GiB with its last
  * 128 KiB also visible below 1 MiB through the PAM registers (hw/i440fx.c).
  * ISA: the 8259 pair (IRQ 0..15), 8254 PIT (IRQ 0), port 0x61, MC146818
- * RTC/CMOS (IRQ 8), 16550A UARTs (COM1..4), fw_cfg at 0x510, the VGA.
+ * RTC/CMOS (IRQ 8), 16550A UARTs (COM1..4), the 8042 (IRQ 1/12, A20 with
+ * port 0x92 through hw/a20gate), fw_cfg at 0x510, the VGA.
  *
  * CMOS bytes SeaBIOS reads (the PC/AT map plus QEMU's extensions):
  *   0x10 floppy types   0x14 equipment   0x15/0x16 base memory (KiB)
@@ -24,8 +25,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "hw/a20gate.h"
 #include "hw/fw_cfg.h"
 #include "hw/i440fx.h"
+#include "hw/i8042.h"
 #include "hw/i8259.h"
 #include "hw/mc146818.h"
 #include "hw/multiboot.h"
@@ -46,6 +49,8 @@ typedef struct PCBoard {
     PIIX3State *piix3;
     FWCfgState *fw_cfg;
     Device *pic, *rtc;
+    IRQLine *a20_out;          /* to the CPU */
+    A20Gate *a20;              /* port 0x92 OR the 8042's output port */
     X86CPU *cpu;
     bool reset_requested;
     /* direct Multiboot boot */
@@ -330,6 +335,10 @@ static int make_isa(PCBoard *b, Error **errp)
         if (!make(b, "isa-debugcon", props, errp))
             return -1;
     }
+    Device *kbc = make(b, "i8042", NULL, errp);
+    if (!kbc)
+        return -1;
+    i8042_set_a20_line(kbc, a20_gate_input(b->a20, A20_SRC_KBC));
     if (cfg->vga == VGA_STD && !make(b, "isa-vga", NULL, errp))
         return -1;
     return 0;
@@ -418,7 +427,9 @@ Machine *pc_machine_new(PemuConfig *cfg, Error **errp)
     m->io = ioport_space_new("io");
     m->cpu_intr = irq_new(cpu_intr_set, b, 0);
     m->cpu_nmi = irq_new(cpu_nmi_set, b, 0);
-    m->a20 = irq_new(a20_set, b, 0);
+    b->a20_out = irq_new(a20_set, b, 0);
+    b->a20 = a20_gate_new(b->a20_out);
+    m->a20 = a20_gate_input(b->a20, A20_SRC_PORT92);
     m->reset_request = irq_new(reset_set, b, 0);
     m->shutdown_request = irq_new(shutdown_set, b, 0);
 
@@ -467,7 +478,8 @@ void pc_machine_free(Machine *m)
     chardev_free_all();
     irq_free(m->cpu_intr);
     irq_free(m->cpu_nmi);
-    irq_free(m->a20);
+    a20_gate_free(b->a20);   /* frees its inputs, m->a20 among them */
+    irq_free(b->a20_out);
     irq_free(m->reset_request);
     irq_free(m->shutdown_request);
     if (m->io)
