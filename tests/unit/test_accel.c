@@ -33,9 +33,11 @@ TEST(timer_ends_an_endless_guest_loop)
     int64_t t0 = clock_get_ns(PEMU_CLOCK_REALTIME);
     CHECK_EQ(tcg_run(m, &s->cpu, &ops), 7);
     int64_t took = clock_get_ns(PEMU_CLOCK_REALTIME) - t0;
-    CHECK(s->r[0] > 1000);            /* the guest really ran */
+    CHECK(s->r[0] > 0);               /* the guest really ran */
     CHECK_EQ(resets, 1);              /* the reset hook ran between slices */
-    CHECK(took < 2000000000);         /* the kick ended the slice */
+    /* Without the kick the loop would never return (the test would time
+     * out); the bound is loose for slow hosts (qemu-user in port-check). */
+    CHECK(took < 20000000000ll);
     timer_free(t);
     timer_free(r);
     syn_free(s);
