@@ -54,12 +54,15 @@ mkdir -p "$runs"
 
 # checksum_of LOG NAME: the checksum the kernel printed, or nothing.
 checksum_of() {
+    [ -f "$1" ] || return 0
     tr -d '\r' <"$1" 2>/dev/null | sed -n "s/.*bench $2 checksum \([0-9a-f]\{8\}\).*/\1/p" | head -n 1
 }
 
 # Native checksums: the body run as a Linux program (x86 hosts only).
+case $(uname -m) in x86_64 | amd64 | i?86) native_host=1 ;; *) native_host=0 ;; esac
 for k in $KERNELS; do
     : >"$runs/$k.native"
+    [ $native_host = 1 ] || rm -f "$out/$k.native"
     if [ -x "$out/$k.native" ]; then
         "$out/$k.native" >"$runs/$k.native.log" 2>&1 &&
             checksum_of "$runs/$k.native.log" $k >"$runs/$k.native"
@@ -226,6 +229,7 @@ label() {
     esac
 }
 
+load_before=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
 echo "guest.bench: kernels: $KERNELS; emulators:$emus${pemu_na:+ (pemu $pemu_na)}; REPS=$REPS" >&2
 for k in $KERNELS; do
     for r in $(seq 1 "$REPS"); do
@@ -257,7 +261,7 @@ net() {
     if [ "$1" = empty ]; then echo "$_m"; else awk -v m="$_m" -v b="$_b" 'BEGIN { v = m - b; printf "%.3f\n", v > 0.001 ? v : 0.001 }'; fi
 }
 ratio() {
-    case " $emus " in *" pemu "*) ;; *) echo "${pemu_na:-n/a}"; return ;; esac
+    case " $emus " in *" pemu "*) ;; *) echo "n/a"; return ;; esac
     case " $emus " in *" $2 "*) ;; *) echo "n/a"; return ;; esac
     bench_ratio "$(net "$1" pemu)" "$(net "$1" "$2")"
 }
@@ -277,7 +281,7 @@ bad=0
     for k in $KERNELS; do
         printf '| %s |' "$k"
         for e in qemu tci bochs; do case " $emus " in *" $e "*) printf ' %s |' "$(cell $k $e)" ;; esac; done
-        if [ -n "$pemu_na" ]; then printf ' %s |' "$pemu_na"; else printf ' %s |' "$(cell $k pemu)"; fi
+        if [ -n "$pemu_na" ]; then printf ' n/a |'; else printf ' %s |' "$(cell $k pemu)"; fi
         printf ' %s | %s |' "$(ratio $k qemu)" "$(ratio $k bochs)"
         # Every run of every emulator must print the native checksum (or,
         # without a native run, all must agree).
@@ -295,7 +299,8 @@ bad=0
         fi
     done
     echo
-    echo "Times: median wall-clock seconds of the whole emulator process over $REPS runs (min–max),"
+    [ -n "$pemu_na" ] && echo "pemu: $pemu_na (it said so when given the empty kernel); the same command fills in its column and the ratios once it runs guests." && echo
+    echo "Times: median wall-clock seconds of the whole emulator process over $REPS run(s) (min–max),"
     echo "the emulators alternated run by run. The \`empty\` kernel is the start-up cost (for Bochs:"
     echo "its BIOS and GRUB from an ISO; for QEMU and pemu: loading the kernel directly). Ratios"
     echo "compare times minus each emulator's \`empty\` median; below 1 means pemu is faster."
@@ -306,13 +311,13 @@ bad=0
     echo "loop over 16 MiB; branchy = a switch-dispatched bytecode VM (Collatz lengths) and"
     echo "recursive Fibonacci; x87 = series, fsqrt and a 48x48 matrix product in long double;"
     echo "sse2 = the same in double with SSE2; smc = a routine patched (two immediates) and"
-    echo "called 20000 times per scale unit. Sizes per kernel ($out/scales):"
+    echo "called 20000 times per scale unit. Sizes (SCALE, set in tests/bench/guest/build.sh):"
     echo
     while read -r n s extra; do echo "- $n: SCALE=$s${extra:+ ($extra)}"; done <"$out/scales"
     echo
     echo "Machine and tools:"
     echo
-    echo "- Host: $(bench_machine)"
+    echo "- Host: $(bench_machine); load average before/after: $load_before / $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown) (other work on the host inflates and spreads the times)"
     echo "- Guest compiler and flags: $(cat "$out/flags")"
     [ -n "$qemu" ] && echo "- QEMU: $($qemu --version | head -n 1) (\`-accel tcg -m $MEM_MB\`, qemu32 CPU)"
     [ -n "${QEMU_TCI:-}" ] && echo "- QEMU TCI: $QEMU_TCI: $($QEMU_TCI --version | head -n 1)"
