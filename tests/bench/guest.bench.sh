@@ -348,7 +348,7 @@ bad=0
     [ -n "$qemu" ] && echo "- QEMU: $($qemu --version | head -n 1) (\`-accel tcg -m $MEM_MB\`, qemu32 CPU)"
     [ -n "${QEMU_TCI:-}" ] && echo "- QEMU TCI: $QEMU_TCI: $($QEMU_TCI --version | head -n 1)"
     [ -n "$bochs" ] && echo "- Bochs: $(dpkg-query -W -f='${Package} ${Version}' bochs 2>/dev/null || echo bochs) (\`cpu: model=corei7_sandy_bridge_2600k\`, \`clock: sync=none\`, megs $MEM_MB, display term)"
-    echo "- pemu: $PEMU${pemu_na:+ ($pemu_na)}"
+    echo "- pemu: ${PEMU#"$PEMU_SRC"/}${pemu_na:+ ($pemu_na)}"
     printf '%s\n' "$notes" | sed '/^$/d'
 } >"$body"
 

@@ -69,5 +69,5 @@ echo "$KERNELS" | while IFS=: read -r name src full quick extra; do
     echo "$name $scale $extra" | sed 's/ -DBENCH_QUICK//' >>"$out/scales.new"
 done
 mv "$out/scales.new" "$out/scales"
-echo "$cc ($($cc --version | head -n 1)) $CFLAGS" >"$out/flags"
+echo "$($cc --version | head -n 1): $CFLAGS" >"$out/flags"
 echo "$stamp" >"$out/stamp"
