@@ -9,13 +9,16 @@
 #   tests:      nasm gcc-i686-linux-gnu (32-bit guest test programs; gcc-multilib conflicts with cross compilers), binutils (objdump, disassembler oracle),
 #               seabios (firmware), qemu-system-x86 qemu-utils (reference, never a runtime dependency),
 #               socat tmux xorriso grub-pc-bin mtools busybox-static memtest86+ e2fsprogs gdb valgrind
+#   bench:      bochs bochsbios vgabios bochs-term (Bochs, a second reference emulator for `make bench`;
+#               Debian builds no "nogui" display, so it runs headless with the curses one)
 #   port:       (`deps.sh port`, for make port-check) gcc-<triplet> cross compilers, qemu-user-static,
 #               and a deb-src line so that zlib's source can be cross-built for each host
 set -u
 
 PKGS="gcc make pkg-config zlib1g-dev libncurses-dev libsdl2-dev libslirp-dev libzstd-dev
 libjansson-dev nasm gcc-i686-linux-gnu binutils seabios qemu-system-x86 qemu-utils socat tmux
-xorriso grub-pc-bin mtools busybox-static memtest86+ e2fsprogs gdb valgrind"
+xorriso grub-pc-bin mtools busybox-static memtest86+ e2fsprogs gdb valgrind
+bochs bochsbios vgabios bochs-term"
 
 if [ "${1:-}" = port ]; then
     PKGS="$PKGS qemu-user-static gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu gcc-arm-linux-gnueabihf
