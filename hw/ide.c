@@ -47,10 +47,15 @@ static uint32_t sector_size(IDEDrive *d)
 /* ---- interrupts ------------------------------------------------------------ */
 
 /* INTRQ is driven by the selected device, unless nIEN (ATA-7 vol. 2, 5.2.8). */
-static void bus_update_irq(IDEBus *bus)
+static int bus_irq_state(IDEBus *bus)
 {
     IDEDrive *d = cur(bus);
-    int level = d->kind != IDE_NONE && d->irq_pending && !(bus->devctl & IDE_CTL_NIEN);
+    return d->kind != IDE_NONE && d->irq_pending && !(bus->devctl & IDE_CTL_NIEN);
+}
+
+static void bus_update_irq(IDEBus *bus)
+{
+    int level = bus_irq_state(bus);
     if (level != bus->irq_level) {
         bus->irq_level = level;
         irq_set(bus->irq, level);
@@ -63,7 +68,7 @@ static void raise_irq(IDEDrive *d)
     bus_update_irq(d->bus);
 }
 
-int ide_bus_irq_level(IDEBus *bus) { return bus->irq_level > 0; }
+int ide_bus_irq_level(IDEBus *bus) { return bus_irq_state(bus); }
 
 /* ---- task file helpers ----------------------------------------------------- */
 
@@ -273,7 +278,7 @@ static void ata_out_next(IDEDrive *d)
 {
     d->buf_len = d->pio_end;
     uint32_t pending = d->io_left - d->buf_len / IDE_SECTOR_SIZE;
-    if (!pending || d->buf_len + d->drq_sectors * IDE_SECTOR_SIZE > d->buf_size) {
+    if (!pending || d->buf_len + d->drq_sectors * IDE_SECTOR_SIZE > IDE_BUF_SIZE) {
         ata_write_buffer(d);
     } else {
         ata_out_block(d);
@@ -1452,9 +1457,15 @@ void ide_bus_init(IDEBus *bus, const char *name, IRQLine *irq)
     bus->irq = irq;
     bus->decode = true;
     for (int i = 0; i < 2; i++) {
-        bus->drives[i].bus = bus;
-        bus->drives[i].unit = i;
-        bus->drives[i].kind = IDE_NONE;
+        IDEDrive *d = &bus->drives[i];
+        d->bus = bus;
+        d->unit = i;
+        d->kind = IDE_NONE;
+        /* An empty buffer for vmstate (buf_size 0), but not a NULL one:
+         * the stream code would pass it to memcpy. */
+        d->buf = calloc(1, 4);
+        if (!d->buf)
+            fatal("out of memory for %s", name);
     }
     ide_bus_reset(bus);
 }
@@ -1551,6 +1562,7 @@ int ide_bus_attach(IDEBus *bus, int unit, IDEDriveKind kind, BlockBackend *blk,
         return -1;
     }
     d->buf_size = IDE_BUF_SIZE + 4; /* slack for a padded last word */
+    free(d->buf);
     d->buf = calloc(1, d->buf_size);
     if (!d->buf)
         fatal("out of memory for the %s %s buffer", bus->name, pos);
@@ -1781,8 +1793,9 @@ static int bus_post_load(void *opaque, int version_id)
     (void)version_id;
     IDEBus *bus = opaque;
     bus->unit &= 1;
-    bus->irq_level = -1;
-    bus_update_irq(bus);
+    /* Recomputed without signalling: the controller re-drives its line
+     * from ide_bus_irq_level() (an edge now would be a new interrupt). */
+    bus->irq_level = bus_irq_state(bus);
     return 0;
 }
 

@@ -175,7 +175,9 @@ struct IDEBus {
 
 /* The state of a channel and its drives, to nest in a controller's
  * description: VMSTATE_STRUCT_ARRAY(bus, MyState, 2, vmstate_ide_bus).
- * Its pre_save drains host I/O so that no request is in flight. */
+ * Its pre_save drains host I/O so that no request is in flight; its
+ * post_load does not touch the IRQ line: the controller's post_load sets
+ * it from ide_bus_irq_level(). */
 extern const VMStateDescription vmstate_ide_bus;
 
 /*

@@ -70,7 +70,7 @@ typedef struct IrqRec {
     int rises;
 } IrqRec;
 
-static void irq_rec_handler(void *opaque, int n, int level)
+PEMU_UNUSED static void irq_rec_handler(void *opaque, int n, int level)
 {
     (void)n;
     IrqRec *r = opaque;

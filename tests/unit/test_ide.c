@@ -238,6 +238,39 @@ TEST(pio_write_raw_and_file_contents)
     CHECK_EQ(b[7], (uint8_t)(0xa5 ^ 10 ^ 7));
 }
 
+/* More sectors than the device buffer holds, both ways. */
+TEST(pio_long_transfers)
+{
+    Rig r;
+    CHECK_EQ(rig_disk(&r, "raw", 1 << 20), 0);
+    int fail;
+    write_read_back(&r, 600, 300, true, &fail);
+    CHECK_EQ(fail, 0);
+    /* WRITE MULTIPLE EXT of 270 sectors in blocks of 16. */
+    IDEBus *bus = &r.bus;
+    tf48(bus, 0, 1200, 270);
+    wr(bus, 7, 0x39);
+    uint8_t b[16 * 512];
+    for (int left = 270; left > 0; left -= 16) {
+        CHECK(ide_wait(bus));
+        CHECK_EQ(rd(bus, 7) & (IDE_ST_DRQ | IDE_ST_BSY | IDE_ST_ERR), IDE_ST_DRQ);
+        int n = left < 16 ? left : 16;
+        memset(b, left & 0xff, sizeof(b));
+        write_words(bus, b, (unsigned)n * 512);
+    }
+    CHECK(ide_wait(bus));
+    CHECK_EQ(rd(bus, 7), IDE_ST_DRDY | IDE_ST_DSC);
+    BlockAioStats st;
+    blk_aio_queue_stats(ide_drive_queue(ide_bus_drive(bus, 0)), &st);
+    CHECK(st.writes >= 2 + 2); /* both commands needed two buffer loads */
+    tf48(bus, 0, 1200 + 256, 1);
+    wr(bus, 7, 0x24);
+    CHECK(ide_wait(bus));
+    read_words(bus, b, 512);
+    CHECK_EQ(b[0], 270 - 256); /* block of 16 starting at sector 256 of the command */
+    rig_free(&r);
+}
+
 TEST(pio_qcow2)
 {
     Rig r;
