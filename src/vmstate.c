@@ -70,6 +70,8 @@ void vmstate_stream_free(VMStream *s)
 
 size_t vmstate_stream_write(VMStream *s, const void *buf, size_t len)
 {
+    if (len == 0)
+        return 0; /* buf may be NULL (an empty buffer field) */
     if (s->f)
         return fwrite(buf, 1, len, s->f);
     if (s->rdata)
@@ -94,6 +96,8 @@ size_t vmstate_stream_write(VMStream *s, const void *buf, size_t len)
 
 size_t vmstate_stream_read(VMStream *s, void *buf, size_t len)
 {
+    if (len == 0)
+        return 0;
     if (s->f)
         return fread(buf, 1, len, s->f);
     if (!s->rdata)
