@@ -33,6 +33,9 @@
 #include "hw/mc146818.h"
 #include "hw/multiboot.h"
 #include "hw/piix3.h"
+#include "hw/piix_ide.h"
+#include "src/block/aio.h"
+#include "src/block/block.h"
 #include "src/chardev.h"
 #include "src/firmware.h"
 #include "src/log.h"
@@ -344,6 +347,40 @@ static int make_isa(PCBoard *b, Error **errp)
     return 0;
 }
 
+/* -hda..-hdd, -cdrom, -drive if=ide: the PIIX3 IDE function (01.1). */
+static int make_ide(PCBoard *b, Error **errp)
+{
+    BlockBackend *blk[4] = { NULL };
+    bool cd[4] = { false };
+    BlockCacheMode cache[4] = { BLK_CACHE_WRITEBACK, BLK_CACHE_WRITEBACK,
+                                BLK_CACHE_WRITEBACK, BLK_CACHE_WRITEBACK };
+    for (int i = 0; i < b->cfg->ndrives; i++) {
+        DriveConfig *d = &b->cfg->drives[i];
+        if (d->iface != DRIVE_IF_IDE)
+            continue;
+        int n = d->bus * 2 + d->unit;
+        cd[n] = d->media == DRIVE_MEDIA_CDROM;
+        _Static_assert(BLK_CACHE_UNSAFE == (int)DRIVE_CACHE_UNSAFE &&
+                       BLK_CACHE_DIRECTSYNC == (int)DRIVE_CACHE_DIRECTSYNC, "cache enums differ");
+        cache[n] = (BlockCacheMode)d->cache;
+        if (!d->file)
+            continue; /* an empty CD-ROM drive */
+        int flags = (d->readonly || cd[n] ? 0 : BDRV_O_RDWR) | (d->snapshot ? BDRV_O_SNAPSHOT : 0);
+        blk[n] = blk_open(d->file, d->format, flags, errp);
+        if (!blk[n]) {
+            for (int k = 0; k < 4; k++)
+                if (blk[k])
+                    blk_close(blk[k]);
+            return -1;
+        }
+    }
+    PIIXIDEState *ide = piix_ide_init(&b->m, i440fx_bus(b->i440fx), blk, cd, cache, errp);
+    if (!ide)
+        return -1;
+    device_add_existing(&b->m, piix_ide_device(ide));
+    return 0;
+}
+
 static int make_user_devices(PCBoard *b, Error **errp)
 {
     for (int i = 0; i < b->cfg->ndevices; i++) {
@@ -401,9 +438,12 @@ static int check_unsupported(PemuConfig *cfg, Error **errp)
         }
     }
     for (int i = 0; i < cfg->ndrives; i++) {
-        error_setg(errp, "%s: disks are not supported yet (the IDE controller is being written)",
-                   cfg->drives[i].origin);
-        return -1;
+        DriveConfig *d = &cfg->drives[i];
+        if (d->iface == DRIVE_IF_FLOPPY || d->iface == DRIVE_IF_VIRTIO) {
+            error_setg(errp, "%s: %s drives are not supported yet", d->origin,
+                       d->iface == DRIVE_IF_FLOPPY ? "floppy" : "virtio");
+            return -1;
+        }
     }
     return 0;
 }
@@ -444,7 +484,7 @@ Machine *pc_machine_new(PemuConfig *cfg, Error **errp)
     if (!b->piix3)
         goto fail;
     device_add_existing(m, piix3_device(b->piix3));
-    if (make_chardevs(b, errp) < 0 || make_isa(b, errp) < 0)
+    if (make_chardevs(b, errp) < 0 || make_isa(b, errp) < 0 || make_ide(b, errp) < 0)
         goto fail;
     b->fw_cfg = fw_cfg_init_io(m, FW_CFG_IO_BASE, true, errp);
     if (!b->fw_cfg)

@@ -148,3 +148,42 @@ TEST(multiboot_direct_entry_state)
     pc_machine_free(m);
     options_config_free(&cfg);
 }
+
+TEST(ide_disk_and_cdrom)
+{
+    if (!have_seabios())
+        SKIP("seabios is not installed (apt-get install seabios)");
+    char disk[300], iso[300];
+    snprintf(disk, sizeof(disk), "%s/d.img", unit_tmpdir());
+    snprintf(iso, sizeof(iso), "%s/c.iso", unit_tmpdir());
+    FILE *f = fopen(disk, "wb");
+    CHECK(f && ftruncate(fileno(f), 1 << 20) == 0);
+    fclose(f);
+    f = fopen(iso, "wb");
+    CHECK(f && ftruncate(fileno(f), 2048 * 16) == 0);
+    fclose(f);
+    PemuConfig cfg;
+    Error *err = NULL;
+    char *argv[] = { "pemu", "-drive", NULL, "-cdrom", iso, "-display", "none", NULL };
+    char drive[400];
+    snprintf(drive, sizeof(drive), "file=%s,format=raw", disk);
+    argv[2] = drive;
+    Machine *m = make_pc(&cfg, 7, argv, &err);
+    if (!m) {
+        unit_fail(__FILE__, __LINE__, "%s", err ? err->msg : "?");
+        return;
+    }
+    /* 00:01.1 is the PIIX3 IDE function */
+    ioport_write(m->io, 0xcf8, 0x80000000u | (1u << 11) | (1u << 8), 4);
+    CHECK_EQ(ioport_read(m->io, 0xcfc, 4), 0x70108086u);
+    pc_machine_free(m);
+    options_config_free(&cfg);
+
+    /* a missing image is an error naming it */
+    char *argv2[] = { "pemu", "-hda", "/nonexistent/disk.img", "-display", "none", NULL };
+    m = make_pc(&cfg, 5, argv2, &err);
+    CHECK(m == NULL);
+    CHECK(err && strstr(err->msg, "/nonexistent/disk.img"));
+    error_free(err);
+    options_config_free(&cfg);
+}
