@@ -39,6 +39,14 @@
  *   rate, the perpendicular drive bits and, when LOCK is set, CONFIGURE.
  *   VERSION answers 0x90 (82077AA and later), PART ID 0x41 (82078).
  *
+ * Two deliberate departures, because SeaBIOS and guests tested on QEMU and
+ * Bochs depend on them (both emulators behave so):
+ *   - every data command seeks to its C first (an implied seek whatever
+ *     CONFIGURE's EIS says), so there are no wrong-cylinder errors;
+ *   - with MT, reaching the last sector of a track before EOT continues on
+ *     side 1, then on the next cylinder: SeaBIOS programs EOT = R + count
+ *     - 1 and counts on this to read across tracks.
+ *
  * Model: seeks and recalibrates complete at once (the interrupt comes with
  * the last command byte); READ ID waits for the next sector ID to pass
  * under the head (the disk turns at 300 rpm, 360 in a 1.2M drive) on the
@@ -65,8 +73,8 @@ enum {
     ST0_IC_ABN = 0x40, ST0_IC_INVALID = 0x80, ST0_IC_POLL = 0xc0,
     ST0_SE = 0x20, ST0_EC = 0x10,
     ST1_EN = 0x80, ST1_DE = 0x20, ST1_ND = 0x04, ST1_NW = 0x02, ST1_MA = 0x01,
-    ST2_CM = 0x40, ST2_DD = 0x20, ST2_WC = 0x10, ST2_BC = 0x02,
-    CFG_EIS = 0x40, CFG_EFIFO = 0x20, CFG_POLL = 0x10,
+    ST2_CM = 0x40, ST2_DD = 0x20,
+    CFG_EFIFO = 0x20, CFG_POLL = 0x10,
 };
 
 enum { PH_CMD, PH_EXEC, PH_RESULT };
@@ -286,20 +294,17 @@ static bool fdc_cmd_mfm(FDCState *s)
     return (s->fifo[0] & 0x40) != 0;
 }
 
-/* Find sector C/H/R/N on the current track: 0 and s->off, or -1 with the
- * status bits set. Every sector on our media is ID'd (pcn, head, 1..spt, 2). */
+/* Find sector C/H/R/N: 0 and s->off, or -1 with the status bits set.
+ * Every sector on our media is ID'd (cylinder, head, 1..spt, 2). The head
+ * always seeks to C first (see the note on implied seeks at the top). */
 static int fdc_locate(FDCState *s, uint8_t r)
 {
     FDrive *d = fdc_drive(s, s->unit);
+    fdc_step(s, s->unit, s->c);
     uint8_t e = fdc_track_ok(s, fdc_cmd_mfm(s));
     uint8_t cyl = s->pcn[s->unit];
     if (e) {
         s->st1 |= e;
-        return -1;
-    }
-    if (s->c != cyl) {
-        s->st1 |= ST1_ND;
-        s->st2 |= s->c == 0xff ? ST2_BC : ST2_WC;
         return -1;
     }
     if (s->h != s->hds || r < 1 || r > d->spt || s->n != 2) {
@@ -340,24 +345,34 @@ static int fdc_write_image(FDCState *s, const uint8_t *buf)
     return 0;
 }
 
-/* Move to the sector after R: GO_ON, or STOP_OK at the end of the track
- * (R = 1 and C/H as the result table says). */
+/*
+ * Move to the sector after R: GO_ON, or STOP_OK at the end of the track
+ * (R = 1 and C/H as the result table says). With MT, the physical end of
+ * a track before EOT also moves on to side 1 / the next cylinder (see the
+ * top: SeaBIOS's EOT = R + count - 1).
+ */
 static int fdc_advance(FDCState *s)
 {
-    if (s->r != s->eot) {
+    FDrive *d = fdc_drive(s, s->unit);
+    bool eot = s->r == s->eot;
+    bool wrap = !eot && s->mt && d && s->r == d->spt;
+    if (!eot && !wrap) {
         s->r++;
         return GO_ON;
     }
     s->r = 1;
-    if (s->mt && !(s->hds & 1)) {
+    if (s->mt && !(s->hds & 1) && (eot || d->heads > 1)) {
         s->hds = 1;
         s->h ^= 1;
         return GO_ON;
     }
-    if (s->mt)
+    if (s->mt && (s->hds & 1))
         s->h ^= 1;
     s->c++;
-    return STOP_OK;
+    if (!wrap)
+        return STOP_OK;
+    s->hds = 0;
+    return GO_ON;
 }
 
 /* Make the next sector current (READ: with its data). 0, or -1 when the
@@ -560,8 +575,8 @@ static void cmd_data(FDCState *s, int kind)
     s->sc_eot = s->eot;
     s->phase = PH_EXEC;
     s->track_pos = 1;
-    if (s->config & CFG_EIS)
-        fdc_step(s, s->unit, s->c);
+    if (kind == XF_READ_TRACK)
+        fdc_step(s, s->unit, s->c); /* implied seek, as for every data command */
     FDrive *d = fdc_drive(s, s->unit);
     if (kind == XF_VERIFY) {
         /* no data moves: EC = 1 counts SC (the DTL byte) sectors, EC = 0
@@ -691,6 +706,8 @@ static void fdc_timer_cb(void *opaque)
         fdc_finish(s);
 }
 
+/* Seek statuses report head 0, as Linux's seek check ((ST0 & 0xf8) ==
+ * 0x20) and QEMU's controller have it. */
 static void cmd_recalibrate(FDCState *s)
 {
     int unit = s->fifo[1] & 3;
@@ -703,17 +720,17 @@ static void cmd_recalibrate(FDCState *s)
 
 static void cmd_seek(FDCState *s)
 {
-    int unit = s->fifo[1] & 3, hds = (s->fifo[1] >> 2) & 1;
+    int unit = s->fifo[1] & 3;
     fdc_step(s, unit, s->fifo[2]);
-    fdc_seek_done(s, unit, (uint8_t)(ST0_SE | hds << 2 | unit));
+    fdc_seek_done(s, unit, (uint8_t)(ST0_SE | unit));
 }
 
 static void cmd_relative_seek(FDCState *s)
 {
-    int unit = s->fifo[1] & 3, hds = (s->fifo[1] >> 2) & 1;
+    int unit = s->fifo[1] & 3;
     int to = s->pcn[unit] + ((s->fifo[0] & 0x40) ? s->fifo[2] : -s->fifo[2]);
     fdc_step(s, unit, (uint8_t)(to < 0 ? 0 : to > 255 ? 255 : to));
-    fdc_seek_done(s, unit, (uint8_t)(ST0_SE | hds << 2 | unit));
+    fdc_seek_done(s, unit, (uint8_t)(ST0_SE | unit));
 }
 
 static void cmd_sense_int(FDCState *s)

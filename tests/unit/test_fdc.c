@@ -264,12 +264,17 @@ TEST(recalibrate_seek_read_with_dma)
     CHECK_EQ(address_space_ldub(r.m->as, 0x10000 + 3 * 512), 0);
     CHECK_EQ(inb(&r, 0x08) & 0x04, 0x04);      /* the DMA reached TC */
     CHECK_EQ(inb(&r, 0x3f4), 0x80);
-    /* a sector that is not on this cylinder: no data, wrong cylinder */
+    /* a sector the track does not have: no data */
     dma_setup(&r, 0x46, 0x10000, 512);
-    CHECK_EQ(rw(&r, 0xe6, 0, 6, 0, 1, 18, res), 7);
+    CHECK_EQ(rw(&r, 0xe6, 0, 5, 0, 19, 19, res), 7);
     CHECK_EQ(res[0], 0x40);
     CHECK_EQ(res[1], 0x04);
-    CHECK_EQ(res[2], 0x10);
+    CHECK_EQ(res[2], 0x00);
+    /* a cylinder the disk does not have: no address mark at all */
+    dma_setup(&r, 0x46, 0x10000, 512);
+    CHECK_EQ(rw(&r, 0xe6, 0, 80, 0, 1, 18, res), 7);
+    CHECK_EQ(res[0], 0x40);
+    CHECK_EQ(res[1], 0x01);
     rig_free(&r);
 }
 
@@ -306,6 +311,38 @@ TEST(multi_track_and_end_of_track)
     CHECK(ram_is_sectors(&r, 0x30000, lba_of(2, 0, 17), 2));
     CHECK_EQ(address_space_ldub(r.m->as, 0x30000 + 2 * 512 + 5), 0);
     CHECK_EQ(inb(&r, 0x08) & 0x04, 0);
+    rig_free(&r);
+}
+
+/* SeaBIOS reads N sectors with EOT = R + N - 1 and MT, even across the
+ * end of the track and the cylinder. */
+TEST(seabios_reads_across_tracks)
+{
+    Rig r;
+    rig_init(&r, IMG_144, false);
+    uint8_t st0, res[16];
+    outb(&r, 0x3f7, 0x00);
+    dma_setup(&r, 0x46, 0x10000, 4 * 512);
+    CHECK_EQ(rw(&r, 0xe6, 0, 0, 0, 17, 20, res), 7);
+    CHECK_EQ(res[0], 0x04);
+    CHECK_EQ(res[3], 0);
+    CHECK_EQ(res[4], 1);
+    CHECK_EQ(res[5], 3);
+    CHECK(ram_is_sectors(&r, 0x10000, 16, 4));
+    dma_setup(&r, 0x46, 0x10000, 4 * 512);
+    CHECK_EQ(rw(&r, 0xe6, 0, 0, 1, 17, 20, res), 7);
+    CHECK_EQ(res[0], 0x00);
+    CHECK_EQ(res[3], 1);
+    CHECK_EQ(res[4], 0);
+    CHECK_EQ(res[5], 3);
+    CHECK(ram_is_sectors(&r, 0x10000, 34, 4));
+    /* without MT, sector 19 is not there */
+    CHECK_EQ(seek(&r, 0, 0, &st0), 0);
+    dma_setup(&r, 0x46, 0x10000, 4 * 512);
+    CHECK_EQ(rw(&r, 0x46, 0, 0, 0, 17, 20, res), 7);
+    CHECK_EQ(res[0], 0x40);
+    CHECK_EQ(res[1], 0x04);
+    CHECK_EQ(res[5], 19);
     rig_free(&r);
 }
 
@@ -586,14 +623,8 @@ TEST(verify_and_implied_seek)
     rig_init(&r, IMG_144, false);
     uint8_t res[16], dump = 0x0e;
     outb(&r, 0x3f7, 0x00);
-    /* without implied seek the head stays at 0: wrong cylinder */
-    dma_setup(&r, 0x46, 0x10000, 512);
-    CHECK_EQ(rw(&r, 0xe6, 0, 10, 0, 1, 18, res), 7);
-    CHECK_EQ(res[0], 0x40);
-    CHECK_EQ(res[1], 0x04);
-    CHECK_EQ(res[2], 0x10);
-    uint8_t conf[4] = { 0x13, 0x00, 0x60, 0x00 }; /* EIS */
-    CHECK(cmd(&r, conf, 4) == 0);
+    /* the head is at 0: the read seeks to cylinder 10 itself (as QEMU's
+     * and Bochs's controllers do, whatever EIS says) */
     dma_setup(&r, 0x46, 0x10000, 512);
     CHECK_EQ(rw(&r, 0xe6, 0, 10, 0, 1, 18, res), 7);
     CHECK_EQ(res[0], 0x00);
@@ -720,5 +751,64 @@ TEST(vmstate_mid_command)
     CHECK(ram_is_sectors(&r, 0x10000, lba_of(4, 0, 2), 1));
     vmstate_stream_free(rd);
     vmstate_stream_free(w);
+    rig_free(&r);
+}
+
+/* SeaBIOS's int 13h path, step by step, on a 720K disk in the 1.44M drive
+ * the CMOS announces: one SENSE after reset, recalibrate, media sense by
+ * READ ID at the drive's rate and then at the smaller formats' rates,
+ * seek, read. Every status it looks at must be clean. */
+static int seabios_pio(Rig *r, const uint8_t *c, int n, int nres, bool waitirq, uint8_t *res)
+{
+    if (cmd(r, c, n) < 0)
+        return -1;
+    if (waitirq) {
+        for (int i = 0; i < 100 && irq6(r) != 1; i++) {
+            mainloop_wait(0);
+            advance_ns(10 * NS_PER_MS);
+        }
+        if (irq6(r) != 1)
+            return -2;
+    }
+    int got = results(r, res, 16);
+    if (got != nres || (inb(r, 0x3f4) & 0xc0) != 0x80)
+        return -3;
+    return 0;
+}
+
+TEST(seabios_sequence_on_a_720k_disk)
+{
+    Rig r;
+    rig_init(&r, 737280, false);
+    CHECK_EQ(fdc_cmos_type(r.fdc) >> 4, 4);
+    uint8_t res[16];
+    outb(&r, 0x3f2, 0x00);
+    outb(&r, 0x3f2, 0x0c);
+    CHECK_EQ(irq6(&r), 1);
+    uint8_t sensei = 0x08;
+    CHECK_EQ(seabios_pio(&r, &sensei, 1, 2, false, res), 0);
+    outb(&r, 0x3f2, 0x1c);
+    uint8_t recal[2] = { 0x07, 0x00 };
+    CHECK_EQ(seabios_pio(&r, recal, 2, 0, true, res), 0);
+    CHECK_EQ(seabios_pio(&r, &sensei, 1, 2, false, res), 0);
+    CHECK_EQ(res[0], 0x20);
+    uint8_t readid[2] = { 0x4a, 0x00 };
+    outb(&r, 0x3f7, 0x00);                     /* FloppyInfo[4]: 500 kbps */
+    CHECK_EQ(seabios_pio(&r, readid, 2, 7, true, res), 0);
+    CHECK_EQ(res[0] & 0xc0, 0x40);
+    outb(&r, 0x3f7, 0x02);                     /* FloppyInfo[3]: 250 kbps */
+    CHECK_EQ(seabios_pio(&r, readid, 2, 7, true, res), 0);
+    CHECK_EQ(res[0] & 0xc0, 0x00);
+    uint8_t sk[3] = { 0x0f, 0x00, 3 };
+    CHECK_EQ(seabios_pio(&r, sk, 3, 0, true, res), 0);
+    CHECK_EQ(seabios_pio(&r, &sensei, 1, 2, false, res), 0);
+    CHECK_EQ(res[0], 0x20);
+    CHECK_EQ(res[1], 3);
+    /* 12 sectors from C3 H0 R4: 4..9, then side 1's 1..6 */
+    dma_setup(&r, 0x46, 0x7c00, 12 * 512);
+    uint8_t rd[9] = { 0xe6, 0x00, 3, 0, 4, 2, 4 + 12 - 1, 0x1b, 0xff };
+    CHECK_EQ(seabios_pio(&r, rd, 9, 7, true, res), 0);
+    CHECK_EQ(res[0] & 0xc0, 0x00);
+    CHECK(ram_is_sectors(&r, 0x7c00, (3 * 2 + 0) * 9 + 3, 12));
     rig_free(&r);
 }
