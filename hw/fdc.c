@@ -107,7 +107,7 @@ static const FDFormat fd_formats[] = {
     { FDC_TYPE_1_2M, 40, 1, 8, RATE_300K },   /* 160K */
 };
 /* Odd sizes: the smallest of these that holds the image. */
-static const uint8_t fd_fallback[] = { 14, 12, 13, 11, 7, 10, 0, 5, 6 };
+static const uint8_t fd_fallback[] = { 14, 12, 13, 11, 7, 8, 9, 10, 0, 1, 2, 3, 4, 5, 6 };
 
 static uint32_t fd_format_size(const FDFormat *f)
 {

@@ -687,6 +687,27 @@ TEST(media_formats_rates_and_cmos_types)
         CHECK_EQ(res[1], 0x04);
         rig_free(&r);
     }
+    /* an odd size takes the smallest format that holds it; the missing
+     * end reads as zeros and cannot be written */
+    {
+        Rig r;
+        rig_init(&r, IMG_144 - 1024, false);
+        uint8_t res[16];
+        CHECK_EQ(fdc_cmos_type(r.fdc), 0x40);
+        outb(&r, 0x3f7, 0x00);
+        for (int i = 0; i < 1024; i++)
+            address_space_stb(r.m->as, 0x10000 + i, 0xcc);
+        dma_setup(&r, 0x46, 0x10000, 1024);
+        CHECK_EQ(rw(&r, 0xe6, 0, 79, 1, 16, 18, res), 7);
+        CHECK_EQ(res[0], 0x04);
+        CHECK(ram_is_sectors(&r, 0x10000, lba_of(79, 1, 16), 1));
+        CHECK_EQ(address_space_ldub(r.m->as, 0x10000 + 512 + 7), 0);
+        dma_setup(&r, 0x4a, 0x10000, 512);
+        CHECK_EQ(rw(&r, 0xc5, 0, 79, 1, 18, 18, res), 7);
+        CHECK_EQ(res[0], 0x44);
+        CHECK_EQ(res[1], 0x20);
+        rig_free(&r);
+    }
     /* both drives; an empty drive is a 1.44M one; too big is refused */
     Rig r;
     rig_init(&r, 2949120, false);
