@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "hw/a20gate.h"
+#include "hw/fdc.h"
 #include "hw/fw_cfg.h"
 #include "hw/i440fx.h"
 #include "hw/i8042.h"
@@ -51,7 +52,8 @@ typedef struct PCBoard {
     I440FXState *i440fx;
     PIIX3State *piix3;
     FWCfgState *fw_cfg;
-    Device *pic, *rtc;
+    Device *pic, *rtc, *fdc;
+    BlockBackend *fd_blk[2];   /* the FDC does not own its media */
     IRQLine *a20_out;          /* to the CPU */
     A20Gate *a20;              /* port 0x92 OR the 8042's output port */
     X86CPU *cpu;
@@ -171,6 +173,11 @@ static void cmos_setup(PCBoard *b)
     mc146818_cmos_set(rtc, 0x5c, (uint8_t)(a >> 8));
     mc146818_cmos_set(rtc, 0x5d, (uint8_t)(a >> 16));
     mc146818_cmos_set(rtc, 0x5f, (uint8_t)(b->cfg->cpus ? b->cfg->cpus - 1 : 0));
+    /* floppy drive types, and the equipment byte's "floppy present" + count - 1 */
+    uint8_t fdtype = fdc_cmos_type(b->fdc);
+    int nfd = ((fdtype >> 4) != 0) + ((fdtype & 15) != 0);
+    mc146818_cmos_set(rtc, 0x10, fdtype);
+    mc146818_cmos_set(rtc, 0x14, nfd ? (uint8_t)(1 | (nfd - 1) << 6) : 0);
 
     const char *order = b->cfg->boot_once[0] ? b->cfg->boot_once
                         : b->cfg->boot_order[0] ? b->cfg->boot_order : "cad";
@@ -347,6 +354,39 @@ static int make_isa(PCBoard *b, Error **errp)
     return 0;
 }
 
+static int open_drive(const DriveConfig *d, bool cd, BlockBackend **out, Error **errp)
+{
+    *out = NULL;
+    if (!d->file)
+        return 0; /* an empty drive */
+    int flags = (d->readonly || cd ? 0 : BDRV_O_RDWR) | (d->snapshot ? BDRV_O_SNAPSHOT : 0);
+    *out = blk_open(d->file, d->format, flags, errp);
+    return *out ? 0 : -1;
+}
+
+/* -fda/-fdb, -drive if=floppy: the ISA floppy controller with the 8237 DMA
+ * pair. Drive A is always present (empty without -fda), as on QEMU. */
+static int make_floppy(PCBoard *b, Error **errp)
+{
+    if (!make(b, "i8257", NULL, errp))
+        return -1;
+    b->fdc = make(b, "isa-fdc", NULL, errp);
+    if (!b->fdc)
+        return -1;
+    bool have_a = false;
+    for (int i = 0; i < b->cfg->ndrives; i++) {
+        DriveConfig *d = &b->cfg->drives[i];
+        if (d->iface != DRIVE_IF_FLOPPY)
+            continue;
+        if (open_drive(d, false, &b->fd_blk[d->unit], errp) < 0)
+            return -1;
+        if (fdc_attach(b->fdc, d->unit, b->fd_blk[d->unit], d->readonly, errp) < 0)
+            return -1;
+        have_a |= d->unit == 0;
+    }
+    return have_a ? 0 : fdc_attach(b->fdc, 0, NULL, false, errp);
+}
+
 /* -hda..-hdd, -cdrom, -drive if=ide: the PIIX3 IDE function (01.1). */
 static int make_ide(PCBoard *b, Error **errp)
 {
@@ -363,11 +403,7 @@ static int make_ide(PCBoard *b, Error **errp)
         _Static_assert(BLK_CACHE_UNSAFE == (int)DRIVE_CACHE_UNSAFE &&
                        BLK_CACHE_DIRECTSYNC == (int)DRIVE_CACHE_DIRECTSYNC, "cache enums differ");
         cache[n] = (BlockCacheMode)d->cache;
-        if (!d->file)
-            continue; /* an empty CD-ROM drive */
-        int flags = (d->readonly || cd[n] ? 0 : BDRV_O_RDWR) | (d->snapshot ? BDRV_O_SNAPSHOT : 0);
-        blk[n] = blk_open(d->file, d->format, flags, errp);
-        if (!blk[n]) {
+        if (open_drive(d, cd[n], &blk[n], errp) < 0) {
             for (int k = 0; k < 4; k++)
                 if (blk[k])
                     blk_close(blk[k]);
@@ -439,9 +475,8 @@ static int check_unsupported(PemuConfig *cfg, Error **errp)
     }
     for (int i = 0; i < cfg->ndrives; i++) {
         DriveConfig *d = &cfg->drives[i];
-        if (d->iface == DRIVE_IF_FLOPPY || d->iface == DRIVE_IF_VIRTIO) {
-            error_setg(errp, "%s: %s drives are not supported yet", d->origin,
-                       d->iface == DRIVE_IF_FLOPPY ? "floppy" : "virtio");
+        if (d->iface == DRIVE_IF_VIRTIO) {
+            error_setg(errp, "%s: virtio drives are not supported yet", d->origin);
             return -1;
         }
     }
@@ -484,7 +519,8 @@ Machine *pc_machine_new(PemuConfig *cfg, Error **errp)
     if (!b->piix3)
         goto fail;
     device_add_existing(m, piix3_device(b->piix3));
-    if (make_chardevs(b, errp) < 0 || make_isa(b, errp) < 0 || make_ide(b, errp) < 0)
+    if (make_chardevs(b, errp) < 0 || make_isa(b, errp) < 0 || make_ide(b, errp) < 0 ||
+        make_floppy(b, errp) < 0)
         goto fail;
     b->fw_cfg = fw_cfg_init_io(m, FW_CFG_IO_BASE, true, errp);
     if (!b->fw_cfg)
@@ -515,6 +551,9 @@ void pc_machine_free(Machine *m)
         return;
     PCBoard *b = board(m);
     device_free_all(m);
+    for (int i = 0; i < 2; i++)
+        if (b->fd_blk[i])
+            blk_close(b->fd_blk[i]);
     chardev_free_all();
     irq_free(m->cpu_intr);
     irq_free(m->cpu_nmi);

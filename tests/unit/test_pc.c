@@ -64,6 +64,8 @@ TEST(firmware_view_of_the_board)
     CHECK_EQ(cmos(m, 0x17) | cmos(m, 0x18) << 8, 0xffff);
     CHECK_EQ(cmos(m, 0x34) | cmos(m, 0x35) << 8, (256 - 16) * 16);
     CHECK_EQ(cmos(m, 0x3d), 0x12);  /* boot order c, a */
+    CHECK_EQ(cmos(m, 0x10) >> 4, 4);  /* drive A: an (empty) 1.44M drive, as QEMU */
+    CHECK_EQ(cmos(m, 0x14) & 0xc1, 0x01);
     /* the PIC answers: mask register round trip */
     ioport_write(m->io, 0x21, 0xa5, 1);
     CHECK_EQ(ioport_read(m->io, 0x21, 1), 0xa5);
