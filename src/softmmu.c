@@ -209,7 +209,8 @@ static uint64_t ld_any(CPUState *cpu, uint64_t addr, unsigned size, unsigned mmu
         return ld_page(cpu, addr, size, mmu, host_pc, acc);
     /* Both pages must be accessible before any byte is read (MMIO reads
      * have side effects), then bytes little-endian. */
-    uint64_t addr2 = addr + size - 1;
+    /* the second page is reached at its first byte (x86 CR2 says so) */
+    uint64_t addr2 = (addr + size - 1) & TARGET_PAGE_MASK;
     entry_for(cpu, addr, acc, mmu, host_pc);
     entry_for(cpu, addr2, acc, mmu, host_pc);
     uint64_t v = 0;
@@ -237,7 +238,7 @@ static void st_any(CPUState *cpu, uint64_t addr, uint64_t val, unsigned size, un
     }
     /* No partial store: both pages must be writable before the first byte
      * is written (x86 raises #PF on the second page with memory untouched). */
-    uint64_t addr2 = addr + size - 1;
+    uint64_t addr2 = (addr + size - 1) & TARGET_PAGE_MASK;
     entry_for(cpu, addr, MMU_DATA_STORE, mmu, host_pc);
     entry_for(cpu, addr2, MMU_DATA_STORE, mmu, host_pc);
     for (unsigned i = 0; i < size; i++)

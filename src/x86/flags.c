@@ -118,9 +118,11 @@ uint32_t x86_flags_compute(uint32_t cc_op, uint64_t dst, uint64_t src, uint64_t 
         return (cf ? CC_C : 0) | (of ? CC_O : 0) | zsp(dst, bits);
 
     case CC_OP_MULB: case CC_OP_MULW: case CC_OP_MULL: case CC_OP_MULQ:
-        /* src != 0: the high half is significant (MUL) / not the sign extension (IMUL). */
+        /* src != 0: the high half is significant (MUL) / not the sign extension
+         * (IMUL). Only the operand-size bits count: 16/32-bit code writes
+         * cc_src through a 32-bit view and leaves the upper half stale. */
         bits = size_bits(cc_op, CC_OP_MULB);
-        return (src ? CC_C | CC_O : 0) | zsp(dst, bits);
+        return ((src & mask_of(bits)) ? CC_C | CC_O : 0) | zsp(dst, bits);
 
     default:
         pemu_abort("x86_flags_compute: bad cc_op %u", cc_op);
@@ -151,7 +153,8 @@ uint32_t x86_flags_compute_cf(uint32_t cc_op, uint64_t dst, uint64_t src, uint64
     case CC_OP_SARB: case CC_OP_SARW: case CC_OP_SARL: case CC_OP_SARQ:
         return (uint32_t)src & 1;
     case CC_OP_MULB: case CC_OP_MULW: case CC_OP_MULL: case CC_OP_MULQ:
-        return src != 0;
+        m = mask_of(size_bits(cc_op, CC_OP_MULB));
+        return (src & m) != 0;
     default:
         return x86_flags_compute(cc_op, dst, src, src2) & CC_C;
     }

@@ -26,7 +26,12 @@ command -v i686-linux-gnu-gcc >/dev/null 2>&1 && cands="i686-linux-gnu-gcc"
 cands="$cands|$cc -m32"
 san=
 [ "$SANITIZE" = 1 ] && san="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
-$cc $std $warn $san -o "$out/diff" "$d/diff.c" "$d/gen.c" "$d/case.c" || exit 1
+# With pemu's library built (PEMU_BUILD, as make sets it), diff also gets
+# the pemu engine (--engine=pemu, pemu_engine.c).
+lib=${PEMU_BUILD:-$src/build/host}/libpemu.a
+pemu=
+[ -f "$lib" ] && pemu="-DDIFF_HAVE_PEMU -I$src/ports $d/pemu_engine.c $lib -lz -lm -lpthread"
+$cc $std $warn $san -o "$out/diff" "$d/diff.c" "$d/gen.c" "$d/case.c" $pemu || exit 1
 built=0
 IFS='|'
 for cc32 in $cands; do

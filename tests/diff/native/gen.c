@@ -1224,6 +1224,9 @@ static int emit_form(Gen *g, const Form *f)
         if (fr & g->poison)
             return -1;
         g->n += hdr;
+        /* the loop decrements rCX before the body runs: its value is unknown there */
+        if (f->fx == FX_LOOPF)
+            g->clob |= CX;
         if (emit_body(g, 0, NULL) < 0)
             return -1;
         int dist = g->n - start - hdr;
@@ -1295,6 +1298,9 @@ static int emit_form(Gen *g, const Form *f)
             if (!nc)
                 return -1;
             treg = cand[below(r, nc)];
+            /* it will hold the target address: the body must not depend on
+             * its value (a CL shift count, a pointer) */
+            g->clob |= bit(treg);
         } else if (ind) {
             /* The target is a patch: nothing may write it before the jump. */
             if (g->pos != 0)

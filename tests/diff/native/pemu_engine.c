@@ -1,0 +1,207 @@
+/*
+ * The "pemu" engine of the differential tester (engine.h): runs a case on
+ * pemu's x86 CPU (translator + interpreter) in the environment of case.h.
+ *
+ * Machine: physical memory is the two 4 KiB areas (code at DIFF_CODE_BASE,
+ * data at DIFF_DATA_BASE) and nothing else; paging is off but the TLB fill
+ * is this engine's own, so that any access outside the areas is the #PF
+ * (with CR2 and the user-mode error code) the host's paging would raise.
+ * Mode 32: flat CPL-3 segments. Mode 16: CPL-3 protected mode with 16-bit
+ * segments of limit 0xfff like the LDT entries the native runner installs,
+ * with the translator's optional segment-limit checks on.
+ *
+ * Software interrupts: the host kernel's IDT lets CPL 3 reach vectors 3 and
+ * 4 (int3, into, int 3, int 4: traps reported after the instruction);
+ * every other INT n is #GP at the instruction, as the gate's DPL says.
+ * Everything else is delivered to this engine's do_interrupt, which records
+ * it and stops the run.
+ */
+#include "engine.h"
+
+#include <signal.h>
+#include <string.h>
+#include <sys/time.h>
+#include "ir/ir.h"
+#include "src/cpu.h"
+#include "src/softmmu.h"
+#include "src/tb.h"
+#include "src/x86/cpu.h"
+#include "src/x86/flags.h"
+#include "src/x86/target.h"
+
+static X86CPU pcpu;
+static CPUTargetOps ops;
+static uint8_t code_ram[DIFF_CODE_SIZE], data_ram[DIFF_DATA_SIZE];
+static volatile sig_atomic_t ticks;
+static int done, exc;
+static uint32_t exc_eip;
+
+static uint8_t *ram_page(void *opaque, uint64_t ppage, bool *ro)
+{
+    (void)opaque;
+    (void)ro;
+    if (ppage == DIFF_CODE_BASE)
+        return code_ram;
+    if (ppage == DIFF_DATA_BASE)
+        return data_ram;
+    return NULL;
+}
+
+static uint64_t io_read(void *opaque, uint64_t paddr, unsigned size)
+{
+    (void)opaque; (void)paddr; (void)size;
+    return ~0ull;
+}
+
+static void io_write(void *opaque, uint64_t paddr, uint64_t val, unsigned size)
+{
+    (void)opaque; (void)paddr; (void)val; (void)size;
+}
+
+static const SoftmmuPhys phys = { NULL, ram_page, io_read, io_write };
+
+/* The host's page tables: the two areas, user, present; code RWX, data RW. */
+static bool eng_tlb_fill(CPUState *cs, uint64_t vaddr, MMUAccessType access, int mmu_idx,
+                         bool probe, uint64_t *paddr, uint32_t *prot)
+{
+    (void)mmu_idx;
+    uint64_t page = vaddr & 0xfffff000u;
+    if (page == DIFF_CODE_BASE || (page == DIFF_DATA_BASE && access != MMU_INST_FETCH)) {
+        *paddr = page;
+        *prot = PAGE_READ | PAGE_WRITE | (page == DIFF_CODE_BASE ? PAGE_EXEC : 0);
+        return true;
+    }
+    if (probe)
+        return false;
+    X86CPU *cpu = x86_cpu(cs);
+    cpu->env.cr[2] = vaddr & 0xffffffffu;
+    int err = PF_ERR_U | (access == MMU_DATA_STORE ? PF_ERR_W : 0) |
+              (access == MMU_INST_FETCH ? PF_ERR_I : 0);
+    x86_raise_exception_err(cpu, EXCP_PF, err);
+}
+
+static void eng_do_interrupt(CPUState *cs)
+{
+    X86CPU *cpu = x86_cpu(cs);
+    X86State *e = &cpu->env;
+    int n = cs->exception_index;
+    exc = n;
+    exc_eip = (uint32_t)e->rip;
+    if (e->exception_is_int) {
+        if (n == EXCP_BP || n == EXCP_OF)
+            exc_eip = (uint32_t)e->exception_next_eip;
+        else
+            exc = EXCP_GP;   /* gate DPL 0 */
+    }
+    done = 1;
+    cpu_exit(cs);
+}
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+    ticks++;
+    pcpu.parent.exit_request = 1;
+}
+
+static int eng_init(const char *arg)
+{
+    (void)arg;
+    ops = x86_target_ops;
+    ops.tlb_fill = eng_tlb_fill;
+    ops.do_interrupt = eng_do_interrupt;
+    ops.exec_interrupt = NULL;
+    x86_translate_seg_limits = true;
+    cpu_init(&pcpu.parent, &ops, &phys);
+    pcpu.cpuid_version = 0x663;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_alarm;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGALRM, &sa, NULL);
+    return 0;
+}
+
+static void seg_set(X86Segment *s, uint16_t sel, uint32_t base, uint32_t limit, uint32_t flags)
+{
+    s->selector = sel;
+    s->base = base;
+    s->limit = limit;
+    s->flags = flags;
+}
+
+static void setup(const Case *c, int len, const uint8_t *code)
+{
+    X86State *e = &pcpu.env;
+    x86_cpu_reset(&pcpu);
+    e->cr[0] = CR0_PE | CR0_AM | CR0_ET | CR0_NE;
+    uint32_t user = DESC_P_MASK | DESC_S_MASK | DESC_A_MASK | (3u << DESC_DPL_SHIFT);
+    if (c->mode == 32) {
+        uint32_t big = DESC_B_MASK | DESC_G_MASK;
+        seg_set(&e->segs[R_CS], 0x23, 0, 0xffffffffu, user | big | DESC_CS_MASK | DESC_R_MASK);
+        for (int i = 0; i < X86_NB_SEGS; i++)
+            if (i != R_CS)
+                seg_set(&e->segs[i], 0x2b, 0, 0xffffffffu, user | big | DESC_W_MASK);
+        e->rip = DIFF_CODE_BASE;
+    } else {
+        seg_set(&e->segs[R_CS], 0x07, DIFF_CODE_BASE, DIFF_SEG_LIMIT, user | DESC_CS_MASK | DESC_R_MASK);
+        for (int i = 0; i < X86_NB_SEGS; i++)
+            if (i != R_CS)
+                seg_set(&e->segs[i], 0x0f, DIFF_DATA_BASE, DIFF_SEG_LIMIT, user | DESC_W_MASK);
+        e->rip = 0;
+    }
+    for (int i = 0; i < 8; i++)
+        e->regs[i] = (uint32_t)c->gpr[i];
+    x86_eflags_set(e, c->eflags, ~(uint32_t)(EF_VM | EF_IOPL | EF_TF | EF_RF | EF_VIF | EF_VIP));
+    e->eflags |= EF_IF;
+    x86_update_hflags(e);
+
+    tb_invalidate_phys_range(DIFF_CODE_BASE, DIFF_CODE_BASE + DIFF_CODE_SIZE);
+    memset(code_ram, 0xcc, sizeof(code_ram));
+    memcpy(code_ram, code, (size_t)len);
+    case_fill_data(c, data_ram);
+}
+
+static int eng_run(const Case *c, Result *r)
+{
+    uint8_t code[CASE_MAX_CODE];
+    int len = case_code(c, code, sizeof(code));
+    if (c->mode != 32 && c->mode != 16)
+        return -1;
+    setup(c, len, code);
+    done = 0;
+    exc = EXC_OTHER;
+    exc_eip = 0;
+    ticks = 0;
+    /* a watchdog against a translator bug that loops forever */
+    struct itimerval it = { { 0, 100000 }, { 0, 100000 } }, off = { { 0, 0 }, { 0, 0 } };
+    setitimer(ITIMER_REAL, &it, NULL);
+    while (!done && ticks < 30) {
+        int rc = cpu_exec(&pcpu.parent);
+        if (rc == EXCP_HLT || rc == EXCP_HALTED) {
+            exc = EXC_OTHER;
+            break;
+        }
+    }
+    setitimer(ITIMER_REAL, &off, NULL);
+    pcpu.parent.exit_request = 0;
+
+    X86State *e = &pcpu.env;
+    memset(r, 0, sizeof(*r));
+    for (int i = 0; i < 8; i++)
+        r->gpr[i] = (uint32_t)e->regs[i];
+    r->eflags = x86_eflags_get(e);
+    uint32_t base = c->mode == 32 ? DIFF_CODE_BASE : 0;
+    r->exc = done ? exc : EXC_OTHER;
+    r->eip = (done ? exc_eip : (uint32_t)e->rip) - base;
+    if (r->exc == EXC_BP && r->eip == (uint32_t)len + 1) {
+        r->exc = EXC_NONE;
+        r->eip = (uint32_t)len;
+    }
+    if (r->exc == EXC_PF)
+        r->addr = (uint32_t)e->cr[2];
+    memcpy(r->data, data_ram, DIFF_DATA_SIZE);
+    return 0;
+}
+
+const DiffEngine diff_engine_pemu = { "pemu", eng_run, eng_init, NULL };

@@ -1,0 +1,37 @@
+#!/bin/sh
+# timeout: 600
+# pemu's x86 CPU (translator + interpreter) against the host CPU: fixed-seed
+# batches of generated instruction sequences in mode 32 and mode 16
+# (tests/diff/native/, engine pemu_engine.c). Any mismatch fails, with its
+# minimized reproducer in the log (replay: diff --replay=FILE --engine=pemu).
+src=${PEMU_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
+build=${PEMU_BUILD:-$src/build/host}
+out=$build/tests/diff/pemu
+count=${DIFF_PEMU_COUNT:-30000}
+seed=${DIFF_PEMU_SEED:-1}
+san=0
+case $build in *-san*) san=1 ;; esac
+
+if [ ! -f "$build/libpemu.a" ]; then
+	echo "FAIL pemu_build: $build/libpemu.a is missing (run make first)"
+	exit 0
+fi
+why=$(PEMU_BUILD=$build SANITIZE=$san sh "$src/tests/diff/native/build.sh" "$src" "$out" 2>&1)
+rc=$?
+if [ $rc = 3 ]; then
+	echo "SKIP pemu_vs_host: $why"
+	exit 0
+elif [ $rc != 0 ]; then
+	echo "$why"
+	echo "FAIL pemu_build: compile error (see the log)"
+	exit 0
+fi
+for mode in 32 16; do
+	log=$out/batch$mode.out
+	if "$out/diff" --engine=pemu --mode=$mode --seed="$seed" --count="$count" --max-fail=3 > "$log" 2>&1; then
+		echo "PASS pemu_vs_host$mode: $(grep '^diff:' "$log")"
+	else
+		head -n 80 "$log"
+		echo "FAIL pemu_vs_host$mode: pemu differs from the host CPU (mode $mode, seed $seed; reproducer above)"
+	fi
+done
