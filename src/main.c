@@ -3,15 +3,23 @@
  * set up logging, then build the machine and run it. Exit status: 0 after
  * a help answer or a guest that powered off, 1 on any error.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "hw/pc.h"
+#include "src/accel/accel.h"
+#include "src/chardev.h"
 #include "src/device.h"
 #include "src/error.h"
 #include "src/log.h"
+#include "src/mainloop.h"
 #include "src/options.h"
+#include "src/physmem.h"
+#include "src/tb.h"
+#include "src/x86/target.h"
 
 /* "-device NAME,help": 0 when answered. */
 static int print_device_props(const char *name)
@@ -95,13 +103,82 @@ static DisplayKind choose_display(const PemuConfig *cfg)
                                    isatty(STDOUT_FILENO));
 }
 
+/* Options that are recognised but whose feature is not built yet. */
+static int refuse_unbuilt(const PemuConfig *cfg, DisplayKind display)
+{
+    const char *what = NULL;
+    if (display == DISPLAY_CURSES && cfg->display != DISPLAY_DEFAULT)
+        what = "-display curses";
+    else if (display == DISPLAY_SDL && cfg->display != DISPLAY_DEFAULT)
+        what = "-display sdl";
+    else if (cfg->gdb_chardev)
+        what = "-gdb";
+    else if (cfg->start_stopped)
+        what = "-S";
+    else if (cfg->loadvm)
+        what = "-loadvm";
+    else if (cfg->icount)
+        what = "-icount";
+    else if (cfg->cpus > 1)
+        what = "-smp with more than one CPU";
+    else if (cfg->naccel && cfg->accel[0] != ACCEL_TCG)
+        what = "-accel kvm";
+    for (int i = 0; !what && i < cfg->nmonitors; i++)
+        if (!cfg->monitors[i].is_default)
+            what = cfg->monitors[i].qmp ? "-qmp" : "-monitor";
+    if (what) {
+        error_report("%s: not supported yet", what);
+        return -1;
+    }
+    return 0;
+}
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    mainloop_signal_exit(MAINLOOP_EXIT_QUIT);
+}
+
+static const AccelBoardOps pc_accel_ops = { pc_reset_requested, pc_reset };
+
 /* Build the machine from cfg and run it until it exits. */
-static int run_guest(const PemuConfig *cfg)
+static int run_guest(PemuConfig *cfg)
 {
     DisplayKind display = choose_display(cfg);
-    (void)display; /* handed to the UI once there is one */
-    error_report("cannot run a guest yet: the CPU engine is not built (see README.md)");
-    return 1;
+    Error *err = NULL;
+
+    if (refuse_unbuilt(cfg, display) < 0)
+        return 1;
+    if (display == DISPLAY_CURSES || display == DISPLAY_SDL)
+        warn_report("no %s console yet: running without a display (use -nographic for the "
+                    "serial console)", display == DISPLAY_SDL ? "SDL" : "curses");
+    mainloop_init();
+    Machine *m = pc_machine_new(cfg, &err);
+    if (!m) {
+        error_report_err(err);
+        return 1;
+    }
+    tb_init(cfg->tcg_tb_size << 20);
+    X86CPU *cpu = calloc(1, sizeof(*cpu));
+    if (!cpu)
+        fatal("out of memory");
+    cpu_init(&cpu->parent, &x86_target_ops, physmem_bind(m->as));
+    if (pc_connect_cpu(m, cpu, &err) < 0) {
+        error_report_err(err);
+        pc_machine_free(m);
+        return 1;
+    }
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    signal(SIGPIPE, SIG_IGN);
+    int status = tcg_run(m, &cpu->parent, &pc_accel_ops);
+    chardev_flush_all(1000000000);
+    if (log_enabled(LOG_STATS))
+        tb_print_stats(log_file());
+    cpu_exit_list(&cpu->parent);
+    pc_machine_free(m);
+    free(cpu);
+    return status;
 }
 
 int main(int argc, char **argv)

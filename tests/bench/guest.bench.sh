@@ -223,12 +223,7 @@ pemu_na=""
 if [ ! -x "$PEMU" ]; then
     pemu_na="n/a: not built"
 else
-    run_pemu empty "$runs/pemu-probe.log" >/dev/null
-    if grep -q "cannot run a guest yet\|no machine yet" "$runs/pemu-probe.log.stderr"; then
-        pemu_na="n/a: cannot run guests yet"
-    else
-        emus="$emus pemu"
-    fi
+    emus="$emus pemu"
 fi
 
 label() {

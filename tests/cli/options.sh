@@ -103,6 +103,6 @@ case $(cat "$tmp/err") in
 "pemu: -D $tmp/nodir/log.txt: cannot open log file: "*) [ $rc = 1 ] && echo "PASS options/log_file_error" || echo "FAIL options/log_file_error: exit status $rc" ;;
 *) echo "FAIL options/log_file_error: stderr was '$(cat "$tmp/err")'" ;;
 esac
-run -d in_asm -D "$tmp/log.txt" -m 64 disk.img
-check no_engine_yet 1 err "pemu: cannot run a guest yet: the CPU engine is not built (see README.md)"
+run -d in_asm -D "$tmp/log.txt" -m 64 "$tmp/no-such-disk.img"
+check missing_disk 1 err "pemu: Could not open '$tmp/no-such-disk.img': No such file or directory"
 if [ -f "$tmp/log.txt" ]; then echo "PASS options/log_file_created"; else echo "FAIL options/log_file_created: -D file missing"; fi

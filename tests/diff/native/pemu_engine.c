@@ -58,7 +58,7 @@ static void io_write(void *opaque, uint64_t paddr, uint64_t val, unsigned size)
     (void)opaque; (void)paddr; (void)val; (void)size;
 }
 
-static const SoftmmuPhys phys = { NULL, ram_page, io_read, io_write };
+static const SoftmmuPhys phys = { NULL, ram_page, io_read, io_write, NULL };
 
 /* The host's page tables: the two areas, user, present; code RWX, data RW. */
 static bool eng_tlb_fill(CPUState *cs, uint64_t vaddr, MMUAccessType access, int mmu_idx,
