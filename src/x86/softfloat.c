@@ -1,0 +1,987 @@
+/*
+ * Software IEEE 754 arithmetic with x86 semantics (see softfloat.h).
+ *
+ * Every format is unpacked into one form: class, sign, unbiased exponent
+ * and a 64-bit significand with the integer bit at bit 63 (value =
+ * 1.f * 2^exp). Operations compute an exact or sticky-jammed 128-bit
+ * significand and one routine, round_pack, rounds it to the destination
+ * (24/53/64 significant bits, the format's exponent range) and raises the
+ * flags. Facts used (Intel SDM Vol. 1, ch. 4 and 8; IEEE 754-2008):
+ *  - tininess is detected after rounding (with unbounded exponent);
+ *    masked underflow is flagged only when the tiny result is inexact;
+ *  - x87 default NaN ("real indefinite") is -QNaN 0xC000000000000000;
+ *  - x87 NaN choice: QNaN over SNaN, else the larger significand; SSE:
+ *    the first operand that is a NaN; SNaNs are returned quieted;
+ *  - 80-bit unnormals, pseudo-NaNs and pseudo-infinities are invalid
+ *    operands; pseudo-denormals are read as denormals (exponent 1);
+ *  - exception priority: invalid (SNaN/unsupported), QNaN, other invalid
+ *    and divide-by-zero, denormal operand, overflow/underflow, inexact.
+ */
+#include "src/x86/softfloat.h"
+#include "ports/host.h"
+
+/* ---- formats and the unpacked form ----------------------------------------- */
+
+enum { K_X80, K_F64, K_F32 };
+
+typedef struct Fmt {
+    uint8_t kind, prec;
+    int32_t emin, emax, bias;
+} Fmt;
+
+static const Fmt fmt_f32 = { K_F32, 24, -126, 127, 127 };
+static const Fmt fmt_f64 = { K_F64, 53, -1022, 1023, 1023 };
+static const Fmt fmt_x80_64 = { K_X80, 64, -16382, 16383, 16383 };
+
+static Fmt fmt_x80(int prec)
+{
+    Fmt f = fmt_x80_64;
+    f.prec = (uint8_t)(prec == 24 || prec == 53 ? prec : 64);
+    return f;
+}
+
+enum { C_ZERO, C_NORM, C_INF, C_QNAN, C_SNAN, C_BAD };
+
+typedef struct Unp {
+    uint8_t cls, sign, den; /* den: the operand was denormal (DE) */
+    int32_t exp;
+    uint64_t sig;           /* NORM: bit 63 set; NaN: payload below bits 63 (1) and 62 (quiet) */
+} Unp;
+
+/* A value in any format: binary32/64 bits are kept in .mant. */
+typedef FloatX80 Box;
+
+#define BIT63 0x8000000000000000ull
+#define BIT62 0x4000000000000000ull
+
+const FloatX80 sf_x80_default_nan = { 0xC000000000000000ull, 0xffff };
+
+static Box box(uint64_t v)
+{
+    Box b = { v, 0 };
+    return b;
+}
+
+static int is_nan(const Unp *a)
+{
+    return a->cls == C_QNAN || a->cls == C_SNAN;
+}
+
+static Unp unpack(int kind, Box v, const SfStatus *s)
+{
+    Unp u = { C_NORM, 0, 0, 0, 0 };
+    uint32_t e, emax;
+    uint64_t f;
+    int fbits;
+    if (kind == K_X80) {
+        u.sign = v.sexp >> 15;
+        e = v.sexp & 0x7fff;
+        f = v.mant;
+        if (e == 0) {
+            if (f == 0) {
+                u.cls = C_ZERO;
+            } else { /* denormal or pseudo-denormal: exponent reads as 1 */
+                int sh = clz64(f);
+                u.den = 1;
+                u.sig = f << sh;
+                u.exp = -16382 - sh;
+            }
+        } else if (!(f & BIT63)) {
+            u.cls = C_BAD; /* unnormal, pseudo-infinity, pseudo-NaN */
+        } else if (e == 0x7fff) {
+            u.sig = f;
+            u.cls = (f << 1) == 0 ? C_INF : (f & BIT62) ? C_QNAN : C_SNAN;
+        } else {
+            u.sig = f;
+            u.exp = (int32_t)e - 16383;
+        }
+        return u;
+    }
+    if (kind == K_F64) {
+        u.sign = (uint8_t)(v.mant >> 63);
+        e = (uint32_t)(v.mant >> 52) & 0x7ff;
+        f = v.mant & 0xfffffffffffffull;
+        fbits = 52;
+        emax = 0x7ff;
+    } else {
+        u.sign = (uint8_t)(v.mant >> 31) & 1;
+        e = (uint32_t)(v.mant >> 23) & 0xff;
+        f = v.mant & 0x7fffff;
+        fbits = 23;
+        emax = 0xff;
+    }
+    int bias = kind == K_F64 ? 1023 : 127;
+    if (e == 0) {
+        if (f == 0 || (s->sse && s->daz)) {
+            u.cls = C_ZERO;
+        } else {
+            int sh = clz64(f);
+            u.den = 1;
+            u.sig = f << sh;
+            /* f * 2^(1 - bias - fbits) = sig * 2^(exp - 63) */
+            u.exp = 1 - bias - fbits + 63 - sh;
+        }
+    } else if (e == emax) {
+        u.sig = BIT63 | (f << (63 - fbits));
+        u.cls = f == 0 ? C_INF : (u.sig & BIT62) ? C_QNAN : C_SNAN;
+    } else {
+        u.sig = BIT63 | (f << (63 - fbits));
+        u.exp = (int32_t)e - bias;
+    }
+    return u;
+}
+
+/* be: biased exponent field; sig: significand with the integer bit at 63. */
+static Box pack_raw(int kind, int sign, uint32_t be, uint64_t sig)
+{
+    Box r = { 0, 0 };
+    switch (kind) {
+    case K_X80:
+        r.mant = sig;
+        r.sexp = (uint16_t)((sign ? 0x8000 : 0) | (be & 0x7fff));
+        break;
+    case K_F64:
+        r.mant = ((uint64_t)(sign != 0) << 63) | ((uint64_t)be << 52) | ((sig >> 11) & 0xfffffffffffffull);
+        break;
+    default:
+        r.mant = ((uint64_t)(sign != 0) << 31) | ((uint64_t)be << 23) | ((sig >> 40) & 0x7fffff);
+        break;
+    }
+    return r;
+}
+
+static uint32_t emax_field(int kind)
+{
+    return kind == K_X80 ? 0x7fff : kind == K_F64 ? 0x7ff : 0xff;
+}
+
+static Box pack_zero(int kind, int sign) { return pack_raw(kind, sign, 0, 0); }
+static Box pack_inf(int kind, int sign) { return pack_raw(kind, sign, emax_field(kind), BIT63); }
+static Box pack_nan(int kind, const Unp *n) { return pack_raw(kind, n->sign, emax_field(kind), n->sig); }
+static Box default_nan(int kind) { return pack_raw(kind, 1, emax_field(kind), 0xC000000000000000ull); }
+
+static Box invalid(int kind, SfStatus *s)
+{
+    s->flags |= SF_IE;
+    return default_nan(kind);
+}
+
+/* ---- 128-bit helpers --------------------------------------------------------- */
+
+/* Shift hi:lo right by n, OR-ing every bit shifted out into bit 0. */
+static void shr_jam128(uint64_t *hi, uint64_t *lo, int32_t n)
+{
+    if (n <= 0)
+        return;
+    if (n >= 128) {
+        *lo = (*hi | *lo) != 0;
+        *hi = 0;
+    } else if (n >= 64) {
+        uint64_t lost = (n == 64 ? 0 : *hi << (128 - n)) | *lo;
+        *lo = (n == 64 ? *hi : *hi >> (n - 64)) | (lost != 0);
+        *hi = 0;
+    } else {
+        uint64_t lost = *lo << (64 - n);
+        *lo = (*hi << (64 - n)) | (*lo >> n) | (lost != 0);
+        *hi >>= n;
+    }
+}
+
+static int add128(uint64_t *hi, uint64_t *lo, uint64_t bhi, uint64_t blo)
+{
+    uint64_t l = *lo + blo, c = l < blo;
+    uint64_t h = *hi + bhi;
+    int carry = h < bhi;
+    h += c;
+    carry |= h < c;
+    *hi = h;
+    *lo = l;
+    return carry;
+}
+
+static void sub128(uint64_t *hi, uint64_t *lo, uint64_t bhi, uint64_t blo)
+{
+    uint64_t b = *lo < blo;
+    *lo -= blo;
+    *hi = *hi - bhi - b;
+}
+
+static int cmp128(uint64_t ahi, uint64_t alo, uint64_t bhi, uint64_t blo)
+{
+    if (ahi != bhi)
+        return ahi < bhi ? -1 : 1;
+    return alo < blo ? -1 : alo > blo;
+}
+
+/* Shift hi:lo left until bit 127 is set (non-zero input); adjusts *exp. */
+static void norm128(uint64_t *hi, uint64_t *lo, int32_t *exp)
+{
+    if (*hi == 0) {
+        *hi = *lo;
+        *lo = 0;
+        *exp -= 64;
+    }
+    int sh = clz64(*hi);
+    if (sh) {
+        *hi = (*hi << sh) | (*lo >> (64 - sh));
+        *lo <<= sh;
+        *exp -= sh;
+    }
+}
+
+static int64_t s64(uint64_t v)
+{
+    return v >> 63 ? -(int64_t)(~v) - 1 : (int64_t)v;
+}
+
+/* ---- rounding ---------------------------------------------------------------- */
+
+/*
+ * Round hi:lo to the top `prec` bits of hi in mode rm. Returns whether the
+ * value was inexact; *up: the magnitude was incremented; *carry: hi
+ * overflowed (it is then 0 and stands for 2^64).
+ */
+static int rnd(int rm, int sign, uint64_t *hi, uint64_t lo, int prec, int *up, int *carry)
+{
+    int sh = 64 - prec, above, tie, inexact, inc = 0;
+    *up = *carry = 0;
+    if (sh) {
+        uint64_t rest = *hi & ((1ull << sh) - 1), half = 1ull << (sh - 1);
+        above = rest > half || (rest == half && lo);
+        tie = rest == half && !lo;
+        inexact = rest || lo;
+    } else {
+        above = lo > BIT63;
+        tie = lo == BIT63;
+        inexact = lo != 0;
+    }
+    if (!inexact)
+        return 0;
+    switch (rm) {
+    case SF_RN: inc = above || (tie && ((*hi >> sh) & 1)); break;
+    case SF_RD: inc = sign; break;
+    case SF_RU: inc = !sign; break;
+    default: break;
+    }
+    if (sh)
+        *hi &= ~((1ull << sh) - 1);
+    if (inc) {
+        *hi += 1ull << sh;
+        *carry = *hi == 0;
+        *up = 1;
+    }
+    return 1;
+}
+
+/* x87: an unmasked OE/UE delivers the result scaled by 2^-+24576 (SDM 4.9.1.4/5). */
+#define X87_BIAS_ADJUST 24576
+
+/*
+ * Round sign * hi:lo * 2^(exp - 127) (hi has bit 63 set, lo holds the
+ * lower bits with a sticky bit 0) to format f, raising PE/UE/OE and
+ * setting c1.
+ */
+static Box round_pack(const Fmt *f, SfStatus *s, int sign, int32_t exp, uint64_t hi, uint64_t lo)
+{
+    int up, carry, inexact;
+    int x87reg = f->kind == K_X80 && !s->sse;
+    s->c1 = 0;
+    if (exp < f->emin) {
+        uint64_t h2 = hi;
+        int up2, c2;
+        rnd(s->rmode, sign, &h2, lo, f->prec, &up2, &c2);
+        int tiny = !(c2 && exp + 1 >= f->emin);
+        if (tiny && !(s->mask & SF_UE)) {
+            s->flags |= SF_UE;
+            if (!x87reg)
+                return pack_zero(f->kind, sign); /* not stored: the caller faults */
+            exp += X87_BIAS_ADJUST;
+            if (exp >= f->emin)
+                goto normal;
+            /* still tiny after the wrap (FSCALE): the x87 delivers a zero */
+            s->flags |= SF_PE;
+            return pack_zero(f->kind, sign);
+        } else if (tiny && s->sse && s->ftz) {
+            s->flags |= SF_UE | SF_PE;
+            return pack_zero(f->kind, sign);
+        }
+        shr_jam128(&hi, &lo, f->emin - exp);
+        inexact = rnd(s->rmode, sign, &hi, lo, f->prec, &up, &carry);
+        if (inexact) {
+            s->flags |= SF_PE | (tiny ? SF_UE : 0);
+            s->c1 = (uint8_t)up;
+        }
+        return pack_raw(f->kind, sign, (uint32_t)(hi >> 63), hi);
+    }
+normal:
+    inexact = rnd(s->rmode, sign, &hi, lo, f->prec, &up, &carry);
+    if (carry) {
+        hi = BIT63;
+        exp++;
+    }
+    if (exp > f->emax) {
+        if (!(s->mask & SF_OE)) {
+            s->flags |= SF_OE;
+            if (!x87reg)
+                return pack_inf(f->kind, sign);
+            exp -= X87_BIAS_ADJUST;
+            if (exp > f->emax) { /* still huge after the wrap (FSCALE): infinity */
+                s->flags |= SF_PE;
+                s->c1 = 1;
+                return pack_inf(f->kind, sign);
+            }
+        }
+        if (exp > f->emax) {
+            int to_inf = s->rmode == SF_RN || (s->rmode == SF_RU && !sign) ||
+                         (s->rmode == SF_RD && sign);
+            s->flags |= SF_OE | SF_PE;
+            s->c1 = (uint8_t)to_inf;
+            if (to_inf)
+                return pack_inf(f->kind, sign);
+            return pack_raw(f->kind, sign, (uint32_t)(f->emax + f->bias), ~0ull << (64 - f->prec));
+        }
+    }
+    if (inexact) {
+        s->flags |= SF_PE;
+        s->c1 = (uint8_t)up;
+    }
+    return pack_raw(f->kind, sign, (uint32_t)(exp + f->bias), hi);
+}
+
+/* ---- NaNs and common operand checks ----------------------------------------- */
+
+static Unp pick_nan(const Unp *a, const Unp *b, const SfStatus *s)
+{
+    int an = is_nan(a), bn = b && is_nan(b);
+    const Unp *r;
+    if (!bn)
+        r = a;
+    else if (!an)
+        r = b;
+    else if (s->sse)
+        r = a;
+    else if (a->cls != b->cls)
+        r = a->cls == C_QNAN ? a : b;
+    else if (a->sig != b->sig)
+        r = a->sig > b->sig ? a : b;
+    else
+        r = a->sign ? b : a; /* equal significands: the positive one */
+    Unp n = *r;
+    n.sig |= BIT62;
+    n.cls = C_QNAN;
+    return n;
+}
+
+/* Unsupported or NaN operands decide the result: returns 1 with *res. */
+static int nan_operands(int kind, const Unp *a, const Unp *b, SfStatus *s, Box *res)
+{
+    if (a->cls == C_BAD || (b && b->cls == C_BAD)) {
+        *res = invalid(kind, s);
+        return 1;
+    }
+    if (is_nan(a) || (b && is_nan(b))) {
+        if (a->cls == C_SNAN || (b && b->cls == C_SNAN))
+            s->flags |= SF_IE;
+        Unp n = pick_nan(a, b, s);
+        *res = pack_nan(kind, &n);
+        return 1;
+    }
+    return 0;
+}
+
+/* DE for denormal operands; returns 1 when it is unmasked (stop). */
+static int denormal_stop(const Unp *a, const Unp *b, SfStatus *s)
+{
+    if (a->den || (b && b->den)) {
+        s->flags |= SF_DE;
+        return !(s->mask & SF_DE);
+    }
+    return 0;
+}
+
+/* ---- arithmetic (any format) -------------------------------------------------- */
+
+static Box do_add(const Fmt *f, Box A, Box B, int negb, SfStatus *s)
+{
+    Unp a = unpack(f->kind, A, s), b = unpack(f->kind, B, s);
+    Box r;
+    if (nan_operands(f->kind, &a, &b, s, &r))
+        return r;
+    b.sign ^= (uint8_t)negb;
+    if (a.cls == C_INF && b.cls == C_INF && a.sign != b.sign)
+        return invalid(f->kind, s);
+    if (denormal_stop(&a, &b, s))
+        return A;
+    if (a.cls == C_INF || b.cls == C_INF)
+        return pack_inf(f->kind, a.cls == C_INF ? a.sign : b.sign);
+    if (a.cls == C_ZERO && b.cls == C_ZERO)
+        return pack_zero(f->kind, a.sign == b.sign ? a.sign : s->rmode == SF_RD);
+    if (a.cls == C_ZERO)
+        return round_pack(f, s, b.sign, b.exp, b.sig, 0);
+    if (b.cls == C_ZERO)
+        return round_pack(f, s, a.sign, a.exp, a.sig, 0);
+    if (a.exp < b.exp || (a.exp == b.exp && a.sig < b.sig)) {
+        Unp t = a;
+        a = b;
+        b = t;
+    }
+    uint64_t hi = a.sig, lo = 0, bhi = b.sig, blo = 0;
+    int32_t exp = a.exp;
+    shr_jam128(&bhi, &blo, a.exp - b.exp);
+    if (a.sign == b.sign) {
+        if (add128(&hi, &lo, bhi, blo)) {
+            shr_jam128(&hi, &lo, 1);
+            hi |= BIT63;
+            exp++;
+        }
+    } else {
+        sub128(&hi, &lo, bhi, blo);
+        if (!hi && !lo)
+            return pack_zero(f->kind, s->rmode == SF_RD);
+        norm128(&hi, &lo, &exp);
+    }
+    return round_pack(f, s, a.sign, exp, hi, lo);
+}
+
+static Box do_mul(const Fmt *f, Box A, Box B, SfStatus *s)
+{
+    Unp a = unpack(f->kind, A, s), b = unpack(f->kind, B, s);
+    Box r;
+    if (nan_operands(f->kind, &a, &b, s, &r))
+        return r;
+    int sign = a.sign ^ b.sign;
+    if ((a.cls == C_INF && b.cls == C_ZERO) || (a.cls == C_ZERO && b.cls == C_INF))
+        return invalid(f->kind, s);
+    if (denormal_stop(&a, &b, s))
+        return A;
+    if (a.cls == C_INF || b.cls == C_INF)
+        return pack_inf(f->kind, sign);
+    if (a.cls == C_ZERO || b.cls == C_ZERO)
+        return pack_zero(f->kind, sign);
+    uint64_t lo, hi = mulu64_hi(a.sig, b.sig, &lo);
+    int32_t exp = a.exp + b.exp;
+    if (hi & BIT63) {
+        exp++;
+    } else {
+        hi = (hi << 1) | (lo >> 63);
+        lo <<= 1;
+    }
+    return round_pack(f, s, sign, exp, hi, lo);
+}
+
+/*
+ * Quotient of num/den (both with bit 63 set), starting from 2*num when
+ * num < den so that the first quotient bit is 1: 64 bits in *hi, two more
+ * and a sticky bit in *lo (restoring division, one bit per step).
+ */
+static void div_sig(uint64_t num, uint64_t den, uint64_t *hi, uint64_t *lo)
+{
+    uint64_t r = num, q = 0, extra = 0;
+    int carry = 0;
+    if (num < den) {
+        carry = (int)(r >> 63);
+        r <<= 1;
+    }
+    for (int i = 0; i < 66; i++) {
+        int bit = carry || r >= den;
+        if (bit)
+            r -= den;
+        if (i < 64)
+            q = (q << 1) | (uint64_t)bit;
+        else
+            extra = (extra << 1) | (uint64_t)bit;
+        carry = (int)(r >> 63);
+        r <<= 1;
+    }
+    *hi = q;
+    *lo = (extra << 62) | (uint64_t)(r != 0 || carry);
+}
+
+static Box do_div(const Fmt *f, Box A, Box B, SfStatus *s)
+{
+    Unp a = unpack(f->kind, A, s), b = unpack(f->kind, B, s);
+    Box r;
+    if (nan_operands(f->kind, &a, &b, s, &r))
+        return r;
+    int sign = a.sign ^ b.sign;
+    if ((a.cls == C_INF && b.cls == C_INF) || (a.cls == C_ZERO && b.cls == C_ZERO))
+        return invalid(f->kind, s);
+    if (b.cls == C_ZERO && a.cls != C_INF) {
+        s->flags |= SF_ZE;
+        return pack_inf(f->kind, sign);
+    }
+    if (denormal_stop(&a, &b, s))
+        return A;
+    if (a.cls == C_INF || b.cls == C_ZERO)
+        return pack_inf(f->kind, sign);
+    if (a.cls == C_ZERO || b.cls == C_INF)
+        return pack_zero(f->kind, sign);
+    int32_t exp = a.exp - b.exp - (a.sig < b.sig);
+    uint64_t hi, lo;
+    div_sig(a.sig, b.sig, &hi, &lo);
+    return round_pack(f, s, sign, exp, hi, lo);
+}
+
+/* floor(sqrt(hi:lo)) (64 bits) and whether the remainder exceeds the root. */
+static uint64_t isqrt128(uint64_t hi, uint64_t lo, int *above_half, int *inexact)
+{
+    uint64_t q = 0, rhi = 0, rlo = 0;
+    for (int i = 0; i < 64; i++) {
+        /* rem = rem * 4 + next two bits */
+        rhi = (rhi << 2) | (rlo >> 62);
+        rlo = (rlo << 2) | (hi >> 62);
+        hi = (hi << 2) | (lo >> 62);
+        lo <<= 2;
+        /* t = 4q + 1 (66 bits) */
+        uint64_t thi = q >> 62, tlo = (q << 2) | 1;
+        if (cmp128(rhi, rlo, thi, tlo) >= 0) {
+            sub128(&rhi, &rlo, thi, tlo);
+            q = (q << 1) | 1;
+        } else {
+            q <<= 1;
+        }
+    }
+    *inexact = rhi || rlo;
+    *above_half = cmp128(rhi, rlo, 0, q) > 0;
+    return q;
+}
+
+static Box do_sqrt(const Fmt *f, Box A, SfStatus *s)
+{
+    Unp a = unpack(f->kind, A, s);
+    Box r;
+    if (nan_operands(f->kind, &a, NULL, s, &r))
+        return r;
+    if (a.sign && a.cls != C_ZERO)
+        return invalid(f->kind, s);
+    if (denormal_stop(&a, NULL, s))
+        return A;
+    if (a.cls == C_ZERO)
+        return pack_zero(f->kind, a.sign);
+    if (a.cls == C_INF)
+        return pack_inf(f->kind, 0);
+    int32_t exp;
+    uint64_t nhi, nlo;
+    if (a.exp & 1) {
+        nhi = a.sig;
+        nlo = 0;
+        exp = (a.exp - 1) / 2;
+    } else {
+        nhi = a.sig >> 1;
+        nlo = a.sig << 63;
+        exp = a.exp / 2;
+    }
+    int above, inexact;
+    uint64_t q = isqrt128(nhi, nlo, &above, &inexact);
+    return round_pack(f, s, 0, exp, q, (above ? BIT63 : 0) | (uint64_t)inexact);
+}
+
+static int do_compare(int kind, Box A, Box B, int signaling, SfStatus *s)
+{
+    Unp a = unpack(kind, A, s), b = unpack(kind, B, s);
+    if (a.cls == C_BAD || b.cls == C_BAD) {
+        s->flags |= SF_IE;
+        return SF_UN;
+    }
+    if (is_nan(&a) || is_nan(&b)) {
+        if (signaling || a.cls == C_SNAN || b.cls == C_SNAN)
+            s->flags |= SF_IE;
+        return SF_UN;
+    }
+    if (denormal_stop(&a, &b, s))
+        return SF_UN;
+    if (a.cls == C_ZERO && b.cls == C_ZERO)
+        return SF_EQ;
+    if (a.cls == C_ZERO)
+        return b.sign ? SF_GT : SF_LT;
+    if (b.cls == C_ZERO)
+        return a.sign ? SF_LT : SF_GT;
+    if (a.sign != b.sign)
+        return a.sign ? SF_LT : SF_GT;
+    int c;
+    if (a.cls != b.cls)
+        c = a.cls == C_INF ? 1 : -1;
+    else if (a.cls == C_INF)
+        c = 0;
+    else if (a.exp != b.exp)
+        c = a.exp < b.exp ? -1 : 1;
+    else
+        c = a.sig < b.sig ? -1 : a.sig > b.sig;
+    if (a.sign)
+        c = -c;
+    return c < 0 ? SF_LT : c > 0 ? SF_GT : SF_EQ;
+}
+
+/* Round to an integral value in mode rm (FRNDINT, ROUNDSD). */
+static Box do_round_int(const Fmt *f, Box A, int rm, int report_pe, SfStatus *s)
+{
+    Unp a = unpack(f->kind, A, s);
+    Box r;
+    s->c1 = 0;
+    if (nan_operands(f->kind, &a, NULL, s, &r))
+        return r;
+    if (denormal_stop(&a, NULL, s))
+        return A;
+    if (a.cls == C_ZERO)
+        return pack_zero(f->kind, a.sign);
+    if (a.cls == C_INF)
+        return pack_inf(f->kind, a.sign);
+    if (a.exp >= 63)
+        return pack_raw(f->kind, a.sign, (uint32_t)(a.exp + f->bias), a.sig);
+    int inc = 0;
+    uint64_t sig = a.sig;
+    int32_t exp = a.exp;
+    if (a.exp < 0) {
+        switch (rm) {
+        case SF_RN: inc = a.exp == -1 && a.sig > BIT63; break;
+        case SF_RD: inc = a.sign; break;
+        case SF_RU: inc = !a.sign; break;
+        default: break;
+        }
+        if (report_pe)
+            s->flags |= SF_PE;
+        s->c1 = (uint8_t)inc;
+        return inc ? pack_raw(f->kind, a.sign, (uint32_t)f->bias, BIT63) : pack_zero(f->kind, a.sign);
+    }
+    int sh = 63 - a.exp;
+    uint64_t mask = (1ull << sh) - 1, frac = sig & mask, half = 1ull << (sh - 1);
+    if (!frac)
+        return pack_raw(f->kind, a.sign, (uint32_t)(exp + f->bias), sig);
+    switch (rm) {
+    case SF_RN: inc = frac > half || (frac == half && ((sig >> sh) & 1)); break;
+    case SF_RD: inc = a.sign; break;
+    case SF_RU: inc = !a.sign; break;
+    default: break;
+    }
+    sig &= ~mask;
+    if (inc) {
+        sig += 1ull << sh;
+        if (!sig) {
+            sig = BIT63;
+            exp++;
+        }
+    }
+    if (report_pe)
+        s->flags |= SF_PE;
+    s->c1 = (uint8_t)inc;
+    return pack_raw(f->kind, a.sign, (uint32_t)(exp + f->bias), sig);
+}
+
+static int64_t int_indefinite(int bits)
+{
+    return s64(~0ull << (bits - 1));
+}
+
+static int64_t do_to_int(int kind, Box A, int bits, int truncate, SfStatus *s)
+{
+    Unp a = unpack(kind, A, s);
+    int rm = truncate ? SF_RZ : s->rmode, inc = 0;
+    s->c1 = 0;
+    if (a.cls >= C_INF || a.exp >= 64) {
+        s->flags |= SF_IE;
+        return int_indefinite(bits);
+    }
+    if (a.cls == C_ZERO)
+        return 0;
+    uint64_t ipart, frac, half;
+    if (a.exp < 0) {
+        ipart = 0;
+        frac = a.sig;
+        half = a.exp == -1 ? BIT63 : ~0ull; /* value vs 1/2 */
+        if (a.exp < -1)
+            half = ~0ull, frac = 1;
+    } else {
+        int sh = 63 - a.exp;
+        ipart = a.sig >> sh;
+        frac = sh ? a.sig << (64 - sh) : 0;
+        half = BIT63;
+    }
+    if (frac) {
+        switch (rm) {
+        case SF_RN: inc = frac > half || (frac == half && (ipart & 1)); break;
+        case SF_RD: inc = a.sign; break;
+        case SF_RU: inc = !a.sign; break;
+        default: break;
+        }
+    }
+    ipart += (uint64_t)inc;
+    uint64_t lim = 1ull << (bits - 1);
+    if ((inc && ipart == 0) || ipart > lim || (ipart == lim && !a.sign)) {
+        s->flags |= SF_IE;
+        return int_indefinite(bits);
+    }
+    if (frac) {
+        s->flags |= SF_PE;
+        s->c1 = (uint8_t)inc;
+    }
+    return a.sign ? s64(0 - ipart) : s64(ipart);
+}
+
+static Box do_from_int(const Fmt *f, int64_t v, SfStatus *s)
+{
+    if (v == 0)
+        return pack_zero(f->kind, 0);
+    int sign = v < 0;
+    uint64_t m = sign ? 0 - (uint64_t)v : (uint64_t)v;
+    int sh = clz64(m);
+    return round_pack(f, s, sign, 63 - sh, m << sh, 0);
+}
+
+/* Format conversion; `quiet` quiets SNaNs with IE (else they stay signaling). */
+static Box do_convert(int from, const Fmt *to, Box A, int quiet, int check_den, SfStatus *s)
+{
+    Unp a = unpack(from, A, s);
+    if (a.cls == C_BAD)
+        return invalid(to->kind, s);
+    if (is_nan(&a)) {
+        if (a.cls == C_SNAN && quiet) {
+            s->flags |= SF_IE;
+            a.sig |= BIT62;
+        }
+        return pack_nan(to->kind, &a);
+    }
+    if (check_den && denormal_stop(&a, NULL, s))
+        return A;
+    if (a.cls == C_ZERO)
+        return pack_zero(to->kind, a.sign);
+    if (a.cls == C_INF)
+        return pack_inf(to->kind, a.sign);
+    return round_pack(to, s, a.sign, a.exp, a.sig, 0);
+}
+
+/* ---- 80-bit public operations --------------------------------------------------- */
+
+int sf_x80_class(FloatX80 a)
+{
+    SfStatus s = { 0 };
+    Unp u = unpack(K_X80, a, &s);
+    switch (u.cls) {
+    case C_ZERO: return SF_CLASS_ZERO;
+    case C_NORM: return u.den ? SF_CLASS_DENORMAL : SF_CLASS_NORMAL;
+    case C_INF: return SF_CLASS_INF;
+    case C_BAD: return SF_CLASS_UNSUPPORTED;
+    default: return SF_CLASS_NAN;
+    }
+}
+
+int sf_x80_is_nan(FloatX80 a)
+{
+    return (a.sexp & 0x7fff) == 0x7fff && (a.mant & BIT63) && (a.mant << 1) != 0;
+}
+
+int sf_x80_is_snan(FloatX80 a)
+{
+    return sf_x80_is_nan(a) && !(a.mant & BIT62);
+}
+
+FloatX80 sf_x80_add(FloatX80 a, FloatX80 b, SfStatus *s)
+{
+    Fmt f = fmt_x80(s->prec);
+    return do_add(&f, a, b, 0, s);
+}
+
+FloatX80 sf_x80_sub(FloatX80 a, FloatX80 b, SfStatus *s)
+{
+    Fmt f = fmt_x80(s->prec);
+    return do_add(&f, a, b, 1, s);
+}
+
+FloatX80 sf_x80_mul(FloatX80 a, FloatX80 b, SfStatus *s)
+{
+    Fmt f = fmt_x80(s->prec);
+    return do_mul(&f, a, b, s);
+}
+
+FloatX80 sf_x80_div(FloatX80 a, FloatX80 b, SfStatus *s)
+{
+    Fmt f = fmt_x80(s->prec);
+    return do_div(&f, a, b, s);
+}
+
+FloatX80 sf_x80_sqrt(FloatX80 a, SfStatus *s)
+{
+    Fmt f = fmt_x80(s->prec);
+    return do_sqrt(&f, a, s);
+}
+
+int sf_x80_compare(FloatX80 a, FloatX80 b, int signaling, SfStatus *s)
+{
+    return do_compare(K_X80, a, b, signaling, s);
+}
+
+FloatX80 sf_x80_round_int(FloatX80 a, SfStatus *s)
+{
+    return do_round_int(&fmt_x80_64, a, s->rmode, 1, s);
+}
+
+FloatX80 sf_x80_round_prec(FloatX80 a, SfStatus *s)
+{
+    Fmt f = fmt_x80(s->prec);
+    return do_convert(K_X80, &f, a, 0, 0, s);
+}
+
+FloatX80 sf_x80_rem(FloatX80 A, FloatX80 B, int ieee, unsigned *quot, int *partial, SfStatus *s)
+{
+    Unp a = unpack(K_X80, A, s), b = unpack(K_X80, B, s);
+    Box r;
+    *quot = 0;
+    *partial = 0;
+    s->c1 = 0;
+    if (nan_operands(K_X80, &a, &b, s, &r))
+        return r;
+    if (a.cls == C_INF || b.cls == C_ZERO)
+        return invalid(K_X80, s);
+    if (denormal_stop(&a, &b, s))
+        return A;
+    if (a.cls == C_ZERO)
+        return pack_zero(K_X80, a.sign);
+    int32_t D = a.exp - b.exp, bexp = b.exp;
+    if (b.cls == C_INF || D < -1 || (D == -1 && !ieee))
+        return round_pack(&fmt_x80_64, s, a.sign, a.exp, a.sig, 0);
+    uint64_t rem, q = 0;
+    int flip = 0;
+    if (D == -1) {
+        if (a.sig <= b.sig)
+            return round_pack(&fmt_x80_64, s, a.sign, a.exp, a.sig, 0);
+        /* |b| - |a|, in units of 2^(bexp - 64) */
+        rem = (b.sig << 1) - a.sig;
+        bexp--;
+        q = 1;
+        flip = 1;
+    } else {
+        if (D >= 64) {
+            /* Partial remainder (SDM FPREM): reduce the exponent difference to
+             * N = 32..63 chosen so that D - N is a multiple of 32, truncating. */
+            int32_t n = 32 + (D & 31);
+            bexp += D - n;
+            D = n;
+            *partial = 1;
+            ieee = 0;
+        }
+        uint64_t r0 = a.sig;
+        int carry = 0;
+        for (int32_t i = 0; i <= D; i++) {
+            int bit = carry || r0 >= b.sig;
+            if (bit)
+                r0 -= b.sig;
+            q = (q << 1) | (uint64_t)bit;
+            if (i < D) {
+                carry = (int)(r0 >> 63);
+                r0 <<= 1;
+            }
+        }
+        rem = r0;
+        if (ieee) {
+            int gt = (rem >> 63) || (rem << 1) > b.sig;
+            int eq = !(rem >> 63) && (rem << 1) == b.sig;
+            if (gt || (eq && (q & 1))) {
+                rem = b.sig - rem;
+                q++;
+                flip = 1;
+            }
+        }
+    }
+    *quot = *partial ? 0 : (unsigned)(q & 7); /* C0/C3/C1 read 0 after a partial step */
+    if (!rem)
+        return pack_zero(K_X80, a.sign);
+    int sh = clz64(rem);
+    return round_pack(&fmt_x80_64, s, a.sign ^ flip, bexp - sh, rem << sh, 0);
+}
+
+FloatX80 sf_x80_scale(FloatX80 A, FloatX80 B, SfStatus *s)
+{
+    Unp a = unpack(K_X80, A, s), b = unpack(K_X80, B, s);
+    Box r;
+    if (nan_operands(K_X80, &a, &b, s, &r))
+        return r;
+    if ((a.cls == C_ZERO && b.cls == C_INF && !b.sign) || (a.cls == C_INF && b.cls == C_INF && b.sign))
+        return invalid(K_X80, s);
+    if (denormal_stop(&a, &b, s))
+        return A;
+    if (a.cls == C_ZERO)
+        return pack_zero(K_X80, a.sign);
+    if (a.cls == C_INF)
+        return pack_inf(K_X80, a.sign);
+    if (b.cls == C_INF)
+        return b.sign ? pack_zero(K_X80, a.sign) : pack_inf(K_X80, a.sign);
+    int32_t n = 0;
+    if (b.cls == C_NORM && b.exp >= 0)
+        n = b.exp > 20 ? 0x200000 : (int32_t)(b.sig >> (63 - b.exp));
+    if (b.sign)
+        n = -n;
+    return round_pack(&fmt_x80_64, s, a.sign, a.exp + n, a.sig, 0);
+}
+
+void sf_x80_extract(FloatX80 A, FloatX80 *exp, FloatX80 *sig, SfStatus *s)
+{
+    Unp a = unpack(K_X80, A, s);
+    Box r;
+    if (nan_operands(K_X80, &a, NULL, s, &r)) {
+        *exp = *sig = r;
+        return;
+    }
+    if (a.cls == C_ZERO) {
+        s->flags |= SF_ZE;
+        *exp = pack_inf(K_X80, 1);
+        *sig = pack_zero(K_X80, a.sign);
+        return;
+    }
+    if (a.cls == C_INF) {
+        *exp = pack_inf(K_X80, 0);
+        *sig = pack_inf(K_X80, a.sign);
+        return;
+    }
+    if (denormal_stop(&a, NULL, s)) {
+        *exp = *sig = A;
+        return;
+    }
+    *exp = sf_x80_from_int(a.exp);
+    *sig = pack_raw(K_X80, a.sign, 16383, a.sig);
+}
+
+FloatX80 sf_x80_from_f32(uint32_t a, SfStatus *s) { return do_convert(K_F32, &fmt_x80_64, box(a), 0, 1, s); }
+FloatX80 sf_x80_from_f64(uint64_t a, SfStatus *s) { return do_convert(K_F64, &fmt_x80_64, box(a), 0, 1, s); }
+FloatX80 sf_x80_load_f32(uint32_t a, SfStatus *s) { return do_convert(K_F32, &fmt_x80_64, box(a), 1, 1, s); }
+FloatX80 sf_x80_load_f64(uint64_t a, SfStatus *s) { return do_convert(K_F64, &fmt_x80_64, box(a), 1, 1, s); }
+
+FloatX80 sf_x80_from_int(int64_t a)
+{
+    SfStatus s = { 0 };
+    return do_from_int(&fmt_x80_64, a, &s);
+}
+
+uint32_t sf_x80_to_f32(FloatX80 a, SfStatus *s) { return (uint32_t)do_convert(K_X80, &fmt_f32, a, 1, 0, s).mant; }
+uint64_t sf_x80_to_f64(FloatX80 a, SfStatus *s) { return do_convert(K_X80, &fmt_f64, a, 1, 0, s).mant; }
+
+int64_t sf_x80_to_int(FloatX80 a, int bits, int truncate, SfStatus *s)
+{
+    return do_to_int(K_X80, a, bits, truncate, s);
+}
+
+/* ---- binary32 / binary64 --------------------------------------------------------- */
+
+#define SF_DEFINE_OPS(T, n, F, K)                                                       \
+    T sf_##n##_add(T a, T b, SfStatus *s) { return (T)do_add(&F, box(a), box(b), 0, s).mant; } \
+    T sf_##n##_sub(T a, T b, SfStatus *s) { return (T)do_add(&F, box(a), box(b), 1, s).mant; } \
+    T sf_##n##_mul(T a, T b, SfStatus *s) { return (T)do_mul(&F, box(a), box(b), s).mant; }    \
+    T sf_##n##_div(T a, T b, SfStatus *s) { return (T)do_div(&F, box(a), box(b), s).mant; }    \
+    T sf_##n##_sqrt(T a, SfStatus *s) { return (T)do_sqrt(&F, box(a), s).mant; }               \
+    int sf_##n##_compare(T a, T b, int signaling, SfStatus *s)                                 \
+    {                                                                                          \
+        return do_compare(K, box(a), box(b), signaling, s);                                    \
+    }                                                                                          \
+    T sf_##n##_round_int(T a, int inexact, SfStatus *s)                                        \
+    {                                                                                          \
+        return (T)do_round_int(&F, box(a), s->rmode, inexact, s).mant;                         \
+    }                                                                                          \
+    int64_t sf_##n##_to_int(T a, int bits, int truncate, SfStatus *s)                          \
+    {                                                                                          \
+        return do_to_int(K, box(a), bits, truncate, s);                                        \
+    }                                                                                          \
+    T sf_##n##_from_int(int64_t a, SfStatus *s) { return (T)do_from_int(&F, a, s).mant; }
+
+SF_DEFINE_OPS(uint32_t, f32, fmt_f32, K_F32)
+SF_DEFINE_OPS(uint64_t, f64, fmt_f64, K_F64)
+
+uint64_t sf_f32_to_f64(uint32_t a, SfStatus *s) { return do_convert(K_F32, &fmt_f64, box(a), 1, 1, s).mant; }
+uint32_t sf_f64_to_f32(uint64_t a, SfStatus *s) { return (uint32_t)do_convert(K_F64, &fmt_f32, box(a), 1, 1, s).mant; }
