@@ -588,8 +588,9 @@ static int do_compare(int kind, Box A, Box B, int signaling, SfStatus *s)
             s->flags |= SF_IE;
         return SF_UN;
     }
-    if (denormal_stop(&a, &b, s))
-        return SF_UN;
+    /* No destination: the relation is reported even when DE is unmasked. */
+    if (a.den || b.den)
+        s->flags |= SF_DE;
     if (a.cls == C_ZERO && b.cls == C_ZERO)
         return SF_EQ;
     if (a.cls == C_ZERO)
@@ -620,7 +621,8 @@ static Box do_round_int(const Fmt *f, Box A, int rm, int report_pe, SfStatus *s)
     s->c1 = 0;
     if (nan_operands(f->kind, &a, NULL, s, &r))
         return r;
-    if (denormal_stop(&a, NULL, s))
+    /* FRNDINT reports denormal operands, ROUNDSS/SD do not */
+    if (!s->sse && denormal_stop(&a, NULL, s))
         return A;
     if (a.cls == C_ZERO)
         return pack_zero(f->kind, a.sign);
