@@ -987,3 +987,573 @@ SF_DEFINE_OPS(uint64_t, f64, fmt_f64, K_F64)
 
 uint64_t sf_f32_to_f64(uint32_t a, SfStatus *s) { return do_convert(K_F32, &fmt_f64, box(a), 1, 1, s).mant; }
 uint32_t sf_f64_to_f32(uint64_t a, SfStatus *s) { return (uint32_t)do_convert(K_F64, &fmt_f32, box(a), 1, 1, s).mant; }
+
+/* ---- transcendental functions ------------------------------------------------------
+ *
+ * Computed on XF, a 128-bit-significand float with an unbounded exponent:
+ * value = (hi:lo) * 2^(exp - 127), hi bit 63 set (zero: hi = lo = 0). Every
+ * XF operation jams what it drops into bit 0, so a result carries ~125
+ * good bits and always lies on the correct side of any 64-bit rounding
+ * boundary it is not within 2^-120 of; round_pack then rounds it once.
+ * Series stop right after adding the first term below 2^-120 of the sum:
+ * that term decides the side of the tail (alternating series), while
+ * adding further jammed terms could cancel into a falsely exact sum.
+ */
+
+typedef struct XF {
+    int sign;
+    int32_t exp;
+    uint64_t hi, lo;
+} XF;
+
+static const XF xf_pi = { 0, 1, 0xC90FDAA22168C234ull, 0xC4C6628B80DC1CD1ull };
+static const XF xf_ln2 = { 0, -1, 0xB17217F7D1CF79ABull, 0xC9E3B39803F2F6AFull };
+static const XF xf_log2e = { 0, 0, 0xB8AA3B295C17F0BBull, 0xBE87FED0691D3E88ull };
+static const XF xf_log2_10 = { 0, 1, 0xD49A784BCD1B8AFEull, 0x492BF6FF4DAFDB4Cull };
+static const XF xf_log10_2 = { 0, -2, 0x9A209A84FBCFF798ull, 0x8F8959AC0B7C9178ull };
+static const XF xf_one = { 0, 0, BIT63, 0 };
+
+/*
+ * The x87 reduces FSIN/FCOS/FSINCOS/FPTAN arguments with a 66-bit pi
+ * (0xC90FDAA22168C234C * 2^-66, SDM Vol. 1 8.3.10): pi/2 as that value
+ * times 2^127 / 2.
+ */
+#define PIO2_66_HI 0xC90FDAA22168C234ull
+#define PIO2_66_LO 0xC000000000000000ull
+
+static int xf_is_zero(const XF *a)
+{
+    return !a->hi && !a->lo;
+}
+
+static XF xf_from_unp(const Unp *u)
+{
+    XF r = { u->sign, u->exp, u->sig, 0 };
+    return r;
+}
+
+static XF xf_from_int(int64_t v)
+{
+    XF r = { v < 0, 63, v < 0 ? 0 - (uint64_t)v : (uint64_t)v, 0 };
+    if (!v)
+        return r;
+    int sh = clz64(r.hi);
+    r.hi <<= sh;
+    r.exp -= sh;
+    return r;
+}
+
+static XF xf_neg(XF a)
+{
+    a.sign ^= 1;
+    return a;
+}
+
+static XF xf_add(XF a, XF b)
+{
+    if (xf_is_zero(&a))
+        return b;
+    if (xf_is_zero(&b))
+        return a;
+    if (a.exp < b.exp || (a.exp == b.exp && cmp128(a.hi, a.lo, b.hi, b.lo) < 0)) {
+        XF t = a;
+        a = b;
+        b = t;
+    }
+    int32_t d = a.exp - b.exp;
+    shr_jam128(&b.hi, &b.lo, d > 200 ? 200 : d);
+    if (a.sign == b.sign) {
+        if (add128(&a.hi, &a.lo, b.hi, b.lo)) {
+            shr_jam128(&a.hi, &a.lo, 1);
+            a.hi |= BIT63;
+            a.exp++;
+        }
+    } else {
+        sub128(&a.hi, &a.lo, b.hi, b.lo);
+        if (xf_is_zero(&a))
+            return a;
+        norm128(&a.hi, &a.lo, &a.exp);
+    }
+    return a;
+}
+
+static XF xf_sub(XF a, XF b)
+{
+    return xf_add(a, xf_neg(b));
+}
+
+/* acc (3 words, [0] lowest) += v << (64 * at) */
+static void acc_add(uint64_t *acc, int n, int at, uint64_t v)
+{
+    for (int i = at; i < n && v; i++) {
+        acc[i] += v;
+        v = acc[i] < v;
+    }
+}
+
+static XF xf_mul(XF a, XF b)
+{
+    XF r = { a.sign ^ b.sign, 0, 0, 0 };
+    if (xf_is_zero(&a) || xf_is_zero(&b))
+        return r;
+    uint64_t p[4] = { 0, 0, 0, 0 }, lo, hi;
+    hi = mulu64_hi(a.lo, b.lo, &lo);
+    acc_add(p, 4, 0, lo);
+    acc_add(p, 4, 1, hi);
+    hi = mulu64_hi(a.lo, b.hi, &lo);
+    acc_add(p, 4, 1, lo);
+    acc_add(p, 4, 2, hi);
+    hi = mulu64_hi(a.hi, b.lo, &lo);
+    acc_add(p, 4, 1, lo);
+    acc_add(p, 4, 2, hi);
+    hi = mulu64_hi(a.hi, b.hi, &lo);
+    acc_add(p, 4, 2, lo);
+    acc_add(p, 4, 3, hi);
+    r.exp = a.exp + b.exp;
+    if (p[3] & BIT63) {
+        r.exp++;
+    } else {
+        p[3] = (p[3] << 1) | (p[2] >> 63);
+        p[2] = (p[2] << 1) | (p[1] >> 63);
+        p[1] <<= 1;
+    }
+    r.hi = p[3];
+    r.lo = p[2] | ((p[1] | p[0]) != 0);
+    return r;
+}
+
+static XF xf_div(XF a, XF b)
+{
+    XF q = { a.sign ^ b.sign, a.exp - b.exp, 0, 0 };
+    if (xf_is_zero(&a))
+        return q;
+    uint64_t rhi = a.hi, rlo = a.lo;
+    int carry = 0;
+    if (cmp128(rhi, rlo, b.hi, b.lo) < 0) {
+        carry = (int)(rhi >> 63);
+        rhi = (rhi << 1) | (rlo >> 63);
+        rlo <<= 1;
+        q.exp--;
+    }
+    for (int i = 0; i < 128; i++) {
+        int bit = carry || cmp128(rhi, rlo, b.hi, b.lo) >= 0;
+        if (bit)
+            sub128(&rhi, &rlo, b.hi, b.lo);
+        q.hi = (q.hi << 1) | (q.lo >> 63);
+        q.lo = (q.lo << 1) | (uint64_t)bit;
+        carry = (int)(rhi >> 63);
+        rhi = (rhi << 1) | (rlo >> 63);
+        rlo <<= 1;
+    }
+    q.lo |= (rhi || rlo || carry);
+    return q;
+}
+
+/* a / n for a small integer n, by 32-bit chunks. */
+static XF xf_div_small(XF a, uint32_t n)
+{
+    if (xf_is_zero(&a))
+        return a;
+    uint32_t w[6] = { (uint32_t)(a.hi >> 32), (uint32_t)a.hi, (uint32_t)(a.lo >> 32), (uint32_t)a.lo, 0, 0 };
+    uint64_t rem = 0, q[3];
+    for (int i = 0; i < 6; i++) {
+        uint64_t cur = (rem << 32) | w[i];
+        w[i] = (uint32_t)(cur / n);
+        rem = cur % n;
+    }
+    q[2] = ((uint64_t)w[0] << 32) | w[1];
+    q[1] = ((uint64_t)w[2] << 32) | w[3];
+    q[0] = ((uint64_t)w[4] << 32) | w[5];
+    int z = q[2] ? clz64(q[2]) : 64 + clz64(q[1]);
+    XF r = { a.sign, a.exp - z, 0, 0 };
+    if (z >= 64) {
+        z -= 64;
+        q[2] = q[1];
+        q[1] = q[0];
+        q[0] = 0;
+    }
+    if (z) {
+        q[2] = (q[2] << z) | (q[1] >> (64 - z));
+        q[1] = (q[1] << z) | (q[0] >> (64 - z));
+        q[0] <<= z;
+    }
+    r.hi = q[2];
+    r.lo = q[1] | (q[0] != 0 || rem != 0);
+    return r;
+}
+
+static XF xf_sqrt(XF a)
+{
+    if (xf_is_zero(&a))
+        return a;
+    /* 64 good bits from the integer square root, then two Newton steps */
+    uint64_t hi = a.hi, lo = a.lo;
+    int32_t e = a.exp - 127;
+    if (e & 1) {
+        shr_jam128(&hi, &lo, 1);
+        e++;
+    }
+    int above, inexact;
+    XF y = { 0, 63 + e / 2, isqrt128(hi, lo, &above, &inexact), 0 };
+    for (int i = 0; i < 2; i++) {
+        y = xf_add(y, xf_div(a, y));
+        y.exp--;
+    }
+    return y;
+}
+
+/* Taylor series sum of x^k/k! terms: sin (start = 1) or cos (start = 0) of r. */
+static XF xf_sincos_series(XF r, int sine)
+{
+    XF r2 = xf_mul(r, r), term = sine ? r : xf_one, sum = term;
+    for (uint32_t n = sine ? 2 : 1; n < 80; n += 2) {
+        term = xf_div_small(xf_mul(term, r2), n * (n + 1));
+        term.sign ^= 1;
+        sum = xf_add(sum, term);
+        if (xf_is_zero(&term) || term.exp < sum.exp - 120)
+            break;
+    }
+    return sum;
+}
+
+/* 2 atanh(t) = ln((1 + t) / (1 - t)) */
+static XF xf_2atanh(XF t)
+{
+    XF t2 = xf_mul(t, t), p = t, sum = t;
+    for (uint32_t n = 3; n < 400; n += 2) {
+        p = xf_mul(p, t2);
+        XF term = xf_div_small(p, n);
+        sum = xf_add(sum, term);
+        if (xf_is_zero(&term) || term.exp < sum.exp - 120)
+            break;
+    }
+    sum.exp++;
+    return sum;
+}
+
+/* log2(x), x > 0 */
+static XF xf_log2(XF x)
+{
+    int32_t e = x.exp;
+    x.exp = 0;
+    if (x.hi > 0xB504F333F9DE6484ull) { /* m > sqrt(2): use m / 2 */
+        x.exp = -1;
+        e++;
+    }
+    XF t = xf_div(xf_sub(x, xf_one), xf_add(x, xf_one));
+    return xf_add(xf_from_int(e), xf_mul(xf_2atanh(t), xf_log2e));
+}
+
+/* atan(t), 0 < t <= 1: halve the angle until t < 1/4, then the series */
+static XF xf_atan(XF t)
+{
+    int k = 0;
+    while (t.exp >= -2) {
+        XF root = xf_sqrt(xf_add(xf_one, xf_mul(t, t)));
+        t = xf_div(t, xf_add(xf_one, root));
+        k++;
+    }
+    XF t2 = xf_mul(t, t), p = t, sum = t;
+    for (uint32_t n = 3; n < 200; n += 2) {
+        p = xf_mul(p, t2);
+        XF term = xf_div_small(p, n);
+        if ((n >> 1) & 1)
+            term.sign ^= 1;
+        sum = xf_add(sum, term);
+        if (xf_is_zero(&term) || term.exp < sum.exp - 120)
+            break;
+    }
+    sum.exp += k;
+    return sum;
+}
+
+/* e^z - 1 */
+static XF xf_expm1(XF z)
+{
+    XF term = z, sum = z;
+    for (uint32_t n = 2; n < 200; n++) {
+        term = xf_div_small(xf_mul(term, z), n);
+        sum = xf_add(sum, term);
+        if (xf_is_zero(&term) || term.exp < sum.exp - 120)
+            break;
+    }
+    return sum;
+}
+
+static Box xf_round(const XF *x, SfStatus *s)
+{
+    if (xf_is_zero(x))
+        return pack_zero(K_X80, x->sign);
+    return round_pack(&fmt_x80_64, s, x->sign, x->exp, x->hi, x->lo);
+}
+
+/*
+ * |a| reduced by the 66-bit pi/2: r = |a| - k * pi66/2 exactly, |r| <= pi66/4.
+ * Returns k mod 4.
+ */
+static unsigned trig_reduce(const Unp *a, XF *r)
+{
+    *r = xf_from_unp(a);
+    r->sign = 0;
+    if (a->exp < -1)
+        return 0;
+    /* X = |a| * 2^127 = sig << (exp + 64): long division by pi66/2 * 2^127 */
+    uint64_t rhi = 0, rlo = 0, k = 0;
+    int total = a->exp + 128;
+    for (int i = 0; i < total; i++) {
+        uint64_t bit = i < 64 ? (a->sig >> (63 - i)) & 1 : 0;
+        int carry = (int)(rhi >> 63);
+        rhi = (rhi << 1) | (rlo >> 63);
+        rlo = (rlo << 1) | bit;
+        k <<= 1;
+        if (carry || cmp128(rhi, rlo, PIO2_66_HI, PIO2_66_LO) >= 0) {
+            sub128(&rhi, &rlo, PIO2_66_HI, PIO2_66_LO);
+            k |= 1;
+        }
+    }
+    int flip = 0;
+    if (cmp128(rhi, rlo, PIO2_66_HI >> 1, (PIO2_66_HI << 63) | (PIO2_66_LO >> 1)) > 0) {
+        uint64_t h = PIO2_66_HI, l = PIO2_66_LO;
+        sub128(&h, &l, rhi, rlo);
+        rhi = h;
+        rlo = l;
+        k++;
+        flip = 1;
+    }
+    r->sign = flip;
+    r->exp = 0;
+    r->hi = rhi;
+    r->lo = rlo;
+    if (!rhi && !rlo)
+        return (unsigned)(k & 3);
+    norm128(&r->hi, &r->lo, &r->exp);
+    return (unsigned)(k & 3);
+}
+
+enum { TRIG_SIN, TRIG_COS, TRIG_TAN };
+
+static Box do_trig(int fn, Box A, int *oor, SfStatus *s)
+{
+    Unp a = unpack(K_X80, A, s);
+    Box r;
+    *oor = 0;
+    s->c1 = 0;
+    if (nan_operands(K_X80, &a, NULL, s, &r))
+        return r;
+    if (a.cls == C_INF)
+        return invalid(K_X80, s);
+    if (a.cls == C_NORM && a.exp >= 63) {
+        *oor = 1;
+        return A;
+    }
+    if (denormal_stop(&a, NULL, s))
+        return A;
+    if (a.cls == C_ZERO)
+        return fn == TRIG_COS ? pack_raw(K_X80, 0, 16383, BIT63) : pack_zero(K_X80, a.sign);
+    XF red, res;
+    unsigned q = trig_reduce(&a, &red);
+    if (fn == TRIG_TAN) {
+        XF sn = xf_sincos_series(red, 1), cs = xf_sincos_series(red, 0);
+        res = (q & 1) ? xf_neg(xf_div(cs, sn)) : xf_div(sn, cs);
+    } else {
+        if (fn == TRIG_COS)
+            q = (q + 1) & 3; /* cos(x) = sin(x + pi/2) */
+        res = xf_sincos_series(red, !(q & 1));
+        if (q & 2)
+            res = xf_neg(res);
+    }
+    if (a.sign && fn != TRIG_COS)
+        res = xf_neg(res);
+    return xf_round(&res, s);
+}
+
+FloatX80 sf_x80_sin(FloatX80 a, int *oor, SfStatus *s) { return do_trig(TRIG_SIN, a, oor, s); }
+FloatX80 sf_x80_cos(FloatX80 a, int *oor, SfStatus *s) { return do_trig(TRIG_COS, a, oor, s); }
+FloatX80 sf_x80_tan(FloatX80 a, int *oor, SfStatus *s) { return do_trig(TRIG_TAN, a, oor, s); }
+
+static Box round_xf_const(const XF *c, int sign, int dexp, SfStatus *s)
+{
+    XF x = *c;
+    x.sign = sign;
+    x.exp += dexp;
+    return xf_round(&x, s);
+}
+
+FloatX80 sf_x80_atan2(FloatX80 Y, FloatX80 X, SfStatus *s)
+{
+    Unp y = unpack(K_X80, Y, s), x = unpack(K_X80, X, s);
+    Box r;
+    s->c1 = 0;
+    if (nan_operands(K_X80, &x, &y, s, &r))
+        return r;
+    if (denormal_stop(&x, &y, s))
+        return X;
+    /* SDM FPATAN table: zeros and infinities */
+    if (y.cls == C_ZERO || (x.cls == C_INF && y.cls != C_INF)) {
+        if (x.sign)
+            return round_xf_const(&xf_pi, y.sign, 0, s);
+        return pack_zero(K_X80, y.sign);
+    }
+    if (y.cls == C_INF && x.cls == C_INF) {
+        XF q = xf_pi; /* pi/4 or 3pi/4 */
+        q.exp -= 2;
+        if (x.sign)
+            q = xf_add(q, xf_add(q, q));
+        q.sign = y.sign;
+        return xf_round(&q, s);
+    }
+    if (y.cls == C_INF || x.cls == C_ZERO)
+        return round_xf_const(&xf_pi, y.sign, -1, s);
+    int swap = y.exp > x.exp || (y.exp == x.exp && y.sig > x.sig);
+    XF ax = xf_from_unp(&x), ay = xf_from_unp(&y);
+    ax.sign = ay.sign = 0;
+    XF res = xf_atan(swap ? xf_div(ax, ay) : xf_div(ay, ax));
+    if (swap) {
+        XF pio2 = xf_pi;
+        pio2.exp--;
+        res = xf_sub(pio2, res);
+    }
+    if (x.sign)
+        res = xf_sub(xf_pi, res);
+    res.sign = y.sign;
+    return xf_round(&res, s);
+}
+
+FloatX80 sf_x80_f2xm1(FloatX80 A, SfStatus *s)
+{
+    Unp a = unpack(K_X80, A, s);
+    Box r;
+    s->c1 = 0;
+    if (nan_operands(K_X80, &a, NULL, s, &r))
+        return r;
+    if (denormal_stop(&a, NULL, s))
+        return A;
+    if (a.cls == C_ZERO)
+        return pack_zero(K_X80, a.sign);
+    if (a.cls == C_INF)
+        return a.sign ? pack_raw(K_X80, 1, 16383, BIT63) : pack_inf(K_X80, 0);
+    if (a.exp >= 0) {
+        /* Outside -1..+1 the result is undefined (SDM); the host x87 (Intel)
+         * returns +1 -> 1 and -1 -> -1/2 with PE set, and any other operand
+         * unchanged with PE. */
+        s->flags |= SF_PE;
+        if (a.sig != BIT63 || a.exp > 0)
+            return A;
+        s->c1 = (uint8_t)!a.sign;
+        return a.sign ? pack_raw(K_X80, 1, 16382, BIT63) : A;
+    }
+    XF z = xf_mul(xf_from_unp(&a), xf_ln2);
+    XF res = xf_expm1(z);
+    return xf_round(&res, s);
+}
+
+FloatX80 sf_x80_yl2x(FloatX80 Y, FloatX80 X, SfStatus *s)
+{
+    Unp y = unpack(K_X80, Y, s), x = unpack(K_X80, X, s);
+    Box r;
+    s->c1 = 0;
+    if (nan_operands(K_X80, &x, &y, s, &r))
+        return r;
+    if (x.sign && x.cls != C_ZERO)
+        return invalid(K_X80, s);
+    int x_is_one = x.cls == C_NORM && x.exp == 0 && x.sig == BIT63;
+    if (x.cls == C_ZERO) {
+        if (y.cls == C_ZERO)
+            return invalid(K_X80, s);
+        if (y.cls != C_INF) {
+            s->flags |= SF_ZE;
+            if (!(s->mask & SF_ZE))
+                return X;
+        }
+        if (denormal_stop(&y, NULL, s))
+            return X;
+        return pack_inf(K_X80, !y.sign);
+    }
+    if (x.cls == C_INF) {
+        if (y.cls == C_ZERO)
+            return invalid(K_X80, s);
+        if (denormal_stop(&y, NULL, s))
+            return X;
+        return pack_inf(K_X80, y.sign);
+    }
+    if (y.cls == C_INF && x_is_one)
+        return invalid(K_X80, s);
+    if (denormal_stop(&x, &y, s))
+        return X;
+    int below_one = x.exp < 0;
+    if (y.cls == C_INF)
+        return pack_inf(K_X80, y.sign ^ below_one);
+    if (y.cls == C_ZERO || x_is_one)
+        return pack_zero(K_X80, y.sign ^ below_one);
+    XF res = xf_mul(xf_from_unp(&y), xf_log2(xf_from_unp(&x)));
+    return xf_round(&res, s);
+}
+
+FloatX80 sf_x80_yl2xp1(FloatX80 Y, FloatX80 X, SfStatus *s)
+{
+    Unp y = unpack(K_X80, Y, s), x = unpack(K_X80, X, s);
+    Box r;
+    s->c1 = 0;
+    if (nan_operands(K_X80, &x, &y, s, &r))
+        return r;
+    if ((x.cls == C_ZERO && y.cls == C_INF) || (x.cls == C_INF && (x.sign || y.cls == C_ZERO)))
+        return invalid(K_X80, s);
+    if (denormal_stop(&x, &y, s))
+        return X;
+    if (x.cls == C_INF)
+        return pack_inf(K_X80, y.sign);
+    if (x.cls == C_ZERO || y.cls == C_ZERO)
+        return pack_zero(K_X80, x.sign ^ y.sign);
+    XF ax = xf_from_unp(&x), l2;
+    if (y.cls == C_INF)
+        return pack_inf(K_X80, y.sign ^ x.sign);
+    if (x.sign && x.exp >= 0) { /* x <= -1: undefined; Intel returns x with PE */
+        s->flags |= SF_PE;
+        return X;
+    }
+    if (x.exp < -2) /* |x| < 1/4: log2(1+x) = 2 atanh(x / (2 + x)) * log2(e) */
+        l2 = xf_mul(xf_2atanh(xf_div(ax, xf_add(ax, xf_from_int(2)))), xf_log2e);
+    else
+        l2 = xf_log2(xf_add(ax, xf_one));
+    XF res = xf_mul(xf_from_unp(&y), l2);
+    return xf_round(&res, s);
+}
+
+FloatX80 sf_x80_const(int which, SfStatus *s)
+{
+    static const XF *const tab[] = { &xf_log2_10, &xf_log2e, &xf_pi, &xf_log10_2, &xf_ln2 };
+    uint8_t flags = s->flags, mask = s->mask;
+    s->mask = SF_ALL_EXC;
+    Box r = xf_round(tab[which], s);
+    s->flags = flags;
+    s->mask = mask;
+    s->c1 = 0;
+    return r;
+}
+
+/*
+ * Self-check of the 128-bit constants against series (for the tests):
+ * returns a bit mask of the constants that disagree beyond 2^-120.
+ */
+int sf_constants_selfcheck(void);
+int sf_constants_selfcheck(void)
+{
+    int bad = 0;
+    XF c[5];
+    /* pi = 16 atan(1/5) - 4 atan(1/239) */
+    XF a5 = xf_atan(xf_div_small(xf_one, 5)), a239 = xf_atan(xf_div_small(xf_one, 239));
+    a5.exp += 4;
+    a239.exp += 2;
+    c[0] = xf_sub(a5, a239);
+    c[1] = xf_2atanh(xf_div_small(xf_one, 3)); /* ln 2 = 2 atanh(1/3) */
+    c[2] = xf_div(xf_one, c[1]);               /* log2 e */
+    c[3] = xf_log2(xf_from_int(10));
+    c[4] = xf_div(xf_one, c[3]);
+    const XF *want[5] = { &xf_pi, &xf_ln2, &xf_log2e, &xf_log2_10, &xf_log10_2 };
+    for (int i = 0; i < 5; i++) {
+        XF d = xf_sub(c[i], *want[i]);
+        if (!xf_is_zero(&d) && d.exp > want[i]->exp - 120)
+            bad |= 1 << i;
+    }
+    return bad;
+}
