@@ -392,7 +392,7 @@ static int nan_operands(int kind, const Unp *a, const Unp *b, SfStatus *s, Box *
 /* DE for denormal operands; returns 1 when it is unmasked (stop). */
 static int denormal_stop(const Unp *a, const Unp *b, SfStatus *s)
 {
-    if (a->den || (b && b->den)) {
+    if (a->den || (b && b->den) || s->mem_den) {
         s->flags |= SF_DE;
         return !(s->mask & SF_DE);
     }
@@ -589,7 +589,7 @@ static int do_compare(int kind, Box A, Box B, int signaling, SfStatus *s)
         return SF_UN;
     }
     /* No destination: the relation is reported even when DE is unmasked. */
-    if (a.den || b.den)
+    if (a.den || b.den || s->mem_den)
         s->flags |= SF_DE;
     if (a.cls == C_ZERO && b.cls == C_ZERO)
         return SF_EQ;
@@ -742,8 +742,8 @@ static Box do_convert(int from, const Fmt *to, Box A, int quiet, int check_den, 
         }
         return pack_nan(to->kind, &a);
     }
-    if (check_den && denormal_stop(&a, NULL, s))
-        return A;
+    if (check_den && a.den) /* FLD m32/m64 loads even when DE is unmasked */
+        s->flags |= SF_DE;
     if (a.cls == C_ZERO)
         return pack_zero(to->kind, a.sign);
     if (a.cls == C_INF)
@@ -826,13 +826,14 @@ FloatX80 sf_x80_rem(FloatX80 A, FloatX80 B, int ieee, unsigned *quot, int *parti
 {
     Unp a = unpack(K_X80, A, s), b = unpack(K_X80, B, s);
     Box r;
-    *quot = 0;
+    *quot = SF_REM_NO_QUOTIENT;
     *partial = 0;
     s->c1 = 0;
     if (nan_operands(K_X80, &a, &b, s, &r))
         return r;
     if (a.cls == C_INF || b.cls == C_ZERO)
         return invalid(K_X80, s);
+    *quot = 0;
     if (denormal_stop(&a, &b, s))
         return A;
     if (a.cls == C_ZERO)
@@ -941,8 +942,17 @@ void sf_x80_extract(FloatX80 A, FloatX80 *exp, FloatX80 *sig, SfStatus *s)
     *sig = pack_raw(K_X80, a.sign, 16383, a.sig);
 }
 
-FloatX80 sf_x80_from_f32(uint32_t a, SfStatus *s) { return do_convert(K_F32, &fmt_x80_64, box(a), 0, 1, s); }
-FloatX80 sf_x80_from_f64(uint64_t a, SfStatus *s) { return do_convert(K_F64, &fmt_x80_64, box(a), 0, 1, s); }
+FloatX80 sf_x80_from_f32(uint32_t a, SfStatus *s)
+{
+    s->mem_den = (a & 0x7f800000u) == 0 && (a & 0x7fffffu) != 0;
+    return do_convert(K_F32, &fmt_x80_64, box(a), 0, 0, s);
+}
+
+FloatX80 sf_x80_from_f64(uint64_t a, SfStatus *s)
+{
+    s->mem_den = (a & 0x7ff0000000000000ull) == 0 && (a & 0xfffffffffffffull) != 0;
+    return do_convert(K_F64, &fmt_x80_64, box(a), 0, 0, s);
+}
 FloatX80 sf_x80_load_f32(uint32_t a, SfStatus *s) { return do_convert(K_F32, &fmt_x80_64, box(a), 1, 1, s); }
 FloatX80 sf_x80_load_f64(uint64_t a, SfStatus *s) { return do_convert(K_F64, &fmt_x80_64, box(a), 1, 1, s); }
 

@@ -46,6 +46,8 @@ typedef struct SfStatus {
     uint8_t daz;   /* SSE: denormal operands are zeros */
     uint8_t ftz;   /* SSE: tiny results are zeros when UE is masked */
     uint8_t c1;    /* x87: the last rounding increased the magnitude */
+    uint8_t mem_den; /* x87: an operand was a denormal in its memory format
+                      * (sf_x80_from_f32/f64 set it; the operation raises DE) */
 } SfStatus;
 
 /* Comparison results, ordered as x87 condition codes want them. */
@@ -78,9 +80,12 @@ FloatX80 sf_x80_div(FloatX80 a, FloatX80 b, SfStatus *s);
 FloatX80 sf_x80_sqrt(FloatX80 a, SfStatus *s);
 /*
  * FPREM (ieee = 0: truncated quotient) and FPREM1 (ieee = 1: nearest).
- * *quot gets the quotient's low 3 bits, *partial is set when the exponent
- * difference was 64 or more and only a partial reduction was done (C2).
+ * *quot gets the quotient's low 3 bits (SF_REM_NO_QUOTIENT for a NaN
+ * result: the x87 then leaves C0/C3 alone), *partial is set when the
+ * exponent difference was 64 or more and only a partial reduction was
+ * done (C2).
  */
+#define SF_REM_NO_QUOTIENT 0xffffffffu
 FloatX80 sf_x80_rem(FloatX80 a, FloatX80 b, int ieee, unsigned *quot, int *partial, SfStatus *s);
 /* FCOM-style (signaling = 1: any NaN is invalid) and FUCOM-style compare. */
 int sf_x80_compare(FloatX80 a, FloatX80 b, int signaling, SfStatus *s);
@@ -92,9 +97,10 @@ void sf_x80_extract(FloatX80 a, FloatX80 *exp, FloatX80 *sig, SfStatus *s);
  * does not; this is for results computed elsewhere). */
 FloatX80 sf_x80_round_prec(FloatX80 a, SfStatus *s);
 
-/* Conversions. The widening ones are exact: from_f32/from_f64 raise DE for
- * denormals and keep SNaNs signaling (operands of arithmetic); load_f32 /
- * load_f64 (FLD m32/m64) also quiet SNaNs with IE. */
+/* Conversions. The widening ones are exact: from_f32/from_f64 make operands
+ * of arithmetic (SNaNs stay signaling; a denormal sets s->mem_den, so that
+ * the operation raises DE with the right priority); load_f32/load_f64
+ * (FLD m32/m64) raise DE and quiet SNaNs with IE. */
 FloatX80 sf_x80_from_f32(uint32_t a, SfStatus *s);
 FloatX80 sf_x80_from_f64(uint64_t a, SfStatus *s);
 FloatX80 sf_x80_load_f32(uint32_t a, SfStatus *s);

@@ -222,6 +222,8 @@ static FloatX80 model_op(int op, FloatX80 a, FloatX80 b, SfStatus *s, uint16_t *
     case OP_PREM:
     case OP_PREM1:
         r = sf_x80_rem(a, b, op == OP_PREM1, &q, &partial, s);
+        if (q == SF_REM_NO_QUOTIENT) /* codes left as they were: 0 after FNINIT */
+            q = 0;
         *cc = (uint16_t)(((q & 1) ? SW_C1 : 0) | ((q & 2) ? SW_C3 : 0) | ((q & 4) ? SW_C0 : 0) |
                          (partial ? SW_C2 : 0));
         if (!stops(s))
