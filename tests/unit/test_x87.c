@@ -444,15 +444,18 @@ static void random_inputs(uint8_t *m)
     static const uint64_t f64s[] = { 0, 0x7ff0000000000000ull, 0x7ff8000000000000ull,
                                      0x7ff0000000000001ull, 1, 0x3ff0000000000000ull };
     uint16_t e;
-    st32_le(m + M_F32, rndn(4) ? (uint32_t)(0x3f800000u + (rnd64() & 0x0fffffffu) - 0x08000000u) ^ (uint32_t)(rnd64() & 0x80000000u)
+    uint64_t r1 = rnd64(), r2 = rnd64();
+    st32_le(m + M_F32, rndn(4) ? (uint32_t)(0x3f800000u + (r1 & 0x0fffffffu) - 0x08000000u) ^ (uint32_t)(r2 & 0x80000000u)
                                : f32s[rndn(PEMU_ARRAY_SIZE(f32s))]);
-    st64_le(m + M_F64, rndn(4) ? (0x3ff0000000000000ull + (rnd64() >> 5) - (1ull << 58)) ^ (rnd64() & (1ull << 63))
+    r1 = rnd64();
+    r2 = rnd64();
+    st64_le(m + M_F64, rndn(4) ? (0x3ff0000000000000ull + (r1 >> 5) - (1ull << 58)) ^ (r2 & (1ull << 63))
                                : rndn(2) ? f64s[rndn(PEMU_ARRAY_SIZE(f64s))] : rnd64());
     switch (rndn(8)) {
     case 0: e = (uint16_t)rndn(0x10000); break;
     case 1: e = (uint16_t)(rndn(2) ? 0x7fff : 0xffff); break;
     case 2: e = (uint16_t)(rndn(2) << 15); break;
-    default: e = (uint16_t)((rnd64() & 0x8000) | (0x3fff - 40 + rndn(80))); break;
+    default: e = (uint16_t)(rnd64() & 0x8000); e = (uint16_t)(e | (0x3fff - 40 + rndn(80))); break;
     }
     uint64_t mant = rnd_sig();
     if (rndn(8))
@@ -460,10 +463,15 @@ static void random_inputs(uint8_t *m)
     st64_le(m + M_F80, mant);
     st16_le(m + M_F80 + 8, e);
     st16_le(m + M_I16, (uint16_t)rnd64());
-    st32_le(m + M_I32, (uint32_t)(rnd64() >> rndn(32)));
-    st64_le(m + M_I64, rnd64() >> rndn(64));
+    r1 = rnd64();
+    st32_le(m + M_I32, (uint32_t)(r1 >> rndn(32)));
+    r1 = rnd64();
+    st64_le(m + M_I64, r1 >> rndn(64));
     for (int i = 0; i < 9; i++)
-        m[M_BCD + i] = (uint8_t)(rndn(10) | rndn(10) << 4);
+    {
+        unsigned lo = rndn(10);
+        m[M_BCD + i] = (uint8_t)(lo | rndn(10) << 4);
+    }
     m[M_BCD + 9] = (uint8_t)(rnd64() & 0x80);
     static const uint16_t pcrc[] = { 0x037f, 0x027f, 0x007f, 0x0b7f, 0x077f, 0x0f7f, 0x037f };
     uint16_t cw = pcrc[rndn(PEMU_ARRAY_SIZE(pcrc))];
