@@ -1443,9 +1443,9 @@ FloatX80 sf_x80_f2xm1(FloatX80 A, SfStatus *s)
     if (a.cls == C_INF)
         return a.sign ? pack_raw(K_X80, 1, 16383, BIT63) : pack_inf(K_X80, 0);
     if (a.exp >= 0) {
-        /* Outside -1..+1 the result is undefined (SDM); the host x87 (Intel)
-         * returns +1 -> 1 and -1 -> -1/2 with PE set, and any other operand
-         * unchanged with PE. */
+        /* Outside -1..+1 the result is undefined (SDM); the reference x87
+         * (AMD EPYC) returns +1 -> 1 and -1 -> -1/2 with PE set, and any
+         * other operand unchanged with PE. */
         s->flags |= SF_PE;
         if (a.sig != BIT63 || a.exp > 0)
             return A;
@@ -1517,7 +1517,7 @@ FloatX80 sf_x80_yl2xp1(FloatX80 Y, FloatX80 X, SfStatus *s)
     XF ax = xf_from_unp(&x), l2;
     if (y.cls == C_INF)
         return pack_inf(K_X80, y.sign ^ x.sign);
-    if (x.sign && x.exp >= 0) { /* x <= -1: undefined; Intel returns x with PE */
+    if (x.sign && x.exp >= 0) { /* x <= -1: undefined; the reference x87 returns x with PE */
         s->flags |= SF_PE;
         return X;
     }

@@ -562,4 +562,50 @@ TEST(host_sequences)
             approx_diff);
     CHECK_EQ(bad, 0);
 }
+
+/* FXSAVE of the host after random loads vs. the model's image. */
+TEST(host_fxsave)
+{
+    static uint8_t img[108] __attribute__((aligned(16)));
+    static uint8_t hx[512] __attribute__((aligned(16))), mx[512];
+    static uint8_t hm[M_SIZE] __attribute__((aligned(16)));
+    for (int round = 0; round < 200; round++) {
+        X86State *s = new_state();
+        __asm__ volatile("fninit\n\tfnsave %0" : "=m"(img));
+        fpu_frstor(s, img, 1, 1); /* FNINIT keeps stale register contents */
+        int n = (int)rndn(10);
+        for (int i = 0; i < n; i++) {
+            const Insn *in = &insns[rndn(30)]; /* loads and stores */
+            random_inputs(hm);
+            in->host(img, hm);
+            in->model(s, hm);
+            fpu_frstor(s, img, 1, 1); /* same state even if a store differed */
+        }
+        uint32_t mxcsr = 0x1f80 | (uint32_t)(rndn(4) << 13) | (uint32_t)rndn(0x40);
+        s->mxcsr = mxcsr;
+        memset(hx, 0, sizeof(hx));
+        __asm__ volatile("frstor %1\n\tldmxcsr %2\n\tfxsave %0\n\tfninit"
+                         : "=m"(hx) : "m"(img), "m"(mxcsr) : "memory");
+        uint32_t dflt = 0x1f80;
+        __asm__ volatile("ldmxcsr %0" : : "m"(dflt));
+        fpu_fxsave(s, mx, 8, 0);
+        /* FCW, FSW, abridged FTW, MXCSR, MXCSR_MASK, ST0-7 (FOP/FIP/FDP are the translator's) */
+        CHECK(!memcmp(hx, mx, 5));
+        CHECK_EQ(ld32_le(hx + 24), ld32_le(mx + 24));
+        /* MXCSR_MASK: 0xffff here; AMD hosts add bit 17 (misaligned-SSE mask) */
+        CHECK_EQ(ld32_le(hx + 28) & 0xffff, ld32_le(mx + 28));
+        for (int i = 0; i < 8; i++) {
+            if (memcmp(hx + 32 + 16 * i, mx + 32 + 16 * i, 10))
+                fprintf(stderr, "ST%d host %04x:%016llx model %04x:%016llx tags %04x\n", i,
+                        ld16_le(hx + 40 + 16 * i), (unsigned long long)ld64_le(hx + 32 + 16 * i),
+                        ld16_le(mx + 40 + 16 * i), (unsigned long long)ld64_le(mx + 32 + 16 * i),
+                        fpu_get_ftw(s));
+            CHECK(!memcmp(hx + 32 + 16 * i, mx + 32 + 16 * i, 10));
+        }
+        X86State *t = new_state();
+        CHECK_EQ(fpu_fxrstor(t, hx, 8, 0), 0);
+        CHECK_EQ(fpu_get_ftw(t), fpu_get_ftw(s));
+        CHECK_EQ(fpu_get_fsw(t), fpu_get_fsw(s));
+    }
+}
 #endif
