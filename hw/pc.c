@@ -463,7 +463,8 @@ static int check_unsupported(PemuConfig *cfg, Error **errp)
         Error *err = NULL;
         int mb = multiboot_probe(cfg->kernel, &err);
         if (mb < 0) {
-            error_setg(errp, "-kernel: %s", err->msg);
+            /* "could not load kernel 'FILE': ...", as QEMU says it */
+            error_setg(errp, "%s", err->msg);
             error_free(err);
             return -1;
         }

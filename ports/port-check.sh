@@ -88,7 +88,7 @@ for h in $hosts; do
     grep '^pemu ' "$build.log" | head -n 1
     progs=$(PKG_CONFIG_LIBDIR=$top/cache/ports/$t/lib/pkgconfig \
         make --no-print-directory -s CROSS="$t-" BUILD="$build" PORT_SUITES="$suites" print-port-progs)
-    out=$(PEMU_EXEC_WRAPPER="$q" PEMU_BUILD=$top/$build PEMU=$top/$build/pemu PEMU_IMG=$top/$build/pemu-img \
+    out=$(PEMU_EXEC_WRAPPER="$q" PEMU_BUILD=$top/$build PEMU="$q $top/$build/pemu" PEMU_IMG="$q $top/$build/pemu-img" \
         PEMU_SRC=$top PEMU_CACHE=$top/cache PEMU_PORT=$h \
         "$build/tests/run" -j "$jobs" $progs)
     rc=$?

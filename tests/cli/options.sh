@@ -106,3 +106,10 @@ esac
 run -d in_asm -D "$tmp/log.txt" -m 64 "$tmp/no-such-disk.img"
 check missing_disk 1 err "pemu: Could not open '$tmp/no-such-disk.img': No such file or directory"
 if [ -f "$tmp/log.txt" ]; then echo "PASS options/log_file_created"; else echo "FAIL options/log_file_created: -D file missing"; fi
+
+# A missing -kernel file is reported as QEMU reports it.
+run -kernel "$tmp/no-such-kernel" -display none
+case $(head -n 1 "$tmp/err") in
+"pemu: could not load kernel '$tmp/no-such-kernel': No such file or directory") [ $rc = 1 ] && echo "PASS options/missing_kernel" || echo "FAIL options/missing_kernel: exit status $rc" ;;
+*) echo "FAIL options/missing_kernel: stderr was '$(head -n 1 "$tmp/err")'" ;;
+esac
