@@ -358,3 +358,43 @@ TEST(cmpxchg8b_xadd_and_bsf)
     CHECK_EQ(e->regs[R_ESI], 0x10);
     CHECK_EQ(e->regs[R_EDX], 0);
 }
+
+/* 64-bit code (long mode faked without paging: only the translation is
+ * under test): REX registers, 32-bit writes zero-extending, RIP-relative
+ * addressing, 64-bit stack, MOVSXD, 128-bit MUL/DIV. */
+TEST(long_mode_basics)
+{
+    X86State *e = flat32();
+    e->efer = EFER_LME | EFER_LMA;
+    e->segs[R_CS].flags = (e->segs[R_CS].flags & ~DESC_B_MASK) | DESC_L_MASK;
+    x86_update_hflags(e);
+    CHECK(e->hflags & HF_CS64);
+    e->regs[R_ESP] = 0x8000;
+    static const uint8_t code[] = {
+        0x48, 0xb8, 0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11, /* mov rax, imm64 */
+        0x49, 0x89, 0xc1,                   /* mov r9, rax */
+        0x41, 0xba, 0xff, 0xff, 0xff, 0xff, /* mov r10d, 0xffffffff */
+        0x49, 0x83, 0xc2, 0x01,             /* add r10, 1 */
+        0x4c, 0x8d, 0x1d, 0x00, 0x01, 0x00, 0x00, /* lea r11, [rip+0x100] */
+        0x41, 0x51,                         /* push r9 */
+        0x59,                               /* pop rcx */
+        0xb8, 0x00, 0x00, 0x00, 0x80,       /* mov eax, 0x80000000 */
+        0x4c, 0x63, 0xc0,                   /* movsxd r8, eax */
+        0x48, 0xc7, 0xc0, 0xff, 0xff, 0xff, 0xff, /* mov rax, -1 */
+        0xbb, 0x02, 0x00, 0x00, 0x00,       /* mov ebx, 2 */
+        0x48, 0xf7, 0xe3,                   /* mul rbx */
+        0x48, 0xf7, 0xf3,                   /* div rbx */
+        0xf4,
+    };
+    put(0x1000, code, sizeof(code));
+    CHECK_EQ(run(), 0);
+    CHECK_EQ(e->regs[R_R9], 0x1122334455667788ull);
+    CHECK_EQ(e->regs[R_R10], 0x100000000ull);
+    CHECK_EQ(e->regs[R_R11], 0x111eull);
+    CHECK_EQ(e->regs[R_ECX], 0x1122334455667788ull);
+    CHECK_EQ(e->regs[R_R8], 0xffffffff80000000ull);
+    CHECK_EQ(e->regs[R_EAX], ~0ull);
+    CHECK_EQ(e->regs[R_EDX], 0);
+    CHECK_EQ(e->regs[R_ESP], 0x8000);
+    CHECK_EQ(e->rip, 0x1000 + sizeof(code));
+}
