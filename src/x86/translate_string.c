@@ -173,6 +173,26 @@ bool x86_translate_string(DisasContext *s)
     }
     bool cmp = op == X86_OP_CMPS || op == X86_OP_SCAS;
     uint32_t top = ir_label_new(f), done = ir_label_new(f);
+    if (s->flags & HF_TF) {
+        /* single-stepping traps after every iteration, eip still on the
+         * instruction while it has more to do (SDM 17.3.1.4) */
+        x86_brcond(s, IR_COND_EQ, x86_get_reg_zx(s, in->asize, R_ECX), x86_const(s, 0), done);
+        str_iteration(s, str_step(s, str_size(in)), cmp);
+        IRTemp c = x86_tmp(s);
+        ir_op2i(f, IR_sub, s->rt, c, s->reg[R_ECX], 1);
+        x86_set_reg(s, in->asize, R_ECX, false, c);
+        x86_brcond(s, IR_COND_EQ, x86_get_reg_zx(s, in->asize, R_ECX), x86_const(s, 0), done);
+        if (cmp)
+            x86_brcond(s, in->rep == 0xf3 ? IR_COND_TSTNE : IR_COND_TSTEQ, s->cc_dst,
+                       x86_const(s, x86_size_mask(in->opd[0].size)), done);
+        x86_sync_cc_op(s);
+        ir_movi(f, IR_I64, s->g_rip, s->eip);
+        x86_call(s, &x86_hi_single_step, IR_NO_TEMP, 0);
+        x86_label(s, done);
+        if (cmp)
+            x86_set_cc_op(s, CC_OP_DYNAMIC);
+        return true;
+    }
     /* the step lives across the loop's blocks: a local temp */
     IRTemp step = ir_temp_local_new(f, s->rt);
     ir_mov(f, s->rt, step, str_step(s, str_size(in)));

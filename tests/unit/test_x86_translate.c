@@ -398,3 +398,36 @@ TEST(long_mode_basics)
     CHECK_EQ(e->regs[R_ESP], 0x8000);
     CHECK_EQ(e->rip, 0x1000 + sizeof(code));
 }
+
+/* TF: a trap after each instruction, and after each REP iteration with IP
+ * still on the string instruction. */
+TEST(single_step_traps_per_instruction_and_rep_iteration)
+{
+    X86State *e = real_mode();
+    ivt(1, 0x2000);
+    e->regs[R_ECX] = 3;
+    e->regs[R_EDI] = 0x3000;
+    e->regs[R_EAX] = 0x99;
+    e->eflags |= EF_TF;
+    x86_update_hflags(e);
+    static const uint8_t code[] = { 0xf3, 0xaa, 0xf4 };  /* rep stosb */
+    put(0x1000, code, sizeof(code));
+    CHECK_EQ(run(), 0);
+    CHECK_EQ(e->rip, 0x2001);
+    CHECK_EQ(rd16(0x8000 - 6), 0x1000);       /* back to the REP */
+    CHECK_EQ(e->regs[R_ECX] & 0xffff, 2);
+    CHECK_EQ(e->regs[R_EDI] & 0xffff, 0x3001);
+    CHECK_EQ(ram[0x3000], 0x99);
+    CHECK_EQ(ram[0x3001], 0);
+    CHECK(rd16(0x8000 - 2) & EF_TF);          /* the pushed FLAGS had TF */
+
+    e = real_mode();
+    ivt(1, 0x2000);
+    e->eflags |= EF_TF;
+    x86_update_hflags(e);
+    static const uint8_t two[] = { 0x40, 0x40, 0xf4 };   /* inc ax; inc ax */
+    put(0x1000, two, sizeof(two));
+    CHECK_EQ(run(), 0);
+    CHECK_EQ(rd16(0x8000 - 6), 0x1001);       /* trapped after the first INC */
+    CHECK_EQ(e->regs[R_EAX] & 0xffff, 1);
+}

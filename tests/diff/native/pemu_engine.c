@@ -8,7 +8,7 @@
  * (with CR2 and the user-mode error code) the host's paging would raise.
  * Mode 32: flat CPL-3 segments. Mode 16: CPL-3 protected mode with 16-bit
  * segments of limit 0xfff like the LDT entries the native runner installs,
- * with the translator's optional segment-limit checks on.
+ * with the translator's optional segment-limit checks on (mode 16 only).
  *
  * Software interrupts: the host kernel's IDT lets CPL 3 reach vectors 3 and
  * 4 (int3, into, int 3, int 4: traps reported after the instruction);
@@ -178,7 +178,6 @@ static int eng_init(const char *arg)
         ops.translate = eng_translate;
         atexit(stats_print);
     }
-    x86_translate_seg_limits = true;
     cpu_init(&pcpu.parent, &ops, &phys);
     pcpu.cpuid_version = 0x663;
     struct sigaction sa;
@@ -225,6 +224,9 @@ static void setup(const Case *c, int len, const uint8_t *code)
 
     stats_collect();
     tb_invalidate_phys_range(DIFF_CODE_BASE, DIFF_CODE_BASE + DIFF_CODE_SIZE);
+    /* mode 32's segments are flat: no limit can be hit (and the blocks of
+     * the previous case are gone, so no block mixes the two settings) */
+    x86_translate_seg_limits = c->mode == 16;
     memset(code_ram, 0xcc, sizeof(code_ram));
     memcpy(code_ram, code, (size_t)len);
     case_fill_data(c, data_ram);
