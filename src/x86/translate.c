@@ -61,20 +61,22 @@ static void globals_init(void)
     if (G.init)
         return;
     ir_func_init(f);
-    for (int i = 0; i < 16; i++)
-        G.reg64[i] = ir_global_new(f, IR_I64, X86_ENV_OFFSET(regs[i]), n64[i]);
+    /* the 32-bit views first: the bytecode printer names an env offset
+     * after the first global bound to it */
     for (int i = 0; i < 8; i++)
         G.reg32[i] = ir_global_new(f, IR_I32, X86_ENV_OFFSET(regs[i]) + LO32, n32[i]);
-    G.cc64[0] = ir_global_new(f, IR_I64, X86_ENV_OFFSET(cc_dst), "cc_dst64");
-    G.cc64[1] = ir_global_new(f, IR_I64, X86_ENV_OFFSET(cc_src), "cc_src64");
-    G.cc64[2] = ir_global_new(f, IR_I64, X86_ENV_OFFSET(cc_src2), "cc_src2_64");
+    for (int i = 0; i < 16; i++)
+        G.reg64[i] = ir_global_new(f, IR_I64, X86_ENV_OFFSET(regs[i]), n64[i]);
     G.cc32[0] = ir_global_new(f, IR_I32, X86_ENV_OFFSET(cc_dst) + LO32, "cc_dst");
     G.cc32[1] = ir_global_new(f, IR_I32, X86_ENV_OFFSET(cc_src) + LO32, "cc_src");
     G.cc32[2] = ir_global_new(f, IR_I32, X86_ENV_OFFSET(cc_src2) + LO32, "cc_src2");
-    for (int i = 0; i < X86_NB_SEGS; i++) {
-        G.seg64[i] = ir_global_new(f, IR_I64, X86_ENV_OFFSET(segs[i].base), s64[i]);
+    G.cc64[0] = ir_global_new(f, IR_I64, X86_ENV_OFFSET(cc_dst), "cc_dst64");
+    G.cc64[1] = ir_global_new(f, IR_I64, X86_ENV_OFFSET(cc_src), "cc_src64");
+    G.cc64[2] = ir_global_new(f, IR_I64, X86_ENV_OFFSET(cc_src2), "cc_src2_64");
+    for (int i = 0; i < X86_NB_SEGS; i++)
         G.seg32[i] = ir_global_new(f, IR_I32, X86_ENV_OFFSET(segs[i].base) + LO32, s32[i]);
-    }
+    for (int i = 0; i < X86_NB_SEGS; i++)
+        G.seg64[i] = ir_global_new(f, IR_I64, X86_ENV_OFFSET(segs[i].base), s64[i]);
     G.cc_op = ir_global_new(f, IR_I32, X86_ENV_OFFSET(cc_op), "cc_op");
     G.df = ir_global_new(f, IR_I32, X86_ENV_OFFSET(df), "df");
     G.rip = ir_global_new(f, IR_I64, X86_ENV_OFFSET(rip), "rip");
@@ -337,7 +339,8 @@ void x86_push(DisasContext *s, IRTemp v, unsigned size)
     IRTemp sp = x86_get_sp(s);
     IRTemp nsp = x86_tmp(s);
     ir_op2i(s->f, IR_sub, s->rt, nsp, sp, size);
-    x86_gen_st(s, v, x86_stack_addr(s, sp, -(int64_t)size, size, true), size);
+    IRTemp a = wrap_addr(s, sp_size(s), nsp);
+    x86_gen_st(s, v, x86_gen_lin(s, R_SS, a, size, true), size);
     x86_set_sp(s, nsp);
 }
 

@@ -100,7 +100,9 @@ static void gen_unary(DisasContext *s)
     unsigned op = in->op, size = in->opd[0].size;
     X86Loc loc;
     IRTemp a = x86_load_opnd(s, &in->opd[0], &loc, true);
-    IRTemp cf = IR_NO_TEMP, res = x86_tmp(s);
+    /* a full-width register is computed in place */
+    bool direct = !loc.mem && !loc.high && size >= s->rsize;
+    IRTemp cf = IR_NO_TEMP, res = direct && op != X86_OP_NEG ? s->reg[loc.reg] : x86_tmp(s);
     switch (op) {
     case X86_OP_INC: case X86_OP_DEC:
         cf = x86_compute_cf(s);

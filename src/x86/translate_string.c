@@ -35,9 +35,14 @@ static IRTemp str_step(DisasContext *s, unsigned size)
 
 static void str_advance(DisasContext *s, unsigned reg, IRTemp step)
 {
+    unsigned asz = s->insn->asize;
+    if (asz >= s->rsize) {
+        ir_op2(s->f, IR_add, s->rt, s->reg[reg], s->reg[reg], step);
+        return;
+    }
     IRTemp t = x86_tmp(s);
     ir_op2(s->f, IR_add, s->rt, t, s->reg[reg], step);
-    x86_set_reg(s, s->insn->asize, reg, false, t);
+    x86_set_reg(s, asz, reg, false, t);
 }
 
 /* The linear address of a string operand (X86_OPK_STR: reg = rSI/rDI, cls = segment). */
@@ -67,14 +72,18 @@ static IRTemp io_port(DisasContext *s)
 
 /* One iteration; for CMPS/SCAS the flags are recorded (store_cc_op: also
  * into env, inside a REP loop). */
-static void str_iteration(DisasContext *s, bool store_cc_op)
+static unsigned str_size(const X86Insn *in)
+{
+    return in->op == X86_OP_OUTS ? in->opd[1].size : in->opd[0].size;
+}
+
+static void str_iteration(DisasContext *s, IRTemp step, bool store_cc_op)
 {
     const X86Insn *in = s->insn;
     IRFunc *f = s->f;
     unsigned op = in->op;
     const X86Operand *o0 = &in->opd[0], *o1 = &in->opd[1];
-    unsigned size = op == X86_OP_OUTS ? o1->size : o0->size;
-    IRTemp step = str_step(s, size);
+    unsigned size = str_size(in);
     switch (op) {
     case X86_OP_MOVS: {
         IRTemp v = x86_tmp(s);
@@ -159,17 +168,44 @@ bool x86_translate_string(DisasContext *s)
             x86_call(s, &x86_hi_check_io, IR_NO_TEMP, 2, io_port(s), ir_const(f, IR_I32, size));
     }
     if (!in->rep) {
-        str_iteration(s, false);
+        str_iteration(s, str_step(s, str_size(in)), false);
         return true;
     }
     bool cmp = op == X86_OP_CMPS || op == X86_OP_SCAS;
     uint32_t top = ir_label_new(f), done = ir_label_new(f);
+    if (s->flags & HF_TF) {
+        /* single-stepping traps after every iteration, eip still on the
+         * instruction while it has more to do (SDM 17.3.1.4) */
+        x86_brcond(s, IR_COND_EQ, x86_get_reg_zx(s, in->asize, R_ECX), x86_const(s, 0), done);
+        str_iteration(s, str_step(s, str_size(in)), cmp);
+        IRTemp c = x86_tmp(s);
+        ir_op2i(f, IR_sub, s->rt, c, s->reg[R_ECX], 1);
+        x86_set_reg(s, in->asize, R_ECX, false, c);
+        x86_brcond(s, IR_COND_EQ, x86_get_reg_zx(s, in->asize, R_ECX), x86_const(s, 0), done);
+        if (cmp)
+            x86_brcond(s, in->rep == 0xf3 ? IR_COND_TSTNE : IR_COND_TSTEQ, s->cc_dst,
+                       x86_const(s, x86_size_mask(in->opd[0].size)), done);
+        x86_sync_cc_op(s);
+        ir_movi(f, IR_I64, s->g_rip, s->eip);
+        x86_call(s, &x86_hi_single_step, IR_NO_TEMP, 0);
+        x86_label(s, done);
+        if (cmp)
+            x86_set_cc_op(s, CC_OP_DYNAMIC);
+        return true;
+    }
+    /* the step lives across the loop's blocks: a local temp */
+    IRTemp step = ir_temp_local_new(f, s->rt);
+    ir_mov(f, s->rt, step, str_step(s, str_size(in)));
     x86_label(s, top);
     x86_brcond(s, IR_COND_EQ, x86_get_reg_zx(s, in->asize, R_ECX), x86_const(s, 0), done);
-    str_iteration(s, cmp);
-    IRTemp c = x86_tmp(s);
-    ir_op2i(f, IR_sub, s->rt, c, s->reg[R_ECX], 1);
-    x86_set_reg(s, in->asize, R_ECX, false, c);
+    str_iteration(s, step, cmp);
+    if (in->asize >= s->rsize) {
+        ir_op2i(f, IR_sub, s->rt, s->reg[R_ECX], s->reg[R_ECX], 1);
+    } else {
+        IRTemp c = x86_tmp(s);
+        ir_op2i(f, IR_sub, s->rt, c, s->reg[R_ECX], 1);
+        x86_set_reg(s, in->asize, R_ECX, false, c);
+    }
     if (cmp) {
         /* REPE (F3) goes on while ZF = 1, REPNE (F2) while ZF = 0 */
         unsigned size = in->opd[0].size;

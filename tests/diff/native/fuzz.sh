@@ -1,8 +1,8 @@
 #!/bin/sh
 # Long differential batches: sh tests/diff/native/fuzz.sh [SEED] [COUNT] [MODES] [ENGINE]
 # (what `make fuzz-cpu SEED=n COUNT=m` runs). Defaults: seed 1, 1000000
-# cases, modes "32 16", engine native (the self-check until pemu's CPU
-# exists; then ENGINE=pemu).
+# cases, modes "32 16", engine native (the runner's self-check); ENGINE=pemu
+# runs pemu's CPU against the host.
 src=$(cd "$(dirname "$0")/../../.." && pwd)
 seed=${1:-${SEED:-1}}
 count=${2:-${COUNT:-1000000}}

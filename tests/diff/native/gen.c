@@ -832,6 +832,8 @@ static int emit_simple(Gen *g, const Form *f, Insn *in)
         in->wr |= bit(reg_gpr(greg, bits));
     if (greg >= 0 && (f->fl & F_W2))
         in->wr |= bit(reg_gpr(greg, bits));
+    if (f->kind == K_AI && !(f->fl & F_NW))
+        in->wr |= AX; /* alu AL/eAX, imm writes the accumulator */
     if ((f->fl & F_ALU) && (digit == 7 || (digit < 0 && (op[0] >> 3) == 7)))
         in->wr = 0; /* cmp */
     in->wr |= f->imp;
