@@ -12,7 +12,7 @@ set -u
 cd "$(dirname "$0")/.." || exit 2
 top=$(pwd)
 hosts=${HOST:-"aarch64 riscv64 armhf s390x ppc64el i686"}
-suites=${PORT_SUITES:-unit}
+suites=${PORT_SUITES:-"unit guest boot"}
 jobs=${JOBS:-2}
 status=0
 
