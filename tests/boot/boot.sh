@@ -37,7 +37,7 @@ $PEMU -nographic -drive file="$out/empty.img",format=raw -m 64 >"$out/nobootable
 pid=$!
 if wait_for "$out/nobootable.log" "No bootable device." $((60 * slow)) $pid; then
     if ! grep -q "SeaBIOS (version" "$out/nobootable.log"; then
-        echo "FAIL boot/seabios_no_bootable: no SeaBIOS banner: $(head -c 200 "$out/nobootable.log")"
+        echo "FAIL boot/seabios_no_bootable: no SeaBIOS banner in $(wc -c <"$out/nobootable.log") bytes: $(head -c 300 "$out/nobootable.log" | od -c | head -n 4 | tr '\n' ' ')"
     elif ! kill -0 $pid 2>/dev/null; then
         echo "FAIL boot/seabios_no_bootable: pemu exited instead of waiting for the firmware's retry"
     else

@@ -39,7 +39,7 @@ static void io_write(void *opaque, uint64_t paddr, uint64_t val, unsigned size)
     (void)opaque; (void)paddr; (void)val; (void)size;
 }
 
-static const SoftmmuPhys phys = { NULL, ram_page, io_read, io_write };
+static const SoftmmuPhys phys = { NULL, ram_page, io_read, io_write, NULL };
 
 typedef struct Block {
     const char *what;
