@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ---- option lists ---------------------------------------------------------- */
@@ -219,7 +220,9 @@ const char *block_prealloc_name(PreallocMode m)
 
 /* ---- drivers and probing ----------------------------------------------------- */
 
-static const BlockDriver *const drivers[] = { &bdrv_qcow2, &bdrv_raw, NULL };
+static const BlockDriver *const drivers[] = {
+    &bdrv_qcow2, &bdrv_qcow, &bdrv_vmdk, &bdrv_vdi, &bdrv_vpc, &bdrv_raw, NULL
+};
 
 const BlockDriver *const *bdrv_drivers(void)
 {
@@ -248,6 +251,52 @@ const BlockDriver *bdrv_probe_buf(const uint8_t *buf, int n, const char *filenam
         }
     }
     return best;
+}
+
+void bdrv_random_bytes(void *buf, size_t n)
+{
+    uint8_t *p = buf;
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    size_t got = 0;
+    while (fd >= 0 && got < n) {
+        ssize_t r = read(fd, p + got, n - got);
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    if (fd >= 0)
+        close(fd);
+    if (got == n)
+        return;
+    /* No /dev/urandom: a time- and address-seeded xorshift is enough for
+     * identifiers that only need to differ between images. */
+    static uint64_t x;
+    struct stat st;
+    x ^= (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)buf ^
+         (uint64_t)getpid() << 32 ^ (uint64_t)(stat(".", &st) == 0 ? st.st_ino : 0);
+    for (; got < n; got++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        p[got] = (uint8_t)(x >> 24);
+    }
+}
+
+int64_t bdrv_backing_size(const char *overlay, const char *backing,
+                          const char *fmt, Error **errp)
+{
+    char path[BDRV_PATH_MAX];
+    bdrv_resolve_backing(overlay, backing, path, sizeof(path));
+    Error *err = NULL;
+    BlockDriverState *b = bdrv_open(path, fmt && *fmt ? fmt : NULL, 0, &err);
+    if (!b) {
+        error_setg(errp, "%s", err->msg);
+        error_free(err);
+        return -EINVAL;
+    }
+    int64_t n = bdrv_getlength(b);
+    bdrv_close(b);
+    return n;
 }
 
 /* ---- raw file access ------------------------------------------------------------ */
@@ -345,6 +394,8 @@ int bdrv_file_sync(BlockDriverState *bs, Error **errp)
 
 int64_t bdrv_allocated_file_size(BlockDriverState *bs)
 {
+    if (bs->drv && bs->drv->allocated_file_size)
+        return bs->drv->allocated_file_size(bs);
     struct stat st;
     if (fstat(bs->fd, &st) < 0)
         return -1;

@@ -1,5 +1,6 @@
 /*
- * The block layer: image format drivers (raw, qcow2), the
+ * The block layer: image format drivers (raw, qcow2, qcow, vmdk, vdi,
+ * vpc), the
  * BlockDriverState graph (an image and its backing chain) and the
  * BlockBackend that devices and pemu-img talk to.
  *
@@ -98,11 +99,24 @@ typedef struct BlockInfoItem {
     int64_t num;
 } BlockInfoItem;
 
+/* One extent of a multi-file format (vmdk), as "info" lists them. */
+typedef struct BlockInfoExtent {
+    char filename[BDRV_PATH_MAX];
+    char format[16];        /* "FLAT", "SPARSE", or "" (the image itself) */
+    uint64_t virtual_size;
+    uint64_t cluster_size;  /* 0: not printed */
+    bool compressed;
+} BlockInfoExtent;
+
 typedef struct BlockInfo {
     uint64_t cluster_size;  /* 0: not printed */
     bool dirty;
     int nb_items;
     BlockInfoItem items[16];
+    /* Printed after the items when nb_extents > 0; malloc'd by get_info,
+     * freed by the caller. */
+    int nb_extents;
+    BlockInfoExtent *extents;
 } BlockInfo;
 
 typedef struct BlockCheckResult {
@@ -181,11 +195,18 @@ struct BlockDriver {
      * `size` bytes, or a copy of src when src is not NULL. */
     int (*measure)(BlockOpts *opts, uint64_t size, BlockDriverState *src,
                    uint64_t *required, uint64_t *fully, Error **errp);
+    /* Host bytes used when the image spans several files (NULL: the
+     * image file's own). */
+    int64_t (*allocated_file_size)(BlockDriverState *bs);
     bool supports_backing;
 };
 
 extern const BlockDriver bdrv_raw;
 extern const BlockDriver bdrv_qcow2;
+extern const BlockDriver bdrv_qcow;
+extern const BlockDriver bdrv_vmdk;
+extern const BlockDriver bdrv_vdi;
+extern const BlockDriver bdrv_vpc;
 
 /* ---- the BlockDriverState ------------------------------------------------ */
 
@@ -250,6 +271,12 @@ int bdrv_backing_pread(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
 /* Resolve a backing name relative to the directory of the overlay. */
 void bdrv_resolve_backing(const char *overlay, const char *backing,
                           char *out, size_t n);
+/* Random bytes for UUIDs and content IDs (not for secrets). */
+void bdrv_random_bytes(void *buf, size_t n);
+/* The virtual size of the image `backing` names (resolved relative to
+ * `overlay`), for "create" without a size; -errno and *errp on failure. */
+int64_t bdrv_backing_size(const char *overlay, const char *backing,
+                          const char *fmt, Error **errp);
 /* Probe a buffer: the best driver (never NULL: raw scores 1). */
 const BlockDriver *bdrv_probe_buf(const uint8_t *buf, int n, const char *filename);
 

@@ -55,7 +55,7 @@ static void usage(FILE *f)
 "\n"
 "Not supported yet: bitmap.\n"
 "\n"
-"Supported formats: qcow2 raw\n"
+"Supported formats: qcow2 qcow vmdk vdi vpc raw\n"
 "Size suffixes: k, M, G, T, P, E (powers of 1024).\n");
 }
 
@@ -149,7 +149,7 @@ static int img_create(int argc, char **argv)
     const char *filename = argv[optind++];
     const BlockDriver *drv = bdrv_find_format(fmt);
     if (!drv) {
-        error_report("Unknown file format '%s' (supported: qcow2, raw)", fmt);
+        error_report("Unknown file format '%s' (supported: qcow2, qcow, vmdk, vdi, vpc, raw)", fmt);
         goto out;
     }
     uint64_t size = UINT64_MAX;
@@ -354,7 +354,27 @@ static void info_one(BlockDriverState *bs, bool json, const char *ind)
                     printf("%s", it->num ? "true" : "false");
                 else
                     printf("%" PRId64, it->num);
-                printf("%s\n", i + 1 < info.nb_items ? "," : "");
+                printf("%s\n", i + 1 < info.nb_items || info.nb_extents ? "," : "");
+            }
+            if (info.nb_extents) {
+                printf("%s            \"extents\": [\n", ind);
+                for (int i = 0; i < info.nb_extents; i++) {
+                    BlockInfoExtent *x = &info.extents[i];
+                    printf("%s                {\n", ind);
+                    if (x->compressed)
+                        printf("%s                    \"compressed\": true,\n", ind);
+                    printf("%s                    \"virtual-size\": %" PRIu64 ",\n"
+                           "%s                    \"filename\": ", ind, x->virtual_size, ind);
+                    json_str(x->filename);
+                    printf(",\n");
+                    if (x->cluster_size)
+                        printf("%s                    \"cluster-size\": %" PRIu64 ",\n",
+                               ind, x->cluster_size);
+                    printf("%s                    \"format\": ", ind);
+                    json_str(x->format);
+                    printf("\n%s                }%s\n", ind, i + 1 < info.nb_extents ? "," : "");
+                }
+                printf("%s            ]\n", ind);
             }
             printf("%s        }\n%s    },\n", ind, ind);
         }
@@ -405,8 +425,22 @@ static void info_one(BlockDriverState *bs, bool json, const char *ind)
                 else
                     printf("%" PRId64 "\n", it->num);
             }
+            if (info.nb_extents)
+                printf("    extents:\n");
+            for (int i = 0; i < info.nb_extents; i++) {
+                BlockInfoExtent *x = &info.extents[i];
+                printf("        [%d]:\n", i);
+                if (x->compressed)
+                    printf("            compressed: true\n");
+                printf("            virtual size: %" PRIu64 "\n            filename: %s\n",
+                       x->virtual_size, x->filename);
+                if (x->cluster_size)
+                    printf("            cluster size: %" PRIu64 "\n", x->cluster_size);
+                printf("            format: %s\n", x->format);
+            }
         }
     }
+    free(info.extents);
     free(sns);
 }
 
@@ -556,6 +590,7 @@ static int img_check(int argc, char **argv)
         return 63;
     }
     BlockCheckResult res;
+    memset(&res, 0, sizeof(res));
     Error *err = NULL;
     int r = bs->drv->check(bs, &res, fix, &err);
     if (r >= 0 && (res.corruptions_fixed || res.leaks_fixed)) {
@@ -665,7 +700,7 @@ static int img_convert(int argc, char **argv)
     }
     const BlockDriver *odrv = bdrv_find_format(ofmt);
     if (!odrv) {
-        error_report("Unknown file format '%s' (supported: qcow2, raw)", ofmt);
+        error_report("Unknown file format '%s' (supported: qcow2, qcow, vmdk, vdi, vpc, raw)", ofmt);
         goto out_close;
     }
     if (compress && !odrv->pwrite_compressed) {
@@ -726,6 +761,7 @@ static int img_convert(int argc, char **argv)
     memset(&oinfo, 0, sizeof(oinfo));
     if (odrv->get_info)
         odrv->get_info(dst, &oinfo);
+    free(oinfo.extents);
     uint64_t ocs = oinfo.cluster_size ? oinfo.cluster_size : 65536;
     if (compress || chunk % ocs)
         chunk = ocs > chunk ? ocs : (compress ? ocs : chunk);
