@@ -382,7 +382,7 @@ int bdrv_file_truncate(BlockDriverState *bs, uint64_t size, Error **errp)
 
 int bdrv_file_sync(BlockDriverState *bs, Error **errp)
 {
-    if (bs->read_only)
+    if (bs->read_only || (bs->flags & BDRV_O_NO_FLUSH))
         return 0;
     if (fsync(bs->fd) < 0 && errno != EINVAL) {
         int e = errno;

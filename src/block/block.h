@@ -37,6 +37,7 @@ enum {
     BDRV_O_UNSAFE     = 1u << 3,  /* backing missing is not an error */
     BDRV_O_CHECK      = 1u << 4,  /* open for check: tolerate some damage */
     BDRV_O_NO_REPAIR  = 1u << 5,  /* do not repair a dirty image on open */
+    BDRV_O_NO_FLUSH   = 1u << 6,  /* cache=unsafe: write order kept, no fsync */
 };
 
 /* block_status result bits (for map and convert). */

@@ -638,7 +638,7 @@ static bool is_zero(const uint8_t *p, size_t n)
 static int img_convert(int argc, char **argv)
 {
     const char *fmt = NULL, *ofmt = "raw", *backing = NULL, *bfmt = NULL;
-    bool compress = false, prog = false, no_create = false;
+    bool compress = false, prog = false, no_create = false, unsafe_cache = true;
     uint64_t sparse = 4096;
     BlockOpts opts = { 0 };
     int c, ret = 1;
@@ -657,7 +657,11 @@ static int img_convert(int argc, char **argv)
         case 'n': no_create = true; break;
         case 'q': quiet = true; break;
         case 'h': usage(stdout); return 0;
-        case 'U': case 'W': case 'm': case 't': case 'T': case 'r': case 2: break;
+        case 't':
+            /* qemu-img's default for convert is cache=unsafe: no fsync. */
+            unsafe_cache = !strcmp(optarg, "unsafe");
+            break;
+        case 'U': case 'W': case 'm': case 'T': case 'r': case 2: break;
         case 'S':
             if (block_parse_size(optarg, &sparse) < 0 || (sparse && sparse % 512)) {
                 error_report("Invalid buffer size for sparse output specified. Valid "
@@ -748,7 +752,7 @@ static int img_convert(int argc, char **argv)
             goto out_close;
         }
     }
-    dst = img_open(out_name, ofmt, BDRV_O_RDWR | (no_create ? 0 : 0));
+    dst = img_open(out_name, ofmt, BDRV_O_RDWR | (unsafe_cache ? BDRV_O_NO_FLUSH : 0));
     if (!dst)
         goto out_close;
     if (no_create && (uint64_t)bdrv_getlength(dst) < total) {

@@ -203,17 +203,33 @@ static int l2_write_slot(BDRVQcow2State *s, int i, Error **errp)
     return r;
 }
 
+int qcow2_barrier(BDRVQcow2State *s, Error **errp)
+{
+    return bdrv_file_sync(s->bs, errp);
+}
+
 int qcow2_l2_flush(BDRVQcow2State *s, Error **errp)
 {
     bool any = false;
     for (int i = 0; i < QCOW2_L2_CACHE; i++)
         any |= s->l2c[i].dirty;
-    if (!any)
+    if (!any && !s->nb_frees)
         return 0;
-    /* Refcounts reach the disk before the tables that use the clusters. */
+    /* Data and refcount increments reach the disk before the tables that
+     * use the clusters... */
     int r = qcow2_refcount_flush(s, errp);
+    if (r >= 0 && any)
+        r = qcow2_barrier(s, errp);
     for (int i = 0; r >= 0 && i < QCOW2_L2_CACHE; i++)
         r = l2_write_slot(s, i, errp);
+    /* ...and decrements only once no table on disk uses the clusters. */
+    if (r >= 0 && s->nb_frees) {
+        r = qcow2_barrier(s, errp);
+        if (r >= 0)
+            r = qcow2_apply_frees(s, errp);
+        if (r >= 0)
+            r = qcow2_refcount_flush(s, errp);
+    }
     return r;
 }
 
@@ -239,6 +255,8 @@ static int l2_victim(BDRVQcow2State *s, Error **errp)
     }
     if (s->l2c[v].dirty) {
         int r = qcow2_refcount_flush(s, errp);
+        if (r >= 0)
+            r = qcow2_barrier(s, errp);
         if (r >= 0)
             r = l2_write_slot(s, v, errp);
         if (r < 0)
@@ -318,6 +336,8 @@ int qcow2_grow_l1(BDRVQcow2State *s, uint32_t min_size, Error **errp)
     if (r >= 0)
         r = bdrv_file_pwrite(s->bs, (uint64_t)off, buf, bytes, errp);
     free(buf);
+    if (r >= 0)
+        r = qcow2_barrier(s, errp);
     if (r < 0)
         return r;
     uint64_t old = s->l1_offset, old_bytes = (uint64_t)s->l1_size * 8;
@@ -327,7 +347,7 @@ int qcow2_grow_l1(BDRVQcow2State *s, uint32_t min_size, Error **errp)
     if (r < 0)
         return r;
     if (old && old_bytes)
-        r = qcow2_update_refcount(s, old, old_bytes, -1, errp);
+        r = qcow2_free_deferred(s, old, old_bytes, errp);
     return r;
 }
 
@@ -411,6 +431,9 @@ static int get_l2_for_write(BDRVQcow2State *s, uint64_t guest, int *slot,
     if (r >= 0)
         r = bdrv_file_pwrite(s->bs, (uint64_t)noff, tmp, s->cluster_size, errp);
     int v = r < 0 ? r : l2_victim(s, errp);
+    /* The table and its refcount are durable before the L1 entry. */
+    if (v >= 0 && (r = qcow2_barrier(s, errp)) < 0)
+        v = r;
     if (v < 0) {
         free(tmp);
         return v;
@@ -423,7 +446,7 @@ static int get_l2_for_write(BDRVQcow2State *s, uint64_t guest, int *slot,
     s->l1[i] = (uint64_t)noff | QCOW_OFLAG_COPIED;
     r = qcow2_write_l1_entry(s, i, errp);
     if (r >= 0 && old)
-        r = qcow2_update_refcount(s, old, 1, -1, errp);
+        r = qcow2_free_deferred(s, old, s->cluster_size, errp);
     *slot = v;
     return r;
 }

@@ -80,6 +80,9 @@ int qcow2_refcount_init(BDRVQcow2State *s, Error **errp)
 
 void qcow2_refcount_close(BDRVQcow2State *s)
 {
+    free(s->frees);
+    s->frees = NULL;
+    s->nb_frees = s->cap_frees = 0;
     for (uint64_t i = 0; s->rb && i < s->rt_size; i++)
         free(s->rb[i]);
     free(s->rb);
@@ -378,16 +381,51 @@ int64_t qcow2_alloc_bytes(BDRVQcow2State *s, uint64_t size, Error **errp)
     return start;
 }
 
+/* Bound on deferred decrements before a metadata flush is forced, so
+ * that space is reused even when the guest never flushes. */
+#define QCOW2_MAX_FREES 8192
+
+int qcow2_free_deferred(BDRVQcow2State *s, uint64_t offset, uint64_t len,
+                        Error **errp)
+{
+    if (!len)
+        return 0;
+    if (s->nb_frees == s->cap_frees) {
+        size_t n = s->cap_frees ? 2 * s->cap_frees : 64;
+        struct Qcow2Free *f = realloc(s->frees, n * sizeof(*f));
+        if (!f)
+            pemu_abort("out of memory");
+        s->frees = f;
+        s->cap_frees = n;
+    }
+    s->frees[s->nb_frees].off = offset;
+    s->frees[s->nb_frees].len = len;
+    s->nb_frees++;
+    return s->nb_frees >= QCOW2_MAX_FREES ? qcow2_l2_flush(s, errp) : 0;
+}
+
+int qcow2_apply_frees(BDRVQcow2State *s, Error **errp)
+{
+    int r = 0;
+    size_t i = 0;
+    for (; i < s->nb_frees && r >= 0; i++)
+        r = qcow2_update_refcount(s, s->frees[i].off, s->frees[i].len, -1, errp);
+    /* A failed decrement (a corrupt image) is not retried. */
+    memmove(s->frees, s->frees + i, (s->nb_frees - i) * sizeof(*s->frees));
+    s->nb_frees -= i;
+    return r;
+}
+
 int qcow2_free_l2_entry(BDRVQcow2State *s, uint64_t e, Error **errp)
 {
     switch (qcow2_cluster_type(s, e)) {
     case QCOW2_CLUSTER_NORMAL:
     case QCOW2_CLUSTER_ZERO_ALLOC:
-        return qcow2_update_refcount(s, e & L2E_OFFSET_MASK, 1, -1, errp);
+        return qcow2_free_deferred(s, e & L2E_OFFSET_MASK, 1, errp);
     case QCOW2_CLUSTER_COMPRESSED: {
         uint64_t start, len;
         qcow2_compressed_range(s, e, &start, &len);
-        return qcow2_update_refcount(s, start, len, -1, errp);
+        return qcow2_free_deferred(s, start, len, errp);
     }
     default:
         return 0;
@@ -439,9 +477,13 @@ int qcow2_refcount_flush(BDRVQcow2State *s, Error **errp)
             if (r < 0)
                 return r;
         }
+        /* New blocks and the new table reach the disk before the header
+         * points at them; the old table is freed once that is durable. */
         r = write_refblocks(s, errp);
         if (r >= 0)
             r = write_rt(s, (uint64_t)off, errp);
+        if (r >= 0)
+            r = qcow2_barrier(s, errp);
         if (r < 0)
             return r;
         uint64_t old = s->rt_offset, old_n = s->rt_clusters;
@@ -453,7 +495,7 @@ int qcow2_refcount_flush(BDRVQcow2State *s, Error **errp)
         s->rt_relocate = false;
         s->rt_dirty = false;
         if (old_n) {
-            r = qcow2_update_refcount(s, old, old_n << s->cluster_bits, -1, errp);
+            r = qcow2_free_deferred(s, old, old_n << s->cluster_bits, errp);
             if (r < 0)
                 return r;
         }
@@ -464,7 +506,10 @@ int qcow2_refcount_flush(BDRVQcow2State *s, Error **errp)
     if (s->rt_dirty) {
         if (s->rt_relocate)
             return qcow2_refcount_flush(s, errp);
-        r = write_rt(s, s->rt_offset, errp);
+        /* A new block is on disk before the table entry naming it. */
+        r = qcow2_barrier(s, errp);
+        if (r >= 0)
+            r = write_rt(s, s->rt_offset, errp);
         if (r < 0)
             return r;
         s->rt_dirty = false;

@@ -438,6 +438,7 @@ static int parse_extents(BlockDriverState *bs, Error **errp)
             e->file = open_file(path, !bs->read_only, errp);
             if (!e->file)
                 return -EINVAL;
+            e->file->flags = bs->flags;
             e->own_file = true;
             if (e->kind == EXT_SPARSE) {
                 int r = open_sparse(s, e, NULL, errp);
