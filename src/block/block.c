@@ -668,6 +668,20 @@ int bdrv_pwrite_compressed(BlockDriverState *bs, uint64_t offset, uint64_t bytes
     return bs->drv->pwrite_compressed(bs, offset, bytes, buf, errp);
 }
 
+int bdrv_pwrite_precompressed(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
+                              const void *cdata, size_t clen, Error **errp)
+{
+    if (!bs->drv->pwrite_precompressed) {
+        error_setg(errp, "%s: the %s format does not support compression",
+                   bs->filename, bs->drv->format_name);
+        return -ENOTSUP;
+    }
+    int r = check_write(bs, offset, bytes, errp);
+    if (r < 0 || !bytes)
+        return r;
+    return bs->drv->pwrite_precompressed(bs, offset, bytes, cdata, clen, errp);
+}
+
 int bdrv_pwrite_zeroes(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
                        int flags, Error **errp)
 {

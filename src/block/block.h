@@ -155,6 +155,18 @@ struct BlockDriver {
     /* Whole clusters only; NULL when the format cannot compress. */
     int (*pwrite_compressed)(BlockDriverState *bs, uint64_t offset,
                              uint64_t bytes, const void *buf, Error **errp);
+    /*
+     * Compression split in two so that callers (convert) can compress
+     * clusters on several threads: compress() is thread-safe and only
+     * reads settings fixed at open; it compresses one whole cluster into
+     * dst and returns the size, or -1 when it does not shrink (write the
+     * data normally then). pwrite_precompressed() stores such a result
+     * for the cluster at offset (bytes: its guest bytes). Both NULL when
+     * the format cannot.
+     */
+    long (*compress)(BlockDriverState *bs, void *dst, size_t cap, const void *src);
+    int (*pwrite_precompressed)(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
+                                const void *cdata, size_t clen, Error **errp);
     int (*pwrite_zeroes)(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
                          int flags, Error **errp);
     int (*pdiscard)(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
@@ -247,6 +259,8 @@ int bdrv_pwrite(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
                 const void *buf, Error **errp);
 int bdrv_pwrite_compressed(BlockDriverState *bs, uint64_t offset,
                            uint64_t bytes, const void *buf, Error **errp);
+int bdrv_pwrite_precompressed(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
+                              const void *cdata, size_t clen, Error **errp);
 int bdrv_pwrite_zeroes(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
                        int flags, Error **errp);
 int bdrv_pdiscard(BlockDriverState *bs, uint64_t offset, uint64_t bytes,

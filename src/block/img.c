@@ -3,6 +3,7 @@
  * layout and exit codes, so scripts written for one work with the other.
  */
 #include "src/block/block.h"
+#include "ports/posix.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -635,6 +636,80 @@ static bool is_zero(const uint8_t *p, size_t n)
     return true;
 }
 
+/* Parallel cluster compression for convert -c. */
+typedef struct CompressPool {
+    BlockDriverState *bs;
+    uint64_t cs;
+    int threads;
+    uint64_t n;             /* clusters per batch */
+    const uint8_t *in;
+    uint8_t *out;           /* n clusters of compressed output */
+    long *len;              /* per cluster: size, or -1 */
+    bool *todo;
+    uint64_t count;         /* clusters in this batch */
+} CompressPool;
+
+typedef struct CompressWorker {
+    CompressPool *pool;
+    int index;
+    HostThread thread;
+} CompressWorker;
+
+static void *compress_worker(void *opaque)
+{
+    CompressWorker *w = opaque;
+    CompressPool *p = w->pool;
+    for (uint64_t i = (uint64_t)w->index; i < p->count; i += (uint64_t)p->threads)
+        if (p->todo[i])
+            p->len[i] = p->bs->drv->compress(p->bs, p->out + i * p->cs, p->cs,
+                                             p->in + i * p->cs);
+    return NULL;
+}
+
+/* Write n bytes of buf at `at` compressed: zero clusters skipped (or
+ * zeroed), the rest compressed on all threads, then stored in order. */
+static int compress_batch(CompressPool *p, uint8_t *buf, uint64_t n, uint64_t at,
+                          bool target_zero, Error **errp)
+{
+    BlockDriverState *bs = p->bs;
+    uint64_t len = (uint64_t)bdrv_getlength(bs);
+    p->count = (n + p->cs - 1) / p->cs;
+    p->in = buf;
+    if (n % p->cs)      /* the image's last, short cluster: pad with zeros */
+        memset(buf + n, 0, p->cs - n % p->cs);
+    for (uint64_t i = 0; i < p->count; i++) {
+        uint64_t m = n - i * p->cs < p->cs ? n - i * p->cs : p->cs;
+        p->todo[i] = !is_zero(buf + i * p->cs, m) &&
+                     (m == p->cs || at + i * p->cs + m == len);
+        p->len[i] = -1;
+    }
+    CompressWorker w[16];
+    bool running[16] = { false };
+    for (int t = 0; t < p->threads; t++) {
+        w[t] = (CompressWorker){ p, t, { 0 } };
+        /* A share whose thread cannot start is done here, in line. */
+        running[t] = t && host_thread_create(&w[t].thread, compress_worker, &w[t]) == 0;
+    }
+    for (int t = 0; t < p->threads; t++)
+        if (!running[t])
+            compress_worker(&w[t]);
+    for (int t = 1; t < p->threads; t++)
+        if (running[t])
+            host_thread_join(&w[t].thread);
+    int r = 0;
+    for (uint64_t i = 0; i < p->count && r >= 0; i++) {
+        uint64_t off = at + i * p->cs, m = n - i * p->cs < p->cs ? n - i * p->cs : p->cs;
+        if (p->len[i] >= 0)
+            r = bdrv_pwrite_precompressed(bs, off, m, p->out + i * p->cs,
+                                          (size_t)p->len[i], errp);
+        else if (!is_zero(buf + i * p->cs, m))
+            r = bdrv_pwrite(bs, off, m, buf + i * p->cs, errp);
+        else if (!target_zero)
+            r = bdrv_pwrite_zeroes(bs, off, m, BDRV_REQ_MAY_UNMAP, errp);
+    }
+    return r;
+}
+
 static int img_convert(int argc, char **argv)
 {
     const char *fmt = NULL, *ofmt = "raw", *backing = NULL, *bfmt = NULL;
@@ -769,7 +844,21 @@ static int img_convert(int argc, char **argv)
     uint64_t ocs = oinfo.cluster_size ? oinfo.cluster_size : 65536;
     if (compress || chunk % ocs)
         chunk = ocs > chunk ? ocs : (compress ? ocs : chunk);
-    buf = malloc(chunk);
+    /* Compression runs on every CPU, a batch of clusters at a time. */
+    CompressPool pool = { .bs = dst, .cs = ocs, .threads = 1 };
+    if (compress && odrv->compress && odrv->pwrite_precompressed) {
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        pool.threads = ncpu < 1 ? 1 : ncpu > 16 ? 16 : (int)ncpu;
+        uint64_t per = (4u << 20) / ocs;
+        chunk = ocs * (per < 4 ? 4 : per);
+        pool.n = chunk / ocs;
+        pool.out = malloc(chunk + ocs);
+        pool.len = malloc(pool.n * sizeof(long));
+        pool.todo = malloc(pool.n * sizeof(bool));
+        if (!pool.out || !pool.len || !pool.todo)
+            pemu_abort("out of memory");
+    }
+    buf = malloc(chunk + ocs);
     if (!buf)
         pemu_abort("out of memory");
     /* A target we created reads as zeros everywhere (no backing file). */
@@ -821,7 +910,9 @@ static int img_convert(int argc, char **argv)
                     error_free(err);
                     goto out_close;
                 }
-                if (compress) {
+                if (compress && pool.out) {
+                    r = compress_batch(&pool, buf, n, at, target_zero, &err);
+                } else if (compress) {
                     for (uint64_t p = 0; p < n && r >= 0; p += ocs) {
                         uint64_t m = n - p < ocs ? n - p : ocs;
                         if (is_zero(buf + p, m)) {
@@ -881,6 +972,9 @@ static int img_convert(int argc, char **argv)
         printf("\n");
     ret = 0;
 out_close:
+    free(pool.out);
+    free(pool.len);
+    free(pool.todo);
     free(buf);
     bdrv_close(dst);
     for (int i = 0; i < nsrc; i++)
@@ -1796,9 +1890,11 @@ static int img_bench(int argc, char **argv)
             ret = 1;
             break;
         }
-        off += step;
+        /* As qemu-img: the offset wraps around the image size, so a
+         * large step visits the image in a scattered order. */
+        off = (off + step) % len;
         if (off > len - bufsize)
-            off = offset;
+            off = 0;
     }
     if (!ret && write && bdrv_flush(bs, &err) < 0) {
         error_report_err(err);

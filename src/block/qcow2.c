@@ -731,8 +731,31 @@ static int qcow2_pwrite(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
     return r < 0 ? r : 0;
 }
 
-static int qcow2_pwrite_compressed(BlockDriverState *bs, uint64_t offset,
-                                   uint64_t bytes, const void *buf, Error **errp)
+/* Store clen bytes of compressed data as the cluster at guest offset. */
+static int store_compressed(BlockDriverState *bs, uint64_t offset, const uint8_t *cdata,
+                            uint64_t clen, Error **errp)
+{
+    BDRVQcow2State *s = qcow2_state(bs);
+    int slot;
+    int r = get_l2_for_write(s, offset, &slot, errp);
+    int64_t host = r < 0 ? r : qcow2_alloc_bytes(s, clen, errp);
+    if (host < 0)
+        return (int)host;
+    r = bdrv_file_pwrite(bs, (uint64_t)host, cdata, (size_t)clen, errp);
+    if (r < 0)
+        return r;
+    uint64_t j = l2_index(s, offset);
+    uint64_t old = qcow2_l2_get(s, s->l2c[slot].data, j);
+    uint64_t nsec = (((uint64_t)host + clen - 1) >> 9) - ((uint64_t)host >> 9);
+    qcow2_l2_set(s, s->l2c[slot].data, j, QCOW_OFLAG_COMPRESSED |
+                 (nsec << s->csize_shift) | (uint64_t)host);
+    s->l2c[slot].dirty = true;
+    s->dbuf_entry = 0;
+    return qcow2_free_l2_entry(s, old, errp);
+}
+
+static int check_compressed_range(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
+                                  Error **errp)
 {
     BDRVQcow2State *s = qcow2_state(bs);
     if (qcow2_offset_into_cluster(s, offset) ||
@@ -741,7 +764,14 @@ static int qcow2_pwrite_compressed(BlockDriverState *bs, uint64_t offset,
                    bs->filename);
         return -EINVAL;
     }
-    int r = check_writable(bs, errp);
+    return check_writable(bs, errp);
+}
+
+static int qcow2_pwrite_compressed(BlockDriverState *bs, uint64_t offset,
+                                   uint64_t bytes, const void *buf, Error **errp)
+{
+    BDRVQcow2State *s = qcow2_state(bs);
+    int r = check_compressed_range(bs, offset, bytes, errp);
     const uint8_t *p = buf;
     uint8_t *tmp = malloc(s->cluster_size);
     if (!tmp)
@@ -756,35 +786,37 @@ static int qcow2_pwrite_compressed(BlockDriverState *bs, uint64_t offset,
         }
         long clen = compress_cluster(s, s->cbuf, s->cluster_size, src,
                                      s->cluster_size);
-        if (clen < 0) {
+        if (clen < 0)
             r = write_cluster(bs, offset, 0, n, p, errp);   /* incompressible */
-        } else {
-            int slot;
-            r = get_l2_for_write(s, offset, &slot, errp);
-            int64_t host = r < 0 ? r : qcow2_alloc_bytes(s, (uint64_t)clen, errp);
-            if (host < 0) {
-                r = (int)host;
-                break;
-            }
-            r = bdrv_file_pwrite(bs, (uint64_t)host, s->cbuf, (size_t)clen, errp);
-            if (r < 0)
-                break;
-            uint64_t j = l2_index(s, offset);
-            uint64_t old = qcow2_l2_get(s, s->l2c[slot].data, j);
-            uint64_t nsec = (((uint64_t)host + (uint64_t)clen - 1) >> 9) -
-                            ((uint64_t)host >> 9);
-            qcow2_l2_set(s, s->l2c[slot].data, j, QCOW_OFLAG_COMPRESSED |
-                         (nsec << s->csize_shift) | (uint64_t)host);
-            s->l2c[slot].dirty = true;
-            r = qcow2_free_l2_entry(s, old, errp);
-            s->dbuf_entry = 0;
-        }
+        else
+            r = store_compressed(bs, offset, s->cbuf, (uint64_t)clen, errp);
         p += n;
         offset += n;
         bytes -= n;
     }
     free(tmp);
     return r < 0 ? r : 0;
+}
+
+static long qcow2_compress(BlockDriverState *bs, void *dst, size_t cap, const void *src)
+{
+    BDRVQcow2State *s = qcow2_state(bs);
+    return compress_cluster(s, dst, cap < s->cluster_size ? cap : s->cluster_size, src,
+                            s->cluster_size);
+}
+
+static int qcow2_pwrite_precompressed(BlockDriverState *bs, uint64_t offset,
+                                      uint64_t bytes, const void *cdata, size_t clen,
+                                      Error **errp)
+{
+    BDRVQcow2State *s = qcow2_state(bs);
+    int r = check_compressed_range(bs, offset, bytes, errp);
+    if (r >= 0 && (bytes > s->cluster_size || !clen || clen >= s->cluster_size)) {
+        error_setg(errp, "%s: a precompressed write is one cluster of less than "
+                   "%" PRIu64 " bytes", bs->filename, s->cluster_size);
+        r = -EINVAL;
+    }
+    return r < 0 ? r : store_compressed(bs, offset, cdata, clen, errp);
 }
 
 /* Replace the entry of a whole cluster by e, dropping the old reference. */
@@ -1043,8 +1075,10 @@ static int qcow2_do_open(BlockDriverState *bs, int flags, Error **errp)
     if (!s->header_raw)
         pemu_abort("out of memory");
     r = bdrv_file_pread(bs, 0, s->header_raw, s->header_length, false, errp);
-    if (r < 0)
+    if (r < 0) {
+        qcow2_free_state(s);
         return r;
+    }
     if (s->header_length > 104)
         s->compression_type = s->header_raw[104];
 
@@ -1915,6 +1949,8 @@ const BlockDriver bdrv_qcow2 = {
     .pread = qcow2_pread,
     .pwrite = qcow2_pwrite,
     .pwrite_compressed = qcow2_pwrite_compressed,
+    .compress = qcow2_compress,
+    .pwrite_precompressed = qcow2_pwrite_precompressed,
     .pwrite_zeroes = qcow2_pwrite_zeroes,
     .pdiscard = qcow2_pdiscard,
     .flush = qcow2_flush,

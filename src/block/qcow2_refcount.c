@@ -177,7 +177,8 @@ static int grow_rt(BDRVQcow2State *s, uint64_t min_entries, Error **errp)
     return 0;
 }
 
-static int set_rc(BDRVQcow2State *s, uint64_t cluster, uint64_t rc, Error **errp);
+static int set_rc_depth(BDRVQcow2State *s, uint64_t cluster, uint64_t rc, int depth,
+                        Error **errp);
 
 /* Allocate refcount block rti, placed in the first free cluster. */
 static int create_refblock(BDRVQcow2State *s, uint64_t rti, int depth,
@@ -193,7 +194,8 @@ static int create_refblock(BDRVQcow2State *s, uint64_t rti, int depth,
             return r;
     }
     for (;;) {
-        uint64_t c = s->free_cluster_index;
+        /* Cluster 0 is the header, whatever a corrupt refcount says. */
+        uint64_t c = s->free_cluster_index ? s->free_cluster_index : 1;
         for (;;) {
             int f = is_free(s, c, errp);
             if (f < 0)
@@ -218,11 +220,12 @@ static int create_refblock(BDRVQcow2State *s, uint64_t rti, int depth,
         s->rt[rti] = c << s->cluster_bits;
         s->rb_dirty[rti] = true;
         s->rt_dirty = true;
-        return set_rc(s, c, 1, errp);
+        return set_rc_depth(s, c, 1, depth + 1, errp);
     }
 }
 
-static int set_rc(BDRVQcow2State *s, uint64_t cluster, uint64_t rc, Error **errp)
+static int set_rc_depth(BDRVQcow2State *s, uint64_t cluster, uint64_t rc, int depth,
+                        Error **errp)
 {
     uint64_t rti = cluster >> s->rb_bits;
     uint8_t *b;
@@ -232,7 +235,7 @@ static int set_rc(BDRVQcow2State *s, uint64_t cluster, uint64_t rc, Error **errp
     if (!b) {
         if (!rc)
             return 0;
-        r = create_refblock(s, rti, 0, errp);
+        r = create_refblock(s, rti, depth, errp);
         if (r < 0)
             return r;
         r = rb_load(s, rti, &b, errp);
@@ -242,12 +245,17 @@ static int set_rc(BDRVQcow2State *s, uint64_t cluster, uint64_t rc, Error **errp
     rb_set(s, b, cluster & (s->rb_entries - 1), rc);
     s->rb_dirty[rti] = true;
     if (!rc) {
-        if (cluster < s->free_cluster_index)
+        if (cluster && cluster < s->free_cluster_index)
             s->free_cluster_index = cluster;
         if (s->free_byte_offset && (s->free_byte_offset >> s->cluster_bits) == cluster)
             s->free_byte_offset = 0;
     }
     return 0;
+}
+
+static int set_rc(BDRVQcow2State *s, uint64_t cluster, uint64_t rc, Error **errp)
+{
+    return set_rc_depth(s, cluster, rc, 0, errp);
 }
 
 int qcow2_set_refcount(BDRVQcow2State *s, uint64_t cluster, uint64_t rc,
@@ -296,6 +304,8 @@ int qcow2_update_refcount(BDRVQcow2State *s, uint64_t offset, uint64_t len,
 int64_t qcow2_alloc_clusters(BDRVQcow2State *s, uint64_t n, Error **errp)
 {
     for (int tries = 0; tries < 64; tries++) {
+        if (!s->free_cluster_index)
+            s->free_cluster_index = 1;      /* never the header cluster */
         uint64_t start = s->free_cluster_index, c = start, run = 0;
         uint64_t first_free = UINT64_MAX;
         while (run < n) {

@@ -196,6 +196,11 @@ static int vpc_open(BlockDriverState *bs, int flags, Error **errp)
         }
     }
     free(raw);
+    if (r >= 0 && s->free_offset > (uint64_t)fsize) {
+        error_setg(errp, "block-vpc: free_data_block_offset points after the end of "
+                   "file. The image has been truncated.");
+        r = -EINVAL;
+    }
     if (r < 0) {
         free(s->bat);
         s->bat = NULL;
