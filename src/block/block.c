@@ -3,7 +3,9 @@
  * probing, opening images with their backing chains, -snapshot overlays,
  * bounds-checked requests and the BlockBackend.
  */
-/* Large files on 32-bit hosts too: off_t is 64 bits with this. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1   /* SEEK_DATA, SEEK_HOLE on glibc (feature-tested below) */
+#endif
 #include "src/block/block.h"
 
 #include <errno.h>
@@ -367,6 +369,27 @@ int64_t bdrv_file_size(BlockDriverState *bs)
         return end < 0 ? -errno : (int64_t)end;
     }
     return (int64_t)st.st_size;
+}
+
+int bdrv_file_block_status(BlockDriverState *bs, uint64_t off, uint64_t bytes,
+                           uint64_t *pnum)
+{
+    *pnum = bytes;
+#if defined(SEEK_DATA) && defined(SEEK_HOLE)
+    off_t data = lseek(bs->fd, (off_t)off, SEEK_DATA);
+    if (data < 0 && errno == ENXIO) {
+        return BDRV_BLOCK_ZERO;     /* a hole up to the end of file */
+    } else if (data >= 0 && (uint64_t)data > off) {
+        if ((uint64_t)data - off < bytes)
+            *pnum = (uint64_t)data - off;
+        return BDRV_BLOCK_ZERO;
+    } else if (data >= 0) {
+        off_t hole = lseek(bs->fd, (off_t)off, SEEK_HOLE);
+        if (hole > (off_t)off && (uint64_t)hole - off < bytes)
+            *pnum = (uint64_t)hole - off;
+    }
+#endif
+    return BDRV_BLOCK_DATA;
 }
 
 int bdrv_file_truncate(BlockDriverState *bs, uint64_t size, Error **errp)
@@ -748,7 +771,21 @@ int bdrv_block_status(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
         *map = offset;
         return BDRV_BLOCK_DATA | BDRV_BLOCK_ALLOCATED | BDRV_BLOCK_OFFSET_VALID;
     }
-    return bs->drv->block_status(bs, offset, bytes, pnum, map, errp);
+    int st = bs->drv->block_status(bs, offset, bytes, pnum, map, errp);
+    /* As QEMU: data the format maps into a hole of its file reads as
+     * zeros, and says so. */
+    if (st >= 0 && (st & BDRV_BLOCK_RECURSE) && (st & BDRV_BLOCK_OFFSET_VALID) &&
+        (st & BDRV_BLOCK_DATA) && !(st & BDRV_BLOCK_ZERO)) {
+        BlockDriverState *f = bs->drv->map_file ? bs->drv->map_file(bs, offset) : bs;
+        uint64_t fn;
+        if (f && bdrv_file_block_status(f, *map, *pnum, &fn) == BDRV_BLOCK_ZERO) {
+            st |= BDRV_BLOCK_ZERO;
+            *pnum = fn;
+        } else if (f && fn < *pnum) {
+            *pnum = fn;
+        }
+    }
+    return st < 0 ? st : st & ~BDRV_BLOCK_RECURSE;
 }
 
 int bdrv_block_status_above(BlockDriverState *bs, uint64_t offset,

@@ -47,6 +47,9 @@ enum {
     BDRV_BLOCK_ALLOCATED  = 1u << 2,  /* decided by this layer, not the backing */
     BDRV_BLOCK_OFFSET_VALID = 1u << 3, /* *map is the host offset */
     BDRV_BLOCK_COMPRESSED = 1u << 4,
+    /* The host file's holes refine DATA (they read as zeros): set by
+     * drivers whose data may be sparse in its file, as QEMU's do. */
+    BDRV_BLOCK_RECURSE    = 1u << 5,
 };
 
 /* Write flags. */
@@ -181,6 +184,9 @@ struct BlockDriver {
      */
     int (*block_status)(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
                         uint64_t *pnum, uint64_t *map, Error **errp);
+    /* The file that holds the data block_status maps at guest offset
+     * (NULL: bs's own file). */
+    BlockDriverState *(*map_file)(BlockDriverState *bs, uint64_t offset);
     void (*get_info)(BlockDriverState *bs, BlockInfo *info);
     int (*check)(BlockDriverState *bs, BlockCheckResult *res, int fix,
                  Error **errp);
@@ -302,6 +308,10 @@ int bdrv_file_pread(BlockDriverState *bs, uint64_t off, void *buf, size_t len,
 int bdrv_file_pwrite(BlockDriverState *bs, uint64_t off, const void *buf,
                      size_t len, Error **errp);
 int64_t bdrv_file_size(BlockDriverState *bs);
+/* Holes of the host file: BDRV_BLOCK_ZERO (a hole, or past the end) or
+ * BDRV_BLOCK_DATA for the first *pnum bytes of [off, off+bytes). */
+int bdrv_file_block_status(BlockDriverState *bs, uint64_t off, uint64_t bytes,
+                           uint64_t *pnum);
 int bdrv_file_truncate(BlockDriverState *bs, uint64_t size, Error **errp);
 int bdrv_file_sync(BlockDriverState *bs, Error **errp);
 

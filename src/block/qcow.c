@@ -488,6 +488,13 @@ static int qcow_block_status(BlockDriverState *bs, uint64_t offset, uint64_t byt
         uint64_t n = s->cluster_size - in < bytes - done ? s->cluster_size - in
                                                         : bytes - done;
         uint64_t e;
+        uint64_t l1i = off >> (s->cluster_bits + s->l2_bits);
+        if (l1i >= s->l1_size || !s->l1[l1i]) {
+            /* No L2 table: its whole range is unallocated. */
+            uint64_t span = 1ull << (s->cluster_bits + s->l2_bits);
+            uint64_t left = span - (off & (span - 1));
+            n = left < bytes - done ? left : bytes - done;
+        }
         int r = get_entry(s, off, &e, errp);
         if (r < 0)
             return r;

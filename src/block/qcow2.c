@@ -924,6 +924,13 @@ static int qcow2_block_status(BlockDriverState *bs, uint64_t offset,
         uint64_t n = s->cluster_size - in < bytes - done ? s->cluster_size - in
                                                         : bytes - done;
         uint64_t e, bitmap;
+        uint32_t l1i = l1_index(s, off);
+        if (l1i >= s->l1_size || !(s->l1[l1i] & L1E_OFFSET_MASK)) {
+            /* No L2 table: the whole range it would map is unallocated. */
+            uint64_t span = s->l2_entries << s->cluster_bits;
+            uint64_t left = span - (off & (span - 1));
+            n = left < bytes - done ? left : bytes - done;
+        }
         int r = get_entry(s, off, &e, &bitmap, errp);
         if (r < 0)
             return r;

@@ -279,13 +279,14 @@ static int vdi_block_status(BlockDriverState *bs, uint64_t offset, uint64_t byte
     *pnum = s->block_size - in < bytes ? s->block_size - in : bytes;
     *map = 0;
     if (!block_present(s, s->bmap[b]))
-        return 0;
+        return BDRV_BLOCK_ZERO | BDRV_BLOCK_ALLOCATED;   /* reads zeros, no backing */
     uint64_t host;
     int r = block_host(bs, b, &host, errp);
     if (r < 0)
         return r;
     *map = host + in;
-    return BDRV_BLOCK_DATA | BDRV_BLOCK_ALLOCATED | BDRV_BLOCK_OFFSET_VALID;
+    return BDRV_BLOCK_DATA | BDRV_BLOCK_ALLOCATED | BDRV_BLOCK_OFFSET_VALID |
+           (s->type == VDI_TYPE_STATIC ? BDRV_BLOCK_RECURSE : 0);
 }
 
 static void vdi_get_info(BlockDriverState *bs, BlockInfo *info)

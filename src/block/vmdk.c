@@ -1044,20 +1044,45 @@ static int vmdk_block_status(BlockDriverState *bs, uint64_t offset, uint64_t byt
         return BDRV_BLOCK_ZERO | BDRV_BLOCK_ALLOCATED;
     if (e->kind == EXT_FLAT) {
         *map = e->flat_offset + eoff;
-        return BDRV_BLOCK_DATA | BDRV_BLOCK_ALLOCATED | BDRV_BLOCK_OFFSET_VALID;
+        return BDRV_BLOCK_DATA | BDRV_BLOCK_ALLOCATED | BDRV_BLOCK_OFFSET_VALID |
+               BDRV_BLOCK_RECURSE;
     }
     uint32_t gte;
     int r = get_gte(s, e, eoff / 512, &gte, errp);
     if (r < 0)
         return r;
-    if (!gte)
+    if (!gte) {
+        /* Unallocated grains in a row (whole missing tables at once). */
+        uint64_t gb = e->grain * 512, end = e->sectors * 512, pos = eoff + n;
+        while (pos < end && pos - eoff < bytes) {
+            uint64_t gi = pos / gb / e->gtes;
+            if (gi >= e->gd_entries || !e->gd[gi]) {
+                pos = (gi + 1) * e->gtes * gb;
+                continue;
+            }
+            uint32_t g2;
+            if (get_gte(s, e, pos / 512, &g2, errp) < 0 || g2)
+                break;
+            pos += gb;
+        }
+        if (pos > end)
+            pos = end;
+        *pnum = pos - eoff < bytes ? pos - eoff : bytes;
         return 0;
+    }
     if (gte_zero(e, gte))
         return BDRV_BLOCK_ZERO | BDRV_BLOCK_ALLOCATED;
     if (e->compressed)
         return BDRV_BLOCK_DATA | BDRV_BLOCK_ALLOCATED | BDRV_BLOCK_COMPRESSED;
     *map = (uint64_t)gte * 512 + eoff % (e->grain * 512);
     return BDRV_BLOCK_DATA | BDRV_BLOCK_ALLOCATED | BDRV_BLOCK_OFFSET_VALID;
+}
+
+static BlockDriverState *vmdk_map_file(BlockDriverState *bs, uint64_t offset)
+{
+    uint64_t n = 1, eoff;
+    VmdkExtent *e = find_extent(bs->opaque, offset, &eoff, &n);
+    return e ? e->file : NULL;
 }
 
 static void vmdk_get_info(BlockDriverState *bs, BlockInfo *info)
@@ -1348,6 +1373,7 @@ const BlockDriver bdrv_vmdk = {
     .flush = vmdk_flush,
     .getlength = vmdk_getlength,
     .block_status = vmdk_block_status,
+    .map_file = vmdk_map_file,
     .get_info = vmdk_get_info,
     .check = vmdk_check,
     .allocated_file_size = vmdk_allocated_file_size,

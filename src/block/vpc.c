@@ -336,8 +336,9 @@ static int vpc_block_status(BlockDriverState *bs, uint64_t offset, uint64_t byte
     *pnum = n;
     *map = host;
     if (!host && s->type != VHD_FIXED)
-        return 0;
-    return BDRV_BLOCK_DATA | BDRV_BLOCK_ALLOCATED | BDRV_BLOCK_OFFSET_VALID;
+        return BDRV_BLOCK_ZERO | BDRV_BLOCK_ALLOCATED;   /* reads zeros, no backing */
+    return BDRV_BLOCK_DATA | BDRV_BLOCK_ALLOCATED | BDRV_BLOCK_OFFSET_VALID |
+           (s->type == VHD_FIXED ? BDRV_BLOCK_RECURSE : 0);
 }
 
 static void vpc_get_info(BlockDriverState *bs, BlockInfo *info)

@@ -129,6 +129,8 @@ for kind in qcow vmdk_sparse vmdk_stream vmdk_flat vmdk_zeroed vdi_dynamic vdi_s
         "$P" info -f $fmt $f.img > h1 && qemu-img info -f $fmt $f.img > h2
         if cmp -s h1 h2; then pass "${kind}_info_human_$f"; else fail "${kind}_info_human_$f" "$(diff h1 h2 | head -4 | tr '\n' ' ')"; fi
     done
+    "$P" map -f $fmt --output=json pq.img > m1 && qemu-img map -f $fmt --output=json pq.img > m2
+    if cmp -s m1 m2; then pass "${kind}_map_json"; else fail "${kind}_map_json" "$(diff m1 m2 | head -4 | tr '\n' ' ')"; fi
     # Conversions in both directions keep the content.
     "$P" convert -f $fmt -O $fmt $oo qq.img cv.img && qemu-img compare -q -f $fmt -F $fmt qq.img cv.img &&
         { [ $check = 0 ] || qemu-img check -q -f $fmt cv.img; } && pass "${kind}_convert_to" ||
