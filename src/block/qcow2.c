@@ -614,6 +614,17 @@ static int qcow2_pread(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
                     r = read_backing(bs, offset, n, p, errp);
                 break;
             }
+            /* Following clusters stored right after this one: one read. */
+            while (n < bytes && in + n == s->cluster_size * ((in + n) >> s->cluster_bits)) {
+                uint64_t e2, m = bytes - n < s->cluster_size ? bytes - n : s->cluster_size;
+                r = get_entry(s, offset + n, &e2, NULL, errp);
+                if (r < 0)
+                    return r;
+                if (qcow2_cluster_type(s, e2) != QCOW2_CLUSTER_NORMAL ||
+                    (e2 & L2E_OFFSET_MASK) != host + in + n)
+                    break;
+                n += m;
+            }
             r = bdrv_file_pread(bs, host + in, p, n, true, errp);
             break;
         }
@@ -714,6 +725,47 @@ static int check_writable(BlockDriverState *bs, Error **errp)
     return qcow2_mark_dirty(s, errp);
 }
 
+/*
+ * Whole clusters that hold nothing yet (unallocated or plain zero, so no
+ * copy-on-write is needed) and share an L2 table: one contiguous
+ * allocation and one write for all of them. Returns the bytes written,
+ * 0 when the fast path does not apply.
+ */
+static int64_t write_fresh_run(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
+                               const uint8_t *p, Error **errp)
+{
+    BDRVQcow2State *s = qcow2_state(bs);
+    if (qcow2_offset_into_cluster(s, offset) || bytes < 2 * s->cluster_size || s->ext_l2)
+        return 0;
+    int slot;
+    int r = get_l2_for_write(s, offset, &slot, errp);
+    if (r < 0)
+        return r;
+    uint64_t j = l2_index(s, offset), k = 0;
+    uint64_t maxk = bytes >> s->cluster_bits;
+    if (maxk > s->l2_entries - j)
+        maxk = s->l2_entries - j;
+    while (k < maxk) {
+        uint64_t e = qcow2_l2_get(s, s->l2c[slot].data, j + k);
+        if (e && e != QCOW_OFLAG_ZERO)
+            break;
+        k++;
+    }
+    if (k < 2)
+        return 0;
+    int64_t host = qcow2_alloc_clusters(s, k, errp);     /* leaves the L2 cache alone */
+    if (host < 0)
+        return host;
+    r = bdrv_file_pwrite(bs, (uint64_t)host, p, k << s->cluster_bits, errp);
+    if (r < 0)
+        return r;
+    for (uint64_t i = 0; i < k; i++)
+        qcow2_l2_set(s, s->l2c[slot].data, j + i,
+                     ((uint64_t)host + (i << s->cluster_bits)) | QCOW_OFLAG_COPIED);
+    s->l2c[slot].dirty = true;
+    return (int64_t)(k << s->cluster_bits);
+}
+
 static int qcow2_pwrite(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
                         const void *buf, Error **errp)
 {
@@ -721,6 +773,15 @@ static int qcow2_pwrite(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
     int r = check_writable(bs, errp);
     const uint8_t *p = buf;
     while (r >= 0 && bytes) {
+        int64_t done = write_fresh_run(bs, offset, bytes, p, errp);
+        if (done < 0)
+            return (int)done;
+        if (done) {
+            p += done;
+            offset += (uint64_t)done;
+            bytes -= (uint64_t)done;
+            continue;
+        }
         uint64_t in = qcow2_offset_into_cluster(s, offset);
         uint64_t n = s->cluster_size - in < bytes ? s->cluster_size - in : bytes;
         r = write_cluster(bs, offset - in, in, n, p, errp);

@@ -363,17 +363,41 @@ int64_t qcow2_alloc_clusters(BDRVQcow2State *s, uint64_t n, Error **errp)
     return -EIO;
 }
 
+/* Whether the n clusters from c are free and already have refcount
+ * blocks (so taking them allocates nothing else). */
+static int free_run(BDRVQcow2State *s, uint64_t c, uint64_t n, Error **errp)
+{
+    for (uint64_t i = c; i < c + n; i++) {
+        uint64_t rti = i >> s->rb_bits;
+        if (rti >= s->rt_size || !(s->rt[rti] & REFT_OFFSET_MASK))
+            return 0;
+        int f = is_free(s, i, errp);
+        if (f <= 0)
+            return f;
+    }
+    return 1;
+}
+
 int64_t qcow2_alloc_bytes(BDRVQcow2State *s, uint64_t size, Error **errp)
 {
     uint64_t off = s->free_byte_offset;
     uint64_t in = qcow2_offset_into_cluster(s, off);
-    if (off && in && s->cluster_size - in >= size) {
-        uint64_t rc;
-        int r = qcow2_get_refcount(s, off >> s->cluster_bits, &rc, errp);
+    if (off && in) {
+        uint64_t rc, c = off >> s->cluster_bits;
+        int r = qcow2_get_refcount(s, c, &rc, errp);
         if (r < 0)
             return r;
-        if (rc >= 1 && rc < s->refcount_max) {
+        /* Continue in the current cluster, and into the clusters right
+         * after it when they are free, as QEMU packs compressed data. */
+        uint64_t room = s->cluster_size - in;
+        uint64_t more = size > room ? qcow2_size_to_clusters(s, size - room) : 0;
+        int f = more ? free_run(s, c + 1, more, errp) : 1;
+        if (f < 0)
+            return f;
+        if (rc >= 1 && rc < s->refcount_max && f) {
             r = qcow2_update_refcount(s, off, 1, 1, errp);
+            for (uint64_t i = 1; r >= 0 && i <= more; i++)
+                r = set_rc(s, c + i, 1, errp);
             if (r < 0)
                 return r;
             s->free_byte_offset = off + size;

@@ -42,45 +42,49 @@ with open("src.raw", "wb") as f:
 EOF
 
 now() { date +%s.%N; }
-# best TOOL-COMMAND...: the smallest wall time of RUNS runs, in seconds.
-best() {
-    b=
-    i=0
-    while [ $i -lt "$RUNS" ]; do
-        rm -f out.img
-        t0=$(now)
-        "$@" >/dev/null 2>err.txt || { echo "img.bench: failed: $* ($(head -1 err.txt))" >&2; echo NaN; return; }
-        t1=$(now)
-        b=$(echo "$t0 $t1 ${b:-}" | awk '{ d = $2 - $1; if ($3 == "" || d < $3) print d; else print $3 }')
-        i=$((i + 1))
-    done
-    echo "$b"
+# once COMMAND...: wall time of one run in seconds (NaN when it fails).
+once() {
+    rm -f out.img
+    t0=$(now)
+    "$@" >/dev/null 2>err.txt || { echo "img.bench: failed: $* ($(head -1 err.txt))" >&2; echo NaN; return; }
+    t1=$(now)
+    echo "$t0 $t1" | awk '{ print $2 - $1 }'
 }
+min() { echo "$1 $2" | awk '{ if ($2 == "" || $1 < $2) print $1; else print $2 }'; }
 
 rows=
-row() { # name qemu-seconds pemu-seconds
-    r=$(echo "$2 $3" | awk '{ if ($1 > 0) printf "%.2f", $2 / $1; else print "-" }')
-    rows="$rows| $1 | $(printf '%.3f' "$2") | $(printf '%.3f' "$3") | $r |
+# row NAME "QEMU-COMMAND" "PEMU-COMMAND": the two alternate, RUNS times
+# each, so that a busy host slows both alike; the best time of each counts.
+row() {
+    bq= bp=
+    i=0
+    while [ $i -lt "$RUNS" ]; do
+        bq=$(min "$(once $2)" "$bq")
+        bp=$(min "$(once $3)" "$bp")
+        i=$((i + 1))
+    done
+    r=$(echo "$bq $bp" | awk '{ if ($1 > 0) printf "%.2f", $2 / $1; else print "-" }')
+    rows="$rows| $1 | $(printf '%.3f' "$bq") | $(printf '%.3f' "$bp") | $r |
 "
-    echo "img.bench: $1: qemu-img $2 s, pemu-img $3 s" >&2
+    echo "img.bench: $1: qemu-img $bq s, pemu-img $bp s" >&2
 }
 
 qemu-img convert -f raw -O qcow2 src.raw q.qcow2
 n4k=$((MB * 256))
 step=$((4096 * 99991))      # coprime with the 4 KiB block count: visits every block once
 
-row "convert raw -> qcow2" "$(best qemu-img convert -f raw -O qcow2 src.raw out.img)" \
-    "$(best "$P" convert -f raw -O qcow2 src.raw out.img)"
-row "convert qcow2 -> raw" "$(best qemu-img convert -f qcow2 -O raw q.qcow2 out.img)" \
-    "$(best "$P" convert -f qcow2 -O raw q.qcow2 out.img)"
-row "convert -c raw -> qcow2 (zlib)" "$(best qemu-img convert -c -f raw -O qcow2 src.raw out.img)" \
-    "$(best "$P" convert -c -f raw -O qcow2 src.raw out.img)"
-row "bench: sequential 4K reads (qcow2)" "$(best qemu-img bench -f qcow2 -c $n4k -s 4k q.qcow2)" \
-    "$(best "$P" bench -f qcow2 -c $n4k -s 4k q.qcow2)"
-row "bench: scattered 4K reads (qcow2)" "$(best qemu-img bench -f qcow2 -c $n4k -s 4k -S $step q.qcow2)" \
-    "$(best "$P" bench -f qcow2 -c $n4k -s 4k -S $step q.qcow2)"
-row "bench: sequential 4K reads (raw)" "$(best qemu-img bench -f raw -c $n4k -s 4k src.raw)" \
-    "$(best "$P" bench -f raw -c $n4k -s 4k src.raw)"
+row "convert raw -> qcow2" "qemu-img convert -f raw -O qcow2 src.raw out.img" \
+    "$P convert -f raw -O qcow2 src.raw out.img"
+row "convert qcow2 -> raw" "qemu-img convert -f qcow2 -O raw q.qcow2 out.img" \
+    "$P convert -f qcow2 -O raw q.qcow2 out.img"
+row "convert -c raw -> qcow2 (zlib)" "qemu-img convert -c -f raw -O qcow2 src.raw out.img" \
+    "$P convert -c -f raw -O qcow2 src.raw out.img"
+row "bench: sequential 4K reads (qcow2)" "qemu-img bench -f qcow2 -c $n4k -s 4k q.qcow2" \
+    "$P bench -f qcow2 -c $n4k -s 4k q.qcow2"
+row "bench: scattered 4K reads (qcow2)" "qemu-img bench -f qcow2 -c $n4k -s 4k -S $step q.qcow2" \
+    "$P bench -f qcow2 -c $n4k -s 4k -S $step q.qcow2"
+row "bench: sequential 4K reads (raw)" "qemu-img bench -f raw -c $n4k -s 4k src.raw" \
+    "$P bench -f raw -c $n4k -s 4k src.raw"
 
 # The outputs must be right, or the times mean nothing.
 "$P" convert -c -f raw -O qcow2 src.raw pc.qcow2 && qemu-img compare -q -f raw src.raw pc.qcow2 &&
