@@ -100,7 +100,8 @@ zeros. \`qemu-img $(qemu-img --version | head -1 | awk '{print $3}')\`; times in
 lower is better; the ratio is pemu/qemu (below 1: pemu is faster).
 Reads are \`bench -s 4k\` over the whole qcow2 image made by qemu-img;
 \"scattered\" uses \`-S $step\`, which visits every block once in a
-shuffled order.
+shuffled order. The tools alternate run by run on a host shared with
+other jobs: rows within about 20% are noise.
 
 | operation | qemu-img | pemu-img | ratio |
 |---|---|---|---|
