@@ -3,7 +3,9 @@
  * probing, opening images with their backing chains, -snapshot overlays,
  * bounds-checked requests and the BlockBackend.
  */
-/* Large files on 32-bit hosts too: off_t is 64 bits with this. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1   /* SEEK_DATA, SEEK_HOLE on glibc (feature-tested below) */
+#endif
 #include "src/block/block.h"
 
 #include <errno.h>
@@ -13,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ---- option lists ---------------------------------------------------------- */
@@ -219,7 +222,9 @@ const char *block_prealloc_name(PreallocMode m)
 
 /* ---- drivers and probing ----------------------------------------------------- */
 
-static const BlockDriver *const drivers[] = { &bdrv_qcow2, &bdrv_raw, NULL };
+static const BlockDriver *const drivers[] = {
+    &bdrv_qcow2, &bdrv_qcow, &bdrv_vmdk, &bdrv_vdi, &bdrv_vpc, &bdrv_raw, NULL
+};
 
 const BlockDriver *const *bdrv_drivers(void)
 {
@@ -248,6 +253,52 @@ const BlockDriver *bdrv_probe_buf(const uint8_t *buf, int n, const char *filenam
         }
     }
     return best;
+}
+
+void bdrv_random_bytes(void *buf, size_t n)
+{
+    uint8_t *p = buf;
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    size_t got = 0;
+    while (fd >= 0 && got < n) {
+        ssize_t r = read(fd, p + got, n - got);
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    if (fd >= 0)
+        close(fd);
+    if (got == n)
+        return;
+    /* No /dev/urandom: a time- and address-seeded xorshift is enough for
+     * identifiers that only need to differ between images. */
+    static uint64_t x;
+    struct stat st;
+    x ^= (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)buf ^
+         (uint64_t)getpid() << 32 ^ (uint64_t)(stat(".", &st) == 0 ? st.st_ino : 0);
+    for (; got < n; got++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        p[got] = (uint8_t)(x >> 24);
+    }
+}
+
+int64_t bdrv_backing_size(const char *overlay, const char *backing,
+                          const char *fmt, Error **errp)
+{
+    char path[BDRV_PATH_MAX];
+    bdrv_resolve_backing(overlay, backing, path, sizeof(path));
+    Error *err = NULL;
+    BlockDriverState *b = bdrv_open(path, fmt && *fmt ? fmt : NULL, 0, &err);
+    if (!b) {
+        error_setg(errp, "%s", err->msg);
+        error_free(err);
+        return -EINVAL;
+    }
+    int64_t n = bdrv_getlength(b);
+    bdrv_close(b);
+    return n;
 }
 
 /* ---- raw file access ------------------------------------------------------------ */
@@ -320,6 +371,27 @@ int64_t bdrv_file_size(BlockDriverState *bs)
     return (int64_t)st.st_size;
 }
 
+int bdrv_file_block_status(BlockDriverState *bs, uint64_t off, uint64_t bytes,
+                           uint64_t *pnum)
+{
+    *pnum = bytes;
+#if defined(SEEK_DATA) && defined(SEEK_HOLE)
+    off_t data = lseek(bs->fd, (off_t)off, SEEK_DATA);
+    if (data < 0 && errno == ENXIO) {
+        return BDRV_BLOCK_ZERO;     /* a hole up to the end of file */
+    } else if (data >= 0 && (uint64_t)data > off) {
+        if ((uint64_t)data - off < bytes)
+            *pnum = (uint64_t)data - off;
+        return BDRV_BLOCK_ZERO;
+    } else if (data >= 0) {
+        off_t hole = lseek(bs->fd, (off_t)off, SEEK_HOLE);
+        if (hole > (off_t)off && (uint64_t)hole - off < bytes)
+            *pnum = (uint64_t)hole - off;
+    }
+#endif
+    return BDRV_BLOCK_DATA;
+}
+
 int bdrv_file_truncate(BlockDriverState *bs, uint64_t size, Error **errp)
 {
     if (ftruncate(bs->fd, (off_t)size) < 0) {
@@ -333,7 +405,7 @@ int bdrv_file_truncate(BlockDriverState *bs, uint64_t size, Error **errp)
 
 int bdrv_file_sync(BlockDriverState *bs, Error **errp)
 {
-    if (bs->read_only)
+    if (bs->read_only || (bs->flags & BDRV_O_NO_FLUSH))
         return 0;
     if (fsync(bs->fd) < 0 && errno != EINVAL) {
         int e = errno;
@@ -345,6 +417,8 @@ int bdrv_file_sync(BlockDriverState *bs, Error **errp)
 
 int64_t bdrv_allocated_file_size(BlockDriverState *bs)
 {
+    if (bs->drv && bs->drv->allocated_file_size)
+        return bs->drv->allocated_file_size(bs);
     struct stat st;
     if (fstat(bs->fd, &st) < 0)
         return -1;
@@ -617,6 +691,20 @@ int bdrv_pwrite_compressed(BlockDriverState *bs, uint64_t offset, uint64_t bytes
     return bs->drv->pwrite_compressed(bs, offset, bytes, buf, errp);
 }
 
+int bdrv_pwrite_precompressed(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
+                              const void *cdata, size_t clen, Error **errp)
+{
+    if (!bs->drv->pwrite_precompressed) {
+        error_setg(errp, "%s: the %s format does not support compression",
+                   bs->filename, bs->drv->format_name);
+        return -ENOTSUP;
+    }
+    int r = check_write(bs, offset, bytes, errp);
+    if (r < 0 || !bytes)
+        return r;
+    return bs->drv->pwrite_precompressed(bs, offset, bytes, cdata, clen, errp);
+}
+
 int bdrv_pwrite_zeroes(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
                        int flags, Error **errp)
 {
@@ -683,7 +771,21 @@ int bdrv_block_status(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
         *map = offset;
         return BDRV_BLOCK_DATA | BDRV_BLOCK_ALLOCATED | BDRV_BLOCK_OFFSET_VALID;
     }
-    return bs->drv->block_status(bs, offset, bytes, pnum, map, errp);
+    int st = bs->drv->block_status(bs, offset, bytes, pnum, map, errp);
+    /* As QEMU: data the format maps into a hole of its file reads as
+     * zeros, and says so. */
+    if (st >= 0 && (st & BDRV_BLOCK_RECURSE) && (st & BDRV_BLOCK_OFFSET_VALID) &&
+        (st & BDRV_BLOCK_DATA) && !(st & BDRV_BLOCK_ZERO)) {
+        BlockDriverState *f = bs->drv->map_file ? bs->drv->map_file(bs, offset) : bs;
+        uint64_t fn;
+        if (f && bdrv_file_block_status(f, *map, *pnum, &fn) == BDRV_BLOCK_ZERO) {
+            st |= BDRV_BLOCK_ZERO;
+            *pnum = fn;
+        } else if (f && fn < *pnum) {
+            *pnum = fn;
+        }
+    }
+    return st < 0 ? st : st & ~BDRV_BLOCK_RECURSE;
 }
 
 int bdrv_block_status_above(BlockDriverState *bs, uint64_t offset,

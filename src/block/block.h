@@ -1,5 +1,6 @@
 /*
- * The block layer: image format drivers (raw, qcow2), the
+ * The block layer: image format drivers (raw, qcow2, qcow, vmdk, vdi,
+ * vpc), the
  * BlockDriverState graph (an image and its backing chain) and the
  * BlockBackend that devices and pemu-img talk to.
  *
@@ -36,6 +37,7 @@ enum {
     BDRV_O_UNSAFE     = 1u << 3,  /* backing missing is not an error */
     BDRV_O_CHECK      = 1u << 4,  /* open for check: tolerate some damage */
     BDRV_O_NO_REPAIR  = 1u << 5,  /* do not repair a dirty image on open */
+    BDRV_O_NO_FLUSH   = 1u << 6,  /* cache=unsafe: write order kept, no fsync */
 };
 
 /* block_status result bits (for map and convert). */
@@ -45,6 +47,9 @@ enum {
     BDRV_BLOCK_ALLOCATED  = 1u << 2,  /* decided by this layer, not the backing */
     BDRV_BLOCK_OFFSET_VALID = 1u << 3, /* *map is the host offset */
     BDRV_BLOCK_COMPRESSED = 1u << 4,
+    /* The host file's holes refine DATA (they read as zeros): set by
+     * drivers whose data may be sparse in its file, as QEMU's do. */
+    BDRV_BLOCK_RECURSE    = 1u << 5,
 };
 
 /* Write flags. */
@@ -98,11 +103,24 @@ typedef struct BlockInfoItem {
     int64_t num;
 } BlockInfoItem;
 
+/* One extent of a multi-file format (vmdk), as "info" lists them. */
+typedef struct BlockInfoExtent {
+    char filename[BDRV_PATH_MAX];
+    char format[16];        /* "FLAT", "SPARSE", or "" (the image itself) */
+    uint64_t virtual_size;
+    uint64_t cluster_size;  /* 0: not printed */
+    bool compressed;
+} BlockInfoExtent;
+
 typedef struct BlockInfo {
     uint64_t cluster_size;  /* 0: not printed */
     bool dirty;
     int nb_items;
     BlockInfoItem items[16];
+    /* Printed after the items when nb_extents > 0; malloc'd by get_info,
+     * freed by the caller. */
+    int nb_extents;
+    BlockInfoExtent *extents;
 } BlockInfo;
 
 typedef struct BlockCheckResult {
@@ -140,6 +158,18 @@ struct BlockDriver {
     /* Whole clusters only; NULL when the format cannot compress. */
     int (*pwrite_compressed)(BlockDriverState *bs, uint64_t offset,
                              uint64_t bytes, const void *buf, Error **errp);
+    /*
+     * Compression split in two so that callers (convert) can compress
+     * clusters on several threads: compress() is thread-safe and only
+     * reads settings fixed at open; it compresses one whole cluster into
+     * dst and returns the size, or -1 when it does not shrink (write the
+     * data normally then). pwrite_precompressed() stores such a result
+     * for the cluster at offset (bytes: its guest bytes). Both NULL when
+     * the format cannot.
+     */
+    long (*compress)(BlockDriverState *bs, void *dst, size_t cap, const void *src);
+    int (*pwrite_precompressed)(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
+                                const void *cdata, size_t clen, Error **errp);
     int (*pwrite_zeroes)(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
                          int flags, Error **errp);
     int (*pdiscard)(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
@@ -154,6 +184,9 @@ struct BlockDriver {
      */
     int (*block_status)(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
                         uint64_t *pnum, uint64_t *map, Error **errp);
+    /* The file that holds the data block_status maps at guest offset
+     * (NULL: bs's own file). */
+    BlockDriverState *(*map_file)(BlockDriverState *bs, uint64_t offset);
     void (*get_info)(BlockDriverState *bs, BlockInfo *info);
     int (*check)(BlockDriverState *bs, BlockCheckResult *res, int fix,
                  Error **errp);
@@ -181,11 +214,18 @@ struct BlockDriver {
      * `size` bytes, or a copy of src when src is not NULL. */
     int (*measure)(BlockOpts *opts, uint64_t size, BlockDriverState *src,
                    uint64_t *required, uint64_t *fully, Error **errp);
+    /* Host bytes used when the image spans several files (NULL: the
+     * image file's own). */
+    int64_t (*allocated_file_size)(BlockDriverState *bs);
     bool supports_backing;
 };
 
 extern const BlockDriver bdrv_raw;
 extern const BlockDriver bdrv_qcow2;
+extern const BlockDriver bdrv_qcow;
+extern const BlockDriver bdrv_vmdk;
+extern const BlockDriver bdrv_vdi;
+extern const BlockDriver bdrv_vpc;
 
 /* ---- the BlockDriverState ------------------------------------------------ */
 
@@ -225,6 +265,8 @@ int bdrv_pwrite(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
                 const void *buf, Error **errp);
 int bdrv_pwrite_compressed(BlockDriverState *bs, uint64_t offset,
                            uint64_t bytes, const void *buf, Error **errp);
+int bdrv_pwrite_precompressed(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
+                              const void *cdata, size_t clen, Error **errp);
 int bdrv_pwrite_zeroes(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
                        int flags, Error **errp);
 int bdrv_pdiscard(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
@@ -250,6 +292,12 @@ int bdrv_backing_pread(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
 /* Resolve a backing name relative to the directory of the overlay. */
 void bdrv_resolve_backing(const char *overlay, const char *backing,
                           char *out, size_t n);
+/* Random bytes for UUIDs and content IDs (not for secrets). */
+void bdrv_random_bytes(void *buf, size_t n);
+/* The virtual size of the image `backing` names (resolved relative to
+ * `overlay`), for "create" without a size; -errno and *errp on failure. */
+int64_t bdrv_backing_size(const char *overlay, const char *backing,
+                          const char *fmt, Error **errp);
 /* Probe a buffer: the best driver (never NULL: raw scores 1). */
 const BlockDriver *bdrv_probe_buf(const uint8_t *buf, int n, const char *filename);
 
@@ -260,6 +308,10 @@ int bdrv_file_pread(BlockDriverState *bs, uint64_t off, void *buf, size_t len,
 int bdrv_file_pwrite(BlockDriverState *bs, uint64_t off, const void *buf,
                      size_t len, Error **errp);
 int64_t bdrv_file_size(BlockDriverState *bs);
+/* Holes of the host file: BDRV_BLOCK_ZERO (a hole, or past the end) or
+ * BDRV_BLOCK_DATA for the first *pnum bytes of [off, off+bytes). */
+int bdrv_file_block_status(BlockDriverState *bs, uint64_t off, uint64_t bytes,
+                           uint64_t *pnum);
 int bdrv_file_truncate(BlockDriverState *bs, uint64_t size, Error **errp);
 int bdrv_file_sync(BlockDriverState *bs, Error **errp);
 

@@ -3,6 +3,7 @@
  * layout and exit codes, so scripts written for one work with the other.
  */
 #include "src/block/block.h"
+#include "ports/posix.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -55,7 +56,7 @@ static void usage(FILE *f)
 "\n"
 "Not supported yet: bitmap.\n"
 "\n"
-"Supported formats: qcow2 raw\n"
+"Supported formats: qcow2 qcow vmdk vdi vpc raw\n"
 "Size suffixes: k, M, G, T, P, E (powers of 1024).\n");
 }
 
@@ -149,7 +150,7 @@ static int img_create(int argc, char **argv)
     const char *filename = argv[optind++];
     const BlockDriver *drv = bdrv_find_format(fmt);
     if (!drv) {
-        error_report("Unknown file format '%s' (supported: qcow2, raw)", fmt);
+        error_report("Unknown file format '%s' (supported: qcow2, qcow, vmdk, vdi, vpc, raw)", fmt);
         goto out;
     }
     uint64_t size = UINT64_MAX;
@@ -354,7 +355,27 @@ static void info_one(BlockDriverState *bs, bool json, const char *ind)
                     printf("%s", it->num ? "true" : "false");
                 else
                     printf("%" PRId64, it->num);
-                printf("%s\n", i + 1 < info.nb_items ? "," : "");
+                printf("%s\n", i + 1 < info.nb_items || info.nb_extents ? "," : "");
+            }
+            if (info.nb_extents) {
+                printf("%s            \"extents\": [\n", ind);
+                for (int i = 0; i < info.nb_extents; i++) {
+                    BlockInfoExtent *x = &info.extents[i];
+                    printf("%s                {\n", ind);
+                    if (x->compressed)
+                        printf("%s                    \"compressed\": true,\n", ind);
+                    printf("%s                    \"virtual-size\": %" PRIu64 ",\n"
+                           "%s                    \"filename\": ", ind, x->virtual_size, ind);
+                    json_str(x->filename);
+                    printf(",\n");
+                    if (x->cluster_size)
+                        printf("%s                    \"cluster-size\": %" PRIu64 ",\n",
+                               ind, x->cluster_size);
+                    printf("%s                    \"format\": ", ind);
+                    json_str(x->format);
+                    printf("\n%s                }%s\n", ind, i + 1 < info.nb_extents ? "," : "");
+                }
+                printf("%s            ]\n", ind);
             }
             printf("%s        }\n%s    },\n", ind, ind);
         }
@@ -405,8 +426,22 @@ static void info_one(BlockDriverState *bs, bool json, const char *ind)
                 else
                     printf("%" PRId64 "\n", it->num);
             }
+            if (info.nb_extents)
+                printf("    extents:\n");
+            for (int i = 0; i < info.nb_extents; i++) {
+                BlockInfoExtent *x = &info.extents[i];
+                printf("        [%d]:\n", i);
+                if (x->compressed)
+                    printf("            compressed: true\n");
+                printf("            virtual size: %" PRIu64 "\n            filename: %s\n",
+                       x->virtual_size, x->filename);
+                if (x->cluster_size)
+                    printf("            cluster size: %" PRIu64 "\n", x->cluster_size);
+                printf("            format: %s\n", x->format);
+            }
         }
     }
+    free(info.extents);
     free(sns);
 }
 
@@ -556,6 +591,7 @@ static int img_check(int argc, char **argv)
         return 63;
     }
     BlockCheckResult res;
+    memset(&res, 0, sizeof(res));
     Error *err = NULL;
     int r = bs->drv->check(bs, &res, fix, &err);
     if (r >= 0 && (res.corruptions_fixed || res.leaks_fixed)) {
@@ -594,16 +630,193 @@ static void progress(bool on, double pct)
 
 static bool is_zero(const uint8_t *p, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        if (p[i])
-            return false;
-    return true;
+    /* Every byte equals its successor and the first is 0: memcmp is the
+     * fastest loop the C library has. */
+    return !n || (!p[0] && !p[n - 1] && !memcmp(p, p + 1, n - 1));
+}
+
+/* Parallel cluster compression for convert -c. */
+typedef struct CompressPool {
+    BlockDriverState *bs;
+    uint64_t cs;
+    int threads;
+    uint64_t n;             /* clusters per batch */
+    const uint8_t *in;
+    uint8_t *out;           /* n clusters of compressed output */
+    long *len;              /* per cluster: size, or -1 */
+    bool *todo;
+    uint64_t count;         /* clusters in this batch */
+    uint64_t next;          /* the next cluster to take (under lock) */
+    HostMutex lock;
+} CompressPool;
+
+typedef struct CompressWorker {
+    CompressPool *pool;
+    int index;
+    HostThread thread;
+} CompressWorker;
+
+/* Workers take clusters one at a time, so a thread the host schedules
+ * less often does less of the batch instead of holding up the others. */
+static void *compress_worker(void *opaque)
+{
+    CompressWorker *w = opaque;
+    CompressPool *p = w->pool;
+    for (;;) {
+        host_mutex_lock(&p->lock);
+        uint64_t i = p->next;
+        while (i < p->count && !p->todo[i])
+            i++;
+        p->next = i + 1;
+        host_mutex_unlock(&p->lock);
+        if (i >= p->count)
+            return NULL;
+        p->len[i] = p->bs->drv->compress(p->bs, p->out + i * p->cs, p->cs,
+                                         p->in + i * p->cs);
+    }
+}
+
+/* Write n bytes of buf at `at` compressed: zero clusters skipped (or
+ * zeroed), the rest compressed on all threads, then stored in order. */
+static int compress_batch(CompressPool *p, uint8_t *buf, uint64_t n, uint64_t at,
+                          bool target_zero, Error **errp)
+{
+    BlockDriverState *bs = p->bs;
+    uint64_t len = (uint64_t)bdrv_getlength(bs);
+    p->count = (n + p->cs - 1) / p->cs;
+    p->in = buf;
+    if (n % p->cs)      /* the image's last, short cluster: pad with zeros */
+        memset(buf + n, 0, p->cs - n % p->cs);
+    for (uint64_t i = 0; i < p->count; i++) {
+        uint64_t m = n - i * p->cs < p->cs ? n - i * p->cs : p->cs;
+        p->todo[i] = !is_zero(buf + i * p->cs, m) &&
+                     (m == p->cs || at + i * p->cs + m == len);
+        p->len[i] = -1;
+    }
+    CompressWorker w[16];
+    bool running[16] = { false };
+    p->next = 0;
+    for (int t = 1; t < p->threads; t++) {
+        w[t] = (CompressWorker){ p, t, { 0 } };
+        running[t] = host_thread_create(&w[t].thread, compress_worker, &w[t]) == 0;
+    }
+    w[0] = (CompressWorker){ p, 0, { 0 } };
+    compress_worker(&w[0]);     /* this thread works too, and takes up any slack */
+    for (int t = 1; t < p->threads; t++)
+        if (running[t])
+            host_thread_join(&w[t].thread);
+    int r = 0;
+    for (uint64_t i = 0; i < p->count && r >= 0; i++) {
+        uint64_t off = at + i * p->cs, m = n - i * p->cs < p->cs ? n - i * p->cs : p->cs;
+        if (p->len[i] >= 0)
+            r = bdrv_pwrite_precompressed(bs, off, m, p->out + i * p->cs,
+                                          (size_t)p->len[i], errp);
+        else if (!is_zero(buf + i * p->cs, m))
+            r = bdrv_pwrite(bs, off, m, buf + i * p->cs, errp);
+        else if (!target_zero)
+            r = bdrv_pwrite_zeroes(bs, off, m, BDRV_REQ_MAY_UNMAP, errp);
+    }
+    return r;
+}
+
+typedef struct RawCopy {
+    const char *src, *fmt, *dst;
+    uint64_t len, sparse, chunk;
+    int threads, index;
+    int ret;
+    HostThread thread;
+} RawCopy;
+
+/* Copy every threads-th chunk of src into the raw file dst, leaving runs
+ * of zeros as holes (dst was just created, so it reads as zeros). */
+static void *raw_copy_worker(void *opaque)
+{
+    RawCopy *c = opaque;
+    Error *err = NULL;
+    BlockDriverState *s = bdrv_open(c->src, c->fmt, 0, &err);
+    BlockDriverState *d = s ? bdrv_open(c->dst, "raw", BDRV_O_RDWR | BDRV_O_NO_FLUSH, &err)
+                            : NULL;
+    uint8_t *buf = malloc(c->chunk);
+    if (!buf)
+        pemu_abort("out of memory");
+    int r = d ? 0 : -EIO;
+    for (uint64_t off = (uint64_t)c->index * c->chunk; r >= 0 && off < c->len;
+         off += (uint64_t)c->threads * c->chunk) {
+        uint64_t end = c->len - off < c->chunk ? c->len : off + c->chunk;
+        for (uint64_t pos = off; r >= 0 && pos < end;) {
+            uint64_t pnum, map;
+            int depth;
+            BlockDriverState *file;
+            int st = bdrv_block_status_above(s, pos, end - pos, &pnum, &map, &depth, &file,
+                                             &err);
+            if (st < 0) {
+                r = st;
+                break;
+            }
+            if (!pnum)
+                pnum = end - pos;
+            if (!((st & BDRV_BLOCK_ZERO) && !(st & BDRV_BLOCK_DATA))) {
+                r = bdrv_pread(s, pos, pnum, buf, &err);
+                for (uint64_t p = 0; r >= 0 && p < pnum;) {
+                    uint64_t m = c->sparse - (pos + p) % c->sparse;
+                    if (m > pnum - p)
+                        m = pnum - p;
+                    bool z = is_zero(buf + p, m);
+                    uint64_t q = p + m;
+                    while (q < pnum) {
+                        uint64_t k = pnum - q < c->sparse ? pnum - q : c->sparse;
+                        if (is_zero(buf + q, k) != z)
+                            break;
+                        q += k;
+                    }
+                    if (!z)
+                        r = bdrv_pwrite(d, pos + p, q - p, buf + p, &err);
+                    p = q;
+                }
+            }
+            pos += pnum;
+        }
+    }
+    if (r < 0)
+        error_report("error while converting %s: %s", c->src, err ? err->msg : strerror(-r));
+    error_free(err);
+    free(buf);
+    bdrv_close(d);
+    bdrv_close(s);
+    c->ret = r;
+    return NULL;
+}
+
+static int convert_raw_parallel(const char *src, const char *fmt, const char *dst,
+                                uint64_t len, uint64_t sparse)
+{
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    int threads = ncpu < 2 ? 2 : ncpu > 8 ? 8 : (int)ncpu;
+    RawCopy c[8];
+    bool running[8] = { false };
+    for (int t = 0; t < threads; t++) {
+        c[t] = (RawCopy){ src, fmt, dst, len, sparse, 2u << 20, threads, t, 0, { 0 } };
+        running[t] = t && host_thread_create(&c[t].thread, raw_copy_worker, &c[t]) == 0;
+    }
+    for (int t = 0; t < threads; t++)
+        if (!running[t])
+            raw_copy_worker(&c[t]);
+    int r = 0;
+    for (int t = 0; t < threads; t++) {
+        if (running[t])
+            host_thread_join(&c[t].thread);
+        if (c[t].ret < 0)
+            r = c[t].ret;
+    }
+    return r;
 }
 
 static int img_convert(int argc, char **argv)
 {
     const char *fmt = NULL, *ofmt = "raw", *backing = NULL, *bfmt = NULL;
-    bool compress = false, prog = false, no_create = false;
+    bool compress = false, prog = false, no_create = false, unsafe_cache = true;
+    int parallel = 8;
+    bool nsrc_done = false;
     uint64_t sparse = 4096;
     BlockOpts opts = { 0 };
     int c, ret = 1;
@@ -622,7 +835,21 @@ static int img_convert(int argc, char **argv)
         case 'n': no_create = true; break;
         case 'q': quiet = true; break;
         case 'h': usage(stdout); return 0;
-        case 'U': case 'W': case 'm': case 't': case 'T': case 'r': case 2: break;
+        case 't':
+            /* qemu-img's default for convert is cache=unsafe: no fsync. */
+            unsafe_cache = !strcmp(optarg, "unsafe");
+            break;
+        case 'm':
+            /* qemu-img's parallel requests (1-16, default 8): here the
+             * number of compression threads. */
+            parallel = atoi(optarg);
+            if (parallel < 1 || parallel > 16) {
+                error_report("Invalid number of coroutines. Allowed number of "
+                             "coroutines is between 1 and 16");
+                goto out;
+            }
+            break;
+        case 'U': case 'W': case 'T': case 'r': case 2: break;
         case 'S':
             if (block_parse_size(optarg, &sparse) < 0 || (sparse && sparse % 512)) {
                 error_report("Invalid buffer size for sparse output specified. Valid "
@@ -665,7 +892,7 @@ static int img_convert(int argc, char **argv)
     }
     const BlockDriver *odrv = bdrv_find_format(ofmt);
     if (!odrv) {
-        error_report("Unknown file format '%s' (supported: qcow2, raw)", ofmt);
+        error_report("Unknown file format '%s' (supported: qcow2, qcow, vmdk, vdi, vpc, raw)", ofmt);
         goto out_close;
     }
     if (compress && !odrv->pwrite_compressed) {
@@ -713,7 +940,7 @@ static int img_convert(int argc, char **argv)
             goto out_close;
         }
     }
-    dst = img_open(out_name, ofmt, BDRV_O_RDWR | (no_create ? 0 : 0));
+    dst = img_open(out_name, ofmt, BDRV_O_RDWR | (unsafe_cache ? BDRV_O_NO_FLUSH : 0));
     if (!dst)
         goto out_close;
     if (no_create && (uint64_t)bdrv_getlength(dst) < total) {
@@ -726,17 +953,45 @@ static int img_convert(int argc, char **argv)
     memset(&oinfo, 0, sizeof(oinfo));
     if (odrv->get_info)
         odrv->get_info(dst, &oinfo);
+    free(oinfo.extents);
     uint64_t ocs = oinfo.cluster_size ? oinfo.cluster_size : 65536;
     if (compress || chunk % ocs)
         chunk = ocs > chunk ? ocs : (compress ? ocs : chunk);
-    buf = malloc(chunk);
+    /* Compression runs on every CPU, a batch of clusters at a time. */
+    CompressPool pool = { .bs = dst, .cs = ocs, .threads = 1 };
+    if (compress && odrv->compress && odrv->pwrite_precompressed) {
+        /* As many in flight as qemu-img's default 8 requests, and at
+         * least one per CPU. */
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        pool.threads = ncpu > parallel ? (ncpu > 16 ? 16 : (int)ncpu) : parallel;
+        uint64_t per = (16u << 20) / ocs;
+        chunk = ocs * (per < 4 ? 4 : per);
+        host_mutex_init(&pool.lock);
+        pool.n = chunk / ocs;
+        pool.out = malloc(chunk + ocs);
+        pool.len = malloc(pool.n * sizeof(long));
+        pool.todo = malloc(pool.n * sizeof(bool));
+        if (!pool.out || !pool.len || !pool.todo)
+            pemu_abort("out of memory");
+    }
+    buf = malloc(chunk + ocs);
     if (!buf)
         pemu_abort("out of memory");
     /* A target we created reads as zeros everywhere (no backing file). */
     bool target_zero = !no_create && !has_backing;
     uint64_t dpos = 0, done = 0;
     progress(prog, 0);
-    for (int i = 0; i < nsrc; i++) {
+    if (!compress && !has_backing && nsrc == 1 && odrv == &bdrv_raw && !prog && sparse &&
+        target_zero) {
+        /* A raw target has no metadata: threads with their own handles
+         * copy disjoint parts, so the host's copies run on every CPU as
+         * qemu-img's parallel requests do. */
+        int r = convert_raw_parallel(argv[optind], fmt, out_name, src_len[0], sparse);
+        if (r < 0)
+            goto out_close;
+        nsrc_done = true;
+    }
+    for (int i = 0; i < nsrc && !nsrc_done; i++) {
         BlockDriverState *s = src[i];
         uint64_t off = 0;
         while (off < src_len[i]) {
@@ -781,7 +1036,9 @@ static int img_convert(int argc, char **argv)
                     error_free(err);
                     goto out_close;
                 }
-                if (compress) {
+                if (compress && pool.out) {
+                    r = compress_batch(&pool, buf, n, at, target_zero, &err);
+                } else if (compress) {
                     for (uint64_t p = 0; p < n && r >= 0; p += ocs) {
                         uint64_t m = n - p < ocs ? n - p : ocs;
                         if (is_zero(buf + p, m)) {
@@ -831,6 +1088,15 @@ static int img_convert(int argc, char **argv)
         dpos += src_len[i];
     }
     Error *err = NULL;
+    int64_t fend = compress ? bdrv_file_size(dst) : 0;
+    if (fend > 0 && fend % 512 &&
+        bdrv_file_truncate(dst, ((uint64_t)fend + 511) & ~511ull, &err) < 0) {
+        /* As qemu-img: compressed data may end mid-sector; the file
+         * does not. */
+        error_report("error while writing %s: %s", out_name, err->msg);
+        error_free(err);
+        goto out_close;
+    }
     if (bdrv_flush(dst, &err) < 0) {
         error_report("error while flushing %s: %s", out_name, err->msg);
         error_free(err);
@@ -841,6 +1107,11 @@ static int img_convert(int argc, char **argv)
         printf("\n");
     ret = 0;
 out_close:
+    if (pool.out)
+        host_mutex_destroy(&pool.lock);
+    free(pool.out);
+    free(pool.len);
+    free(pool.todo);
     free(buf);
     bdrv_close(dst);
     for (int i = 0; i < nsrc; i++)
@@ -1756,9 +2027,11 @@ static int img_bench(int argc, char **argv)
             ret = 1;
             break;
         }
-        off += step;
+        /* As qemu-img: the offset wraps around the image size, so a
+         * large step visits the image in a scattered order. */
+        off = (off + step) % len;
         if (off > len - bufsize)
-            off = offset;
+            off = 0;
     }
     if (!ret && write && bdrv_flush(bs, &err) < 0) {
         error_report_err(err);

@@ -203,17 +203,33 @@ static int l2_write_slot(BDRVQcow2State *s, int i, Error **errp)
     return r;
 }
 
+int qcow2_barrier(BDRVQcow2State *s, Error **errp)
+{
+    return bdrv_file_sync(s->bs, errp);
+}
+
 int qcow2_l2_flush(BDRVQcow2State *s, Error **errp)
 {
     bool any = false;
     for (int i = 0; i < QCOW2_L2_CACHE; i++)
         any |= s->l2c[i].dirty;
-    if (!any)
+    if (!any && !s->nb_frees)
         return 0;
-    /* Refcounts reach the disk before the tables that use the clusters. */
+    /* Data and refcount increments reach the disk before the tables that
+     * use the clusters... */
     int r = qcow2_refcount_flush(s, errp);
+    if (r >= 0 && any)
+        r = qcow2_barrier(s, errp);
     for (int i = 0; r >= 0 && i < QCOW2_L2_CACHE; i++)
         r = l2_write_slot(s, i, errp);
+    /* ...and decrements only once no table on disk uses the clusters. */
+    if (r >= 0 && s->nb_frees) {
+        r = qcow2_barrier(s, errp);
+        if (r >= 0)
+            r = qcow2_apply_frees(s, errp);
+        if (r >= 0)
+            r = qcow2_refcount_flush(s, errp);
+    }
     return r;
 }
 
@@ -239,6 +255,8 @@ static int l2_victim(BDRVQcow2State *s, Error **errp)
     }
     if (s->l2c[v].dirty) {
         int r = qcow2_refcount_flush(s, errp);
+        if (r >= 0)
+            r = qcow2_barrier(s, errp);
         if (r >= 0)
             r = l2_write_slot(s, v, errp);
         if (r < 0)
@@ -318,6 +336,8 @@ int qcow2_grow_l1(BDRVQcow2State *s, uint32_t min_size, Error **errp)
     if (r >= 0)
         r = bdrv_file_pwrite(s->bs, (uint64_t)off, buf, bytes, errp);
     free(buf);
+    if (r >= 0)
+        r = qcow2_barrier(s, errp);
     if (r < 0)
         return r;
     uint64_t old = s->l1_offset, old_bytes = (uint64_t)s->l1_size * 8;
@@ -327,7 +347,7 @@ int qcow2_grow_l1(BDRVQcow2State *s, uint32_t min_size, Error **errp)
     if (r < 0)
         return r;
     if (old && old_bytes)
-        r = qcow2_update_refcount(s, old, old_bytes, -1, errp);
+        r = qcow2_free_deferred(s, old, old_bytes, errp);
     return r;
 }
 
@@ -411,6 +431,9 @@ static int get_l2_for_write(BDRVQcow2State *s, uint64_t guest, int *slot,
     if (r >= 0)
         r = bdrv_file_pwrite(s->bs, (uint64_t)noff, tmp, s->cluster_size, errp);
     int v = r < 0 ? r : l2_victim(s, errp);
+    /* The table and its refcount are durable before the L1 entry. */
+    if (v >= 0 && (r = qcow2_barrier(s, errp)) < 0)
+        v = r;
     if (v < 0) {
         free(tmp);
         return v;
@@ -423,7 +446,7 @@ static int get_l2_for_write(BDRVQcow2State *s, uint64_t guest, int *slot,
     s->l1[i] = (uint64_t)noff | QCOW_OFLAG_COPIED;
     r = qcow2_write_l1_entry(s, i, errp);
     if (r >= 0 && old)
-        r = qcow2_update_refcount(s, old, 1, -1, errp);
+        r = qcow2_free_deferred(s, old, s->cluster_size, errp);
     *slot = v;
     return r;
 }
@@ -591,6 +614,17 @@ static int qcow2_pread(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
                     r = read_backing(bs, offset, n, p, errp);
                 break;
             }
+            /* Following clusters stored right after this one: one read. */
+            while (n < bytes && in + n == s->cluster_size * ((in + n) >> s->cluster_bits)) {
+                uint64_t e2, m = bytes - n < s->cluster_size ? bytes - n : s->cluster_size;
+                r = get_entry(s, offset + n, &e2, NULL, errp);
+                if (r < 0)
+                    return r;
+                if (qcow2_cluster_type(s, e2) != QCOW2_CLUSTER_NORMAL ||
+                    (e2 & L2E_OFFSET_MASK) != host + in + n)
+                    break;
+                n += m;
+            }
             r = bdrv_file_pread(bs, host + in, p, n, true, errp);
             break;
         }
@@ -691,6 +725,47 @@ static int check_writable(BlockDriverState *bs, Error **errp)
     return qcow2_mark_dirty(s, errp);
 }
 
+/*
+ * Whole clusters that hold nothing yet (unallocated or plain zero, so no
+ * copy-on-write is needed) and share an L2 table: one contiguous
+ * allocation and one write for all of them. Returns the bytes written,
+ * 0 when the fast path does not apply.
+ */
+static int64_t write_fresh_run(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
+                               const uint8_t *p, Error **errp)
+{
+    BDRVQcow2State *s = qcow2_state(bs);
+    if (qcow2_offset_into_cluster(s, offset) || bytes < 2 * s->cluster_size || s->ext_l2)
+        return 0;
+    int slot;
+    int r = get_l2_for_write(s, offset, &slot, errp);
+    if (r < 0)
+        return r;
+    uint64_t j = l2_index(s, offset), k = 0;
+    uint64_t maxk = bytes >> s->cluster_bits;
+    if (maxk > s->l2_entries - j)
+        maxk = s->l2_entries - j;
+    while (k < maxk) {
+        uint64_t e = qcow2_l2_get(s, s->l2c[slot].data, j + k);
+        if (e && e != QCOW_OFLAG_ZERO)
+            break;
+        k++;
+    }
+    if (k < 2)
+        return 0;
+    int64_t host = qcow2_alloc_clusters(s, k, errp);     /* leaves the L2 cache alone */
+    if (host < 0)
+        return host;
+    r = bdrv_file_pwrite(bs, (uint64_t)host, p, k << s->cluster_bits, errp);
+    if (r < 0)
+        return r;
+    for (uint64_t i = 0; i < k; i++)
+        qcow2_l2_set(s, s->l2c[slot].data, j + i,
+                     ((uint64_t)host + (i << s->cluster_bits)) | QCOW_OFLAG_COPIED);
+    s->l2c[slot].dirty = true;
+    return (int64_t)(k << s->cluster_bits);
+}
+
 static int qcow2_pwrite(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
                         const void *buf, Error **errp)
 {
@@ -698,6 +773,15 @@ static int qcow2_pwrite(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
     int r = check_writable(bs, errp);
     const uint8_t *p = buf;
     while (r >= 0 && bytes) {
+        int64_t done = write_fresh_run(bs, offset, bytes, p, errp);
+        if (done < 0)
+            return (int)done;
+        if (done) {
+            p += done;
+            offset += (uint64_t)done;
+            bytes -= (uint64_t)done;
+            continue;
+        }
         uint64_t in = qcow2_offset_into_cluster(s, offset);
         uint64_t n = s->cluster_size - in < bytes ? s->cluster_size - in : bytes;
         r = write_cluster(bs, offset - in, in, n, p, errp);
@@ -708,8 +792,31 @@ static int qcow2_pwrite(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
     return r < 0 ? r : 0;
 }
 
-static int qcow2_pwrite_compressed(BlockDriverState *bs, uint64_t offset,
-                                   uint64_t bytes, const void *buf, Error **errp)
+/* Store clen bytes of compressed data as the cluster at guest offset. */
+static int store_compressed(BlockDriverState *bs, uint64_t offset, const uint8_t *cdata,
+                            uint64_t clen, Error **errp)
+{
+    BDRVQcow2State *s = qcow2_state(bs);
+    int slot;
+    int r = get_l2_for_write(s, offset, &slot, errp);
+    int64_t host = r < 0 ? r : qcow2_alloc_bytes(s, clen, errp);
+    if (host < 0)
+        return (int)host;
+    r = bdrv_file_pwrite(bs, (uint64_t)host, cdata, (size_t)clen, errp);
+    if (r < 0)
+        return r;
+    uint64_t j = l2_index(s, offset);
+    uint64_t old = qcow2_l2_get(s, s->l2c[slot].data, j);
+    uint64_t nsec = (((uint64_t)host + clen - 1) >> 9) - ((uint64_t)host >> 9);
+    qcow2_l2_set(s, s->l2c[slot].data, j, QCOW_OFLAG_COMPRESSED |
+                 (nsec << s->csize_shift) | (uint64_t)host);
+    s->l2c[slot].dirty = true;
+    s->dbuf_entry = 0;
+    return qcow2_free_l2_entry(s, old, errp);
+}
+
+static int check_compressed_range(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
+                                  Error **errp)
 {
     BDRVQcow2State *s = qcow2_state(bs);
     if (qcow2_offset_into_cluster(s, offset) ||
@@ -718,7 +825,14 @@ static int qcow2_pwrite_compressed(BlockDriverState *bs, uint64_t offset,
                    bs->filename);
         return -EINVAL;
     }
-    int r = check_writable(bs, errp);
+    return check_writable(bs, errp);
+}
+
+static int qcow2_pwrite_compressed(BlockDriverState *bs, uint64_t offset,
+                                   uint64_t bytes, const void *buf, Error **errp)
+{
+    BDRVQcow2State *s = qcow2_state(bs);
+    int r = check_compressed_range(bs, offset, bytes, errp);
     const uint8_t *p = buf;
     uint8_t *tmp = malloc(s->cluster_size);
     if (!tmp)
@@ -733,35 +847,37 @@ static int qcow2_pwrite_compressed(BlockDriverState *bs, uint64_t offset,
         }
         long clen = compress_cluster(s, s->cbuf, s->cluster_size, src,
                                      s->cluster_size);
-        if (clen < 0) {
+        if (clen < 0)
             r = write_cluster(bs, offset, 0, n, p, errp);   /* incompressible */
-        } else {
-            int slot;
-            r = get_l2_for_write(s, offset, &slot, errp);
-            int64_t host = r < 0 ? r : qcow2_alloc_bytes(s, (uint64_t)clen, errp);
-            if (host < 0) {
-                r = (int)host;
-                break;
-            }
-            r = bdrv_file_pwrite(bs, (uint64_t)host, s->cbuf, (size_t)clen, errp);
-            if (r < 0)
-                break;
-            uint64_t j = l2_index(s, offset);
-            uint64_t old = qcow2_l2_get(s, s->l2c[slot].data, j);
-            uint64_t nsec = (((uint64_t)host + (uint64_t)clen - 1) >> 9) -
-                            ((uint64_t)host >> 9);
-            qcow2_l2_set(s, s->l2c[slot].data, j, QCOW_OFLAG_COMPRESSED |
-                         (nsec << s->csize_shift) | (uint64_t)host);
-            s->l2c[slot].dirty = true;
-            r = qcow2_free_l2_entry(s, old, errp);
-            s->dbuf_entry = 0;
-        }
+        else
+            r = store_compressed(bs, offset, s->cbuf, (uint64_t)clen, errp);
         p += n;
         offset += n;
         bytes -= n;
     }
     free(tmp);
     return r < 0 ? r : 0;
+}
+
+static long qcow2_compress(BlockDriverState *bs, void *dst, size_t cap, const void *src)
+{
+    BDRVQcow2State *s = qcow2_state(bs);
+    return compress_cluster(s, dst, cap < s->cluster_size ? cap : s->cluster_size, src,
+                            s->cluster_size);
+}
+
+static int qcow2_pwrite_precompressed(BlockDriverState *bs, uint64_t offset,
+                                      uint64_t bytes, const void *cdata, size_t clen,
+                                      Error **errp)
+{
+    BDRVQcow2State *s = qcow2_state(bs);
+    int r = check_compressed_range(bs, offset, bytes, errp);
+    if (r >= 0 && (bytes > s->cluster_size || !clen || clen >= s->cluster_size)) {
+        error_setg(errp, "%s: a precompressed write is one cluster of less than "
+                   "%" PRIu64 " bytes", bs->filename, s->cluster_size);
+        r = -EINVAL;
+    }
+    return r < 0 ? r : store_compressed(bs, offset, cdata, clen, errp);
 }
 
 /* Replace the entry of a whole cluster by e, dropping the old reference. */
@@ -869,6 +985,13 @@ static int qcow2_block_status(BlockDriverState *bs, uint64_t offset,
         uint64_t n = s->cluster_size - in < bytes - done ? s->cluster_size - in
                                                         : bytes - done;
         uint64_t e, bitmap;
+        uint32_t l1i = l1_index(s, off);
+        if (l1i >= s->l1_size || !(s->l1[l1i] & L1E_OFFSET_MASK)) {
+            /* No L2 table: the whole range it would map is unallocated. */
+            uint64_t span = s->l2_entries << s->cluster_bits;
+            uint64_t left = span - (off & (span - 1));
+            n = left < bytes - done ? left : bytes - done;
+        }
         int r = get_entry(s, off, &e, &bitmap, errp);
         if (r < 0)
             return r;
@@ -1020,8 +1143,10 @@ static int qcow2_do_open(BlockDriverState *bs, int flags, Error **errp)
     if (!s->header_raw)
         pemu_abort("out of memory");
     r = bdrv_file_pread(bs, 0, s->header_raw, s->header_length, false, errp);
-    if (r < 0)
+    if (r < 0) {
+        qcow2_free_state(s);
         return r;
+    }
     if (s->header_length > 104)
         s->compression_type = s->header_raw[104];
 
@@ -1892,6 +2017,8 @@ const BlockDriver bdrv_qcow2 = {
     .pread = qcow2_pread,
     .pwrite = qcow2_pwrite,
     .pwrite_compressed = qcow2_pwrite_compressed,
+    .compress = qcow2_compress,
+    .pwrite_precompressed = qcow2_pwrite_precompressed,
     .pwrite_zeroes = qcow2_pwrite_zeroes,
     .pdiscard = qcow2_pdiscard,
     .flush = qcow2_flush,

@@ -114,6 +114,10 @@ typedef struct BDRVQcow2State {
     bool rt_dirty, rt_relocate;
     uint64_t free_cluster_index;
     uint64_t free_byte_offset;  /* tail of the last compressed allocation */
+    /* Refcount decrements wait until the tables that stopped using the
+     * clusters are on disk (see qcow2_l2_flush). */
+    struct Qcow2Free { uint64_t off, len; } *frees;
+    size_t nb_frees, cap_frees;
     const uint64_t *check_refs; /* during repair: computed references */
     uint64_t check_refs_n;
 
@@ -160,7 +164,14 @@ void qcow2_compressed_range(const BDRVQcow2State *s, uint64_t l2e,
 /* qcow2.c */
 int qcow2_write_header(BDRVQcow2State *s, Error **errp);
 int qcow2_l2_load(BDRVQcow2State *s, uint64_t l2_offset, int *slot, Error **errp);
+/*
+ * Write back all metadata in crash-safe order: refcount increments,
+ * barrier, L2 tables, barrier, then the deferred refcount decrements. A
+ * crash at any point leaves at worst leaked clusters.
+ */
 int qcow2_l2_flush(BDRVQcow2State *s, Error **errp);
+/* Make everything written so far durable before what follows (fsync). */
+int qcow2_barrier(BDRVQcow2State *s, Error **errp);
 void qcow2_l2_drop_cache(BDRVQcow2State *s);
 uint64_t qcow2_l2_get(const BDRVQcow2State *s, const uint8_t *l2, uint64_t i);
 void qcow2_l2_set(const BDRVQcow2State *s, uint8_t *l2, uint64_t i, uint64_t e);
@@ -182,8 +193,16 @@ int qcow2_set_refcount(BDRVQcow2State *s, uint64_t cluster, uint64_t rc,
 int64_t qcow2_alloc_clusters(BDRVQcow2State *s, uint64_t n, Error **errp);
 /* Allocate bytes for compressed data; returns offset or -errno. */
 int64_t qcow2_alloc_bytes(BDRVQcow2State *s, uint64_t size, Error **errp);
-/* Drop the reference an L2 entry holds (normal or compressed). */
+/* Drop the reference an L2 entry holds (normal or compressed), deferred
+ * like qcow2_free_deferred. */
 int qcow2_free_l2_entry(BDRVQcow2State *s, uint64_t l2e, Error **errp);
+/* Decrement the refcounts of [offset, offset+len) once the metadata that
+ * no longer points there is durable (at the next qcow2_l2_flush); until
+ * then the clusters are not reused. */
+int qcow2_free_deferred(BDRVQcow2State *s, uint64_t offset, uint64_t len,
+                        Error **errp);
+/* Apply the deferred decrements now (callers made the referrers durable). */
+int qcow2_apply_frees(BDRVQcow2State *s, Error **errp);
 int qcow2_refcount_flush(BDRVQcow2State *s, Error **errp);
 int qcow2_check(BlockDriverState *bs, BlockCheckResult *res, int fix,
                 Error **errp);

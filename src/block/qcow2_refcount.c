@@ -80,6 +80,9 @@ int qcow2_refcount_init(BDRVQcow2State *s, Error **errp)
 
 void qcow2_refcount_close(BDRVQcow2State *s)
 {
+    free(s->frees);
+    s->frees = NULL;
+    s->nb_frees = s->cap_frees = 0;
     for (uint64_t i = 0; s->rb && i < s->rt_size; i++)
         free(s->rb[i]);
     free(s->rb);
@@ -174,7 +177,8 @@ static int grow_rt(BDRVQcow2State *s, uint64_t min_entries, Error **errp)
     return 0;
 }
 
-static int set_rc(BDRVQcow2State *s, uint64_t cluster, uint64_t rc, Error **errp);
+static int set_rc_depth(BDRVQcow2State *s, uint64_t cluster, uint64_t rc, int depth,
+                        Error **errp);
 
 /* Allocate refcount block rti, placed in the first free cluster. */
 static int create_refblock(BDRVQcow2State *s, uint64_t rti, int depth,
@@ -190,7 +194,8 @@ static int create_refblock(BDRVQcow2State *s, uint64_t rti, int depth,
             return r;
     }
     for (;;) {
-        uint64_t c = s->free_cluster_index;
+        /* Cluster 0 is the header, whatever a corrupt refcount says. */
+        uint64_t c = s->free_cluster_index ? s->free_cluster_index : 1;
         for (;;) {
             int f = is_free(s, c, errp);
             if (f < 0)
@@ -215,11 +220,12 @@ static int create_refblock(BDRVQcow2State *s, uint64_t rti, int depth,
         s->rt[rti] = c << s->cluster_bits;
         s->rb_dirty[rti] = true;
         s->rt_dirty = true;
-        return set_rc(s, c, 1, errp);
+        return set_rc_depth(s, c, 1, depth + 1, errp);
     }
 }
 
-static int set_rc(BDRVQcow2State *s, uint64_t cluster, uint64_t rc, Error **errp)
+static int set_rc_depth(BDRVQcow2State *s, uint64_t cluster, uint64_t rc, int depth,
+                        Error **errp)
 {
     uint64_t rti = cluster >> s->rb_bits;
     uint8_t *b;
@@ -229,7 +235,7 @@ static int set_rc(BDRVQcow2State *s, uint64_t cluster, uint64_t rc, Error **errp
     if (!b) {
         if (!rc)
             return 0;
-        r = create_refblock(s, rti, 0, errp);
+        r = create_refblock(s, rti, depth, errp);
         if (r < 0)
             return r;
         r = rb_load(s, rti, &b, errp);
@@ -239,12 +245,17 @@ static int set_rc(BDRVQcow2State *s, uint64_t cluster, uint64_t rc, Error **errp
     rb_set(s, b, cluster & (s->rb_entries - 1), rc);
     s->rb_dirty[rti] = true;
     if (!rc) {
-        if (cluster < s->free_cluster_index)
+        if (cluster && cluster < s->free_cluster_index)
             s->free_cluster_index = cluster;
         if (s->free_byte_offset && (s->free_byte_offset >> s->cluster_bits) == cluster)
             s->free_byte_offset = 0;
     }
     return 0;
+}
+
+static int set_rc(BDRVQcow2State *s, uint64_t cluster, uint64_t rc, Error **errp)
+{
+    return set_rc_depth(s, cluster, rc, 0, errp);
 }
 
 int qcow2_set_refcount(BDRVQcow2State *s, uint64_t cluster, uint64_t rc,
@@ -293,6 +304,8 @@ int qcow2_update_refcount(BDRVQcow2State *s, uint64_t offset, uint64_t len,
 int64_t qcow2_alloc_clusters(BDRVQcow2State *s, uint64_t n, Error **errp)
 {
     for (int tries = 0; tries < 64; tries++) {
+        if (!s->free_cluster_index)
+            s->free_cluster_index = 1;      /* never the header cluster */
         uint64_t start = s->free_cluster_index, c = start, run = 0;
         uint64_t first_free = UINT64_MAX;
         while (run < n) {
@@ -350,17 +363,41 @@ int64_t qcow2_alloc_clusters(BDRVQcow2State *s, uint64_t n, Error **errp)
     return -EIO;
 }
 
+/* Whether the n clusters from c are free and already have refcount
+ * blocks (so taking them allocates nothing else). */
+static int free_run(BDRVQcow2State *s, uint64_t c, uint64_t n, Error **errp)
+{
+    for (uint64_t i = c; i < c + n; i++) {
+        uint64_t rti = i >> s->rb_bits;
+        if (rti >= s->rt_size || !(s->rt[rti] & REFT_OFFSET_MASK))
+            return 0;
+        int f = is_free(s, i, errp);
+        if (f <= 0)
+            return f;
+    }
+    return 1;
+}
+
 int64_t qcow2_alloc_bytes(BDRVQcow2State *s, uint64_t size, Error **errp)
 {
     uint64_t off = s->free_byte_offset;
     uint64_t in = qcow2_offset_into_cluster(s, off);
-    if (off && in && s->cluster_size - in >= size) {
-        uint64_t rc;
-        int r = qcow2_get_refcount(s, off >> s->cluster_bits, &rc, errp);
+    if (off && in) {
+        uint64_t rc, c = off >> s->cluster_bits;
+        int r = qcow2_get_refcount(s, c, &rc, errp);
         if (r < 0)
             return r;
-        if (rc >= 1 && rc < s->refcount_max) {
+        /* Continue in the current cluster, and into the clusters right
+         * after it when they are free, as QEMU packs compressed data. */
+        uint64_t room = s->cluster_size - in;
+        uint64_t more = size > room ? qcow2_size_to_clusters(s, size - room) : 0;
+        int f = more ? free_run(s, c + 1, more, errp) : 1;
+        if (f < 0)
+            return f;
+        if (rc >= 1 && rc < s->refcount_max && f) {
             r = qcow2_update_refcount(s, off, 1, 1, errp);
+            for (uint64_t i = 1; r >= 0 && i <= more; i++)
+                r = set_rc(s, c + i, 1, errp);
             if (r < 0)
                 return r;
             s->free_byte_offset = off + size;
@@ -378,16 +415,51 @@ int64_t qcow2_alloc_bytes(BDRVQcow2State *s, uint64_t size, Error **errp)
     return start;
 }
 
+/* Bound on deferred decrements before a metadata flush is forced, so
+ * that space is reused even when the guest never flushes. */
+#define QCOW2_MAX_FREES 8192
+
+int qcow2_free_deferred(BDRVQcow2State *s, uint64_t offset, uint64_t len,
+                        Error **errp)
+{
+    if (!len)
+        return 0;
+    if (s->nb_frees == s->cap_frees) {
+        size_t n = s->cap_frees ? 2 * s->cap_frees : 64;
+        struct Qcow2Free *f = realloc(s->frees, n * sizeof(*f));
+        if (!f)
+            pemu_abort("out of memory");
+        s->frees = f;
+        s->cap_frees = n;
+    }
+    s->frees[s->nb_frees].off = offset;
+    s->frees[s->nb_frees].len = len;
+    s->nb_frees++;
+    return s->nb_frees >= QCOW2_MAX_FREES ? qcow2_l2_flush(s, errp) : 0;
+}
+
+int qcow2_apply_frees(BDRVQcow2State *s, Error **errp)
+{
+    int r = 0;
+    size_t i = 0;
+    for (; i < s->nb_frees && r >= 0; i++)
+        r = qcow2_update_refcount(s, s->frees[i].off, s->frees[i].len, -1, errp);
+    /* A failed decrement (a corrupt image) is not retried. */
+    memmove(s->frees, s->frees + i, (s->nb_frees - i) * sizeof(*s->frees));
+    s->nb_frees -= i;
+    return r;
+}
+
 int qcow2_free_l2_entry(BDRVQcow2State *s, uint64_t e, Error **errp)
 {
     switch (qcow2_cluster_type(s, e)) {
     case QCOW2_CLUSTER_NORMAL:
     case QCOW2_CLUSTER_ZERO_ALLOC:
-        return qcow2_update_refcount(s, e & L2E_OFFSET_MASK, 1, -1, errp);
+        return qcow2_free_deferred(s, e & L2E_OFFSET_MASK, 1, errp);
     case QCOW2_CLUSTER_COMPRESSED: {
         uint64_t start, len;
         qcow2_compressed_range(s, e, &start, &len);
-        return qcow2_update_refcount(s, start, len, -1, errp);
+        return qcow2_free_deferred(s, start, len, errp);
     }
     default:
         return 0;
@@ -439,9 +511,13 @@ int qcow2_refcount_flush(BDRVQcow2State *s, Error **errp)
             if (r < 0)
                 return r;
         }
+        /* New blocks and the new table reach the disk before the header
+         * points at them; the old table is freed once that is durable. */
         r = write_refblocks(s, errp);
         if (r >= 0)
             r = write_rt(s, (uint64_t)off, errp);
+        if (r >= 0)
+            r = qcow2_barrier(s, errp);
         if (r < 0)
             return r;
         uint64_t old = s->rt_offset, old_n = s->rt_clusters;
@@ -453,7 +529,7 @@ int qcow2_refcount_flush(BDRVQcow2State *s, Error **errp)
         s->rt_relocate = false;
         s->rt_dirty = false;
         if (old_n) {
-            r = qcow2_update_refcount(s, old, old_n << s->cluster_bits, -1, errp);
+            r = qcow2_free_deferred(s, old, old_n << s->cluster_bits, errp);
             if (r < 0)
                 return r;
         }
@@ -464,7 +540,10 @@ int qcow2_refcount_flush(BDRVQcow2State *s, Error **errp)
     if (s->rt_dirty) {
         if (s->rt_relocate)
             return qcow2_refcount_flush(s, errp);
-        r = write_rt(s, s->rt_offset, errp);
+        /* A new block is on disk before the table entry naming it. */
+        r = qcow2_barrier(s, errp);
+        if (r >= 0)
+            r = write_rt(s, s->rt_offset, errp);
         if (r < 0)
             return r;
         s->rt_dirty = false;

@@ -170,6 +170,8 @@ static int write_snapshot_table(BDRVQcow2State *s, Error **errp)
             return r;
     }
     r = qcow2_refcount_flush(s, errp);
+    if (r >= 0)
+        r = qcow2_barrier(s, errp);
     if (r < 0)
         return r;
     s->snapshots_offset = (uint64_t)off;
@@ -182,7 +184,7 @@ static int replace_snapshot_table(BDRVQcow2State *s, uint64_t old_off,
 {
     int r = write_snapshot_table(s, errp);
     if (r >= 0 && old_off && old_size)
-        r = qcow2_update_refcount(s, old_off, old_size, -1, errp);
+        r = qcow2_free_deferred(s, old_off, old_size, errp);
     return r;
 }
 

@@ -131,24 +131,9 @@ static int raw_block_status(BlockDriverState *bs, uint64_t offset,
                             uint64_t bytes, uint64_t *pnum, uint64_t *map,
                             Error **errp)
 {
-    int st = BDRV_BLOCK_ALLOCATED | BDRV_BLOCK_OFFSET_VALID;
     *map = offset;
-    *pnum = bytes;
-#if defined(SEEK_DATA) && defined(SEEK_HOLE)
-    off_t data = lseek(bs->fd, (off_t)offset, SEEK_DATA);
-    if (data < 0 && errno == ENXIO) {
-        return st | BDRV_BLOCK_ZERO;     /* a hole up to the end of file */
-    } else if (data >= 0 && (uint64_t)data > offset) {
-        if ((uint64_t)data - offset < bytes)
-            *pnum = (uint64_t)data - offset;
-        return st | BDRV_BLOCK_ZERO;
-    } else if (data >= 0) {
-        off_t hole = lseek(bs->fd, (off_t)offset, SEEK_HOLE);
-        if (hole > (off_t)offset && (uint64_t)hole - offset < bytes)
-            *pnum = (uint64_t)hole - offset;
-    }
-#endif
-    return st | BDRV_BLOCK_DATA;
+    return BDRV_BLOCK_ALLOCATED | BDRV_BLOCK_OFFSET_VALID |
+           bdrv_file_block_status(bs, offset, bytes, pnum);
 }
 
 static int raw_preallocate(BlockDriverState *bs, uint64_t from, uint64_t to,

@@ -155,6 +155,12 @@ if cmp -s m1 m2; then pass map_human; else fail map_human "$(diff m1 m2 | head -
 # ---- convert, compression ---------------------------------------------------------
 "$P" convert -O raw sub/p.qcow2 p.raw && qemu-img convert -O raw sub/p.qcow2 q.raw
 if cmp -s p.raw q.raw; then pass convert_to_raw; else fail convert_to_raw "raw outputs differ"; fi
+for o in compat=1.1 compat=0.10 cluster_size=4k; do
+    rm -f pi.qcow2 qi.qcow2
+    "$P" convert -O qcow2 -o $o p.raw pi.qcow2 && qemu-img convert -O qcow2 -o $o p.raw qi.qcow2
+    if cmp -s pi.qcow2 qi.qcow2; then pass "convert_identical_$o"
+    else fail "convert_identical_$o" "pemu-img convert output differs from qemu-img's"; fi
+done
 for cs in 512 64k 2M; do
     rm -f pc.qcow2 qc.qcow2
     "$P" convert -c -O qcow2 -o cluster_size=$cs p.raw pc.qcow2 &&
@@ -165,6 +171,9 @@ for cs in 512 64k 2M; do
     else
         fail "compressed_$cs" "compressed images differ from the source or check failed"
     fi
+    # Same zlib settings and the same packing of compressed clusters.
+    if cmp -s pc.qcow2 qc.qcow2; then pass "compressed_identical_$cs"
+    else fail "compressed_identical_$cs" "pemu-img convert -c output differs from qemu-img's"; fi
 done
 rm -f pz.qcow2
 if "$P" convert -c -O qcow2 -o compression_type=zstd p.raw pz.qcow2 2>/dev/null; then
