@@ -1257,6 +1257,7 @@ Chardev *chardev_next(const Chardev *prev) { return prev ? prev->next : chardevs
 const char *chardev_id(const Chardev *c) { return c->id; }
 const char *chardev_filename(const Chardev *c) { return c->filename ? c->filename : ""; }
 bool chardev_is_mux(const Chardev *c) { return c->mux; }
+void chardev_set_mux(Chardev *c) { c->mux = true; }
 bool chardev_is_connected(const Chardev *c) { return c->connected; }
 
 int chardev_claim(Chardev *c, Error **errp)

@@ -101,6 +101,8 @@ const char *chardev_id(const Chardev *chr);
  * "tcp:127.0.0.1:4444,server=on <-> 127.0.0.1:51000"... */
 const char *chardev_filename(const Chardev *chr);
 bool chardev_is_mux(const Chardev *chr);
+/* Make chr a mux (before any frontend attaches; tests, UI consoles). */
+void chardev_set_mux(Chardev *chr);
 /* Has a peer: always for stdio/file/null/fd, sockets and ptys when connected. */
 bool chardev_is_connected(const Chardev *chr);
 

@@ -125,8 +125,8 @@ static const MonitorCommand *find_cmd(const MonitorCommand *const *t, int n, con
 
 static void print_cmd_help(Monitor *mon, const char *prefix, const MonitorCommand *c)
 {
-    monitor_printf(mon, "%s%s%s%s -- %s\n", prefix, c->name, *c->args ? " " : "", c->args,
-                   c->help);
+    /* QEMU's layout: "name args -- help" (two blanks when there are no args) */
+    monitor_printf(mon, "%s%s %s -- %s\n", prefix, c->name, c->args, c->help);
 }
 
 static void cmd_help(Monitor *mon, const char *args)

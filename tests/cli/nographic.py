@@ -81,6 +81,7 @@ r.expect("info_registers", b"info registers\r", "EIP=")
 r.read_until("(pemu) ")
 ok = b"EAX=12345678" in r.buf or r.read_until("EAX=12345678", 1)
 report("info_registers_eax", ok, "the kernel's EAX=12345678 not shown: %r" % r.buf[-400:])
+report("boot_count_1", b"EBX=00000001" in r.buf, "EBX=00000001 not shown")
 r.expect("info_chardev", b"info chardev\r", "serial0: filename=stdio")
 r.expect("unknown_command", b"xyzzy\r", "unknown command: 'xyzzy'")
 r.expect("backspace", b"info verx\x7fsion\r", "0.1.0")
@@ -89,7 +90,7 @@ r.expect("stop", b"stop\rinfo status\r", "VM status: paused")
 r.expect("cont", b"cont\rinfo status\r", "VM status: running")
 r.expect("system_reset", b"system_reset\r", "(pemu) ")
 time.sleep(0.3)
-r.expect("after_reset", b"info registers\r", "EIP=")
+r.expect("after_reset", b"info registers\r", "EBX=00000002")
 r.expect("help", b"help\r", "system_reset")
 r.expect("ctrl_a_x", b"\x01x", "pemu: terminated")
 st = r.wait()
@@ -116,5 +117,44 @@ st = r.wait()
 report("sigterm_exits", st is not None, "did not exit")
 report("sigterm_restored", not r.raw_now(), "terminal attributes not restored")
 r.close()
+
+# 4: -monitor tcp:...,server,nowait (no terminal involved)
+import socket
+probe = socket.socket()
+probe.bind(("127.0.0.1", 0))
+port = probe.getsockname()[1]
+probe.close()
+p = subprocess.Popen([pemu, "-display", "none", "-machine", "firmware=none", "-m", "16",
+                      "-kernel", kernel, "-serial", "none",
+                      "-monitor", "tcp:127.0.0.1:%d,server,nowait" % port],
+                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+got = b""
+try:
+    sock = None
+    for _ in range(100):
+        try:
+            sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+            break
+        except OSError:
+            time.sleep(0.05)
+    if sock:
+        sock.sendall(b"info status\r\nquit\r\n")
+        end = time.time() + 5
+        while time.time() < end:
+            data = sock.recv(4096)
+            if not data:
+                break
+            got += data
+        sock.close()
+except OSError:
+    pass
+try:
+    st = p.wait(10)
+except subprocess.TimeoutExpired:
+    p.kill()
+    p.wait()
+    st = None
+report("monitor_tcp", b"(pemu) " in got and b"VM status: running" in got, "got %r" % got[-300:])
+report("monitor_tcp_quit", st == 0, "exit status %s: %r" % (st, p.stderr.read()[-300:]))
 
 sys.exit(0 if all(results) else 1)
