@@ -4,7 +4,7 @@
 
 #include "src/x86/flags.h"
 
-static const char seg_names[X86_NB_SEGS][4] = { "ES =", "CS =", "SS =", "DS =", "FS =", "GS =" };
+static const char seg_names[X86_NB_SEGS][5] = { "ES =", "CS =", "SS =", "DS =", "FS =", "GS =" };
 
 /* EFLAGS letters, most significant first: DF OF SF ZF AF PF CF. */
 static void eflags_letters(uint32_t f, char out[8])
