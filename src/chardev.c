@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "ports/posix.h"
+#include "ports/term.h"
 #include "src/mainloop.h"
 #include "src/timer.h"
 
@@ -63,6 +64,11 @@ struct Chardev {
     Timer *timer;           /* socket reconnect, pty connection poll */
     int tn_state;           /* telnet input parser */
     bool tn_cr;             /* the last data byte was CR (drop a NUL after it) */
+
+    /* mux=on: the frontends sharing it; input goes to fe[focus] */
+    struct { const ChardevHandlers *h; void *opaque; } fe[CHARDEV_MUX_MAX];
+    int nfe, focus;
+    bool mux_esc;           /* the escape key was just typed */
 
     Chardev *next;
 };
@@ -936,7 +942,9 @@ static Chardev *pty_open(const char *id, Error **errp)
 
 /* ---- stdio, file, fd, null -------------------------------------------------- */
 
-static Chardev *stdio_open(const char *id, Error **errp)
+/* signal_keys: Ctrl-C etc. stop pemu (QEMU's signal=on; never for a mux,
+ * whose Ctrl-A x is the way out and whose Ctrl-C belongs to the guest). */
+static Chardev *stdio_open(const char *id, bool signal_keys, Error **errp)
 {
     if (stdio_in_use) {
         error_setg(errp, "cannot use stdio by multiple character devices");
@@ -951,6 +959,7 @@ static Chardev *stdio_open(const char *id, Error **errp)
     c->out_blocking = true;
     c->connected = true;
     chr_set_filename(c, chr_strdup("stdio"));
+    term_raw_enter(0, signal_keys);
     return chr_publish(c);
 }
 
@@ -1076,7 +1085,7 @@ Chardev *chardev_new_opts(const char *opts, Error **errp)
     if (!strcmp(backend, "null")) {
         c = null_open(id, errp);
     } else if (!strcmp(backend, "stdio")) {
-        c = stdio_open(id, errp);
+        c = stdio_open(id, signal_ && !mux, errp);
     } else if (!strcmp(backend, "file")) {
         c = file_open(id, path, append, errp);
     } else if (!strcmp(backend, "pty")) {
@@ -1170,7 +1179,7 @@ int chardev_new_legacy(const char *id, const char *spec, Chardev **out, Error **
     if (!strcmp(s, "null")) {
         c = null_open(id, errp);
     } else if (!strcmp(s, "stdio")) {
-        c = stdio_open(id, errp);
+        c = stdio_open(id, !mux, errp);
     } else if (!strcmp(s, "pty")) {
         c = pty_open(id, errp);
     } else if (!strncmp(s, "file:", 5)) {
@@ -1244,9 +1253,11 @@ Chardev *chardev_find(const char *id)
     return NULL;
 }
 
+Chardev *chardev_next(const Chardev *prev) { return prev ? prev->next : chardevs; }
 const char *chardev_id(const Chardev *c) { return c->id; }
 const char *chardev_filename(const Chardev *c) { return c->filename ? c->filename : ""; }
 bool chardev_is_mux(const Chardev *c) { return c->mux; }
+void chardev_set_mux(Chardev *c) { c->mux = true; }
 bool chardev_is_connected(const Chardev *c) { return c->connected; }
 
 int chardev_claim(Chardev *c, Error **errp)
@@ -1268,12 +1279,194 @@ void chardev_release(Chardev *c)
     chardev_set_handlers(c, NULL, NULL);
 }
 
-void chardev_set_handlers(Chardev *c, const ChardevHandlers *h, void *opaque)
+static void chr_attach(Chardev *c, const ChardevHandlers *h, void *opaque)
 {
     c->h = h;
     c->opaque = opaque;
     c->write_wanted = false;
     chr_update_fds(c);
+}
+
+/* ---- the multiplexer (mux=on, "mon:") ----------------------------------------- */
+
+static int mux_escape = 1; /* Ctrl-A */
+static void (*mux_flush_hook)(void);
+
+void chardev_mux_set_escape(int ch) { mux_escape = ch & 0xff; }
+void chardev_mux_set_flush_hook(void (*fn)(void)) { mux_flush_hook = fn; }
+
+static void mux_fe_event(Chardev *c, int i, ChardevEvent ev)
+{
+    if (i >= 0 && i < c->nfe && c->fe[i].h && c->fe[i].h->event)
+        c->fe[i].h->event(c->fe[i].opaque, ev);
+}
+
+static int mux_can_receive(void *opaque)
+{
+    Chardev *c = opaque;
+    if (c->mux_esc || c->nfe == 0)
+        return 1;
+    const ChardevHandlers *h = c->fe[c->focus].h;
+    if (!h || !h->can_receive || !h->receive)
+        return 1; /* nobody wants input: still read, for the escape keys */
+    return h->can_receive(c->fe[c->focus].opaque);
+}
+
+static void mux_deliver(Chardev *c, uint8_t ch)
+{
+    if (c->nfe == 0)
+        return;
+    const ChardevHandlers *h = c->fe[c->focus].h;
+    void *o = c->fe[c->focus].opaque;
+    /* After a focus switch in the middle of a read the new frontend may
+     * have no room: the byte is dropped, as typed-ahead text would be. */
+    if (h && h->receive && (!h->can_receive || h->can_receive(o) > 0))
+        h->receive(o, &ch, 1);
+}
+
+void chardev_mux_set_focus(Chardev *c, int index)
+{
+    if (!c->mux || index < 0 || index >= c->nfe || index == c->focus)
+        return;
+    mux_fe_event(c, c->focus, CHARDEV_EVENT_MUX_OUT);
+    c->focus = index;
+    mux_fe_event(c, c->focus, CHARDEV_EVENT_MUX_IN);
+    chr_update_fds(c);
+}
+
+int chardev_mux_focus(const Chardev *c) { return c->focus; }
+
+static void mux_help(Chardev *c)
+{
+    char e[8];
+    if (mux_escape < 0x20)
+        snprintf(e, sizeof(e), "C-%c", mux_escape + 'a' - 1);
+    else
+        snprintf(e, sizeof(e), "%c", mux_escape);
+    char buf[600];
+    int n = snprintf(buf, sizeof(buf),
+                     "\r\n"
+                     "%s h    print this help\r\n"
+                     "%s x    exit emulator\r\n"
+                     "%s s    save disk data back to file (if -snapshot)\r\n"
+                     "%s b    send break (magic sysrq)\r\n"
+                     "%s c    switch between console and monitor\r\n"
+                     "%s %s  sends %s\r\n",
+                     e, e, e, e, e, e, e, e);
+    chardev_write(c, buf, (size_t)n);
+}
+
+static void mux_key(Chardev *c, uint8_t ch)
+{
+    if (c->mux_esc) {
+        c->mux_esc = false;
+        if (ch == mux_escape) {
+            mux_deliver(c, ch);
+            return;
+        }
+        switch (ch) {
+        case 'h': case '?':
+            mux_help(c);
+            break;
+        case 'x': {
+            static const char msg[] = "pemu: terminated\r\n";
+            chardev_write(c, msg, sizeof(msg) - 1);
+            mainloop_request_exit(MAINLOOP_EXIT_QUIT);
+            break;
+        }
+        case 's':
+            if (mux_flush_hook)
+                mux_flush_hook();
+            break;
+        case 'b':
+            mux_fe_event(c, c->focus, CHARDEV_EVENT_BREAK);
+            break;
+        case 'c':
+            if (c->nfe > 1)
+                chardev_mux_set_focus(c, (c->focus + 1) % c->nfe);
+            break;
+        default:
+            break; /* unknown: swallowed */
+        }
+        return;
+    }
+    if (ch == mux_escape) {
+        c->mux_esc = true;
+        return;
+    }
+    mux_deliver(c, ch);
+}
+
+static void mux_receive(void *opaque, const uint8_t *buf, size_t len)
+{
+    Chardev *c = opaque;
+    for (size_t i = 0; i < len; i++)
+        mux_key(c, buf[i]);
+}
+
+static void mux_event(void *opaque, ChardevEvent ev)
+{
+    Chardev *c = opaque;
+    for (int i = 0; i < c->nfe; i++)
+        mux_fe_event(c, i, ev);
+}
+
+static void mux_write_ready(void *opaque)
+{
+    Chardev *c = opaque;
+    for (int i = 0; i < c->nfe; i++)
+        if (c->fe[i].h && c->fe[i].h->write_ready)
+            c->fe[i].h->write_ready(c->fe[i].opaque);
+}
+
+static const ChardevHandlers mux_handlers = {
+    mux_can_receive, mux_receive, mux_event, mux_write_ready,
+};
+
+/* A mux keeps one slot per frontend (known by its opaque); the first one
+ * attached has the focus, Ctrl-A c moves it. */
+static void mux_set_handlers(Chardev *c, const ChardevHandlers *h, void *opaque)
+{
+    int i;
+    for (i = 0; i < c->nfe; i++)
+        if (c->fe[i].opaque == opaque)
+            break;
+    if (!h) {
+        if (!opaque) {
+            c->nfe = 0; /* chardev_release without an owner: drop them all */
+        } else if (i < c->nfe) {
+            memmove(&c->fe[i], &c->fe[i + 1], (size_t)(c->nfe - i - 1) * sizeof(c->fe[0]));
+            c->nfe--;
+        }
+        if (c->focus >= c->nfe)
+            c->focus = 0;
+        chr_attach(c, c->nfe ? &mux_handlers : NULL, c->nfe ? c : NULL);
+        return;
+    }
+    if (i == c->nfe) {
+        if (c->nfe == CHARDEV_MUX_MAX) {
+            warn_report("chardev '%s': more than %d frontends; the last one gets no input",
+                        c->id, CHARDEV_MUX_MAX);
+            return;
+        }
+        c->nfe++;
+    }
+    c->fe[i].h = h;
+    c->fe[i].opaque = opaque;
+    chr_attach(c, &mux_handlers, c);
+    if (c->connected)
+        mux_fe_event(c, i, CHARDEV_EVENT_OPENED);
+    if (i == c->focus)
+        mux_fe_event(c, i, CHARDEV_EVENT_MUX_IN);
+}
+
+void chardev_set_handlers(Chardev *c, const ChardevHandlers *h, void *opaque)
+{
+    if (c->mux) {
+        mux_set_handlers(c, h, opaque);
+        return;
+    }
+    chr_attach(c, h, opaque);
     if (h && c->connected)
         chr_event(c, CHARDEV_EVENT_OPENED);
 }
@@ -1306,8 +1499,10 @@ void chardev_free(Chardev *c)
         if (c->out_fd >= 0 && c->out_fd != c->in_fd)
             close(c->out_fd);
     }
-    if (c->kind == CHR_STDIO)
+    if (c->kind == CHR_STDIO) {
         stdio_in_use = false;
+        term_restore();
+    }
     timer_free(c->timer);
     free(c->obuf);
     free(c->id);
@@ -1339,7 +1534,7 @@ Chardev *chardev_new_config(const ChardevConfig *cc, Error **errp)
         c = null_open(cc->id, errp);
         break;
     case CHARDEV_STDIO:
-        c = stdio_open(cc->id, errp);
+        c = stdio_open(cc->id, cc->signal && !cc->mux, errp);
         break;
     case CHARDEV_FILE:
         c = file_open(cc->id, cc->path, cc->append, errp);

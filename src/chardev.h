@@ -19,10 +19,15 @@
  * device redirected to /dev/pts/N (label ID)" on stderr. While a socket has
  * no client, or nobody holds the pty's other side, output is discarded.
  *
- * "mon:" (and mux=on) only marks the chardev for the multiplexer the console
- * will add (chardev_is_mux); until then it behaves as the plain backend and
- * the last frontend to set handlers gets the input. stdio leaves the terminal
- * as it is (raw mode belongs to the console).
+ * "mon:" (and mux=on) make a multiplexer: up to CHARDEV_MUX_MAX frontends
+ * (a UART, the monitor) share the chardev; all their output goes out, input
+ * goes to the focused one (the first attached at start). QEMU's escape keys
+ * (Ctrl-A, or -echr) work on the input: C-a h help, C-a x quit (exit 0),
+ * C-a c next frontend, C-a s flush disks (hook), C-a b break event to the
+ * focused frontend, C-a C-a a literal C-a. A frontend is known by its
+ * opaque: chardev_set_handlers(chr, NULL, opaque) detaches only it.
+ * stdio puts a terminal in raw mode (ports/term.h; signal keys stay only
+ * for a plain stdio with signal=on) and restores it when freed or at exit.
  *
  * I/O never blocks the caller: chardev_write queues what the host cannot take
  * at once (up to CHARDEV_OUTBUF_MAX bytes) and the main loop's fd handlers
@@ -45,7 +50,9 @@ typedef struct Chardev Chardev;
 typedef enum ChardevEvent {
     CHARDEV_EVENT_OPENED,  /* a peer connected (socket client, pty opened) */
     CHARDEV_EVENT_CLOSED,  /* the peer went away */
-    CHARDEV_EVENT_BREAK,   /* a serial break (telnet IAC BREAK) */
+    CHARDEV_EVENT_BREAK,   /* a serial break (telnet IAC BREAK, mux Ctrl-A b) */
+    CHARDEV_EVENT_MUX_IN,  /* mux: this frontend now has the input focus */
+    CHARDEV_EVENT_MUX_OUT, /* mux: it lost the focus */
 } ChardevEvent;
 
 /* The device side. Any callback may be NULL. */
@@ -60,6 +67,15 @@ typedef struct ChardevHandlers {
 } ChardevHandlers;
 
 #define CHARDEV_OUTBUF_MAX (1u << 20)
+#define CHARDEV_MUX_MAX 4
+
+/* The mux escape key for every mux (-echr; default 1 = Ctrl-A). */
+void chardev_mux_set_escape(int ch);
+/* Ctrl-A s: write cached disk data back (NULL: nothing to do). */
+void chardev_mux_set_flush_hook(void (*fn)(void));
+/* The focused frontend's index (attach order); set it (no-op if not a mux). */
+int chardev_mux_focus(const Chardev *chr);
+void chardev_mux_set_focus(Chardev *chr, int index);
 
 /* -chardev "BACKEND,id=ID,..." (QEMU's ",," escaping). NULL + *errp on error. */
 Chardev *chardev_new_opts(const char *opts, Error **errp);
@@ -77,12 +93,16 @@ int chardev_new_legacy(const char *id, const char *spec, Chardev **out, Error **
 Chardev *chardev_new_fd(const char *id, int in_fd, int out_fd, Error **errp);
 
 Chardev *chardev_find(const char *id);
+/* Every chardev in creation order: for (c = chardev_next(NULL); c; c = chardev_next(c)). */
+Chardev *chardev_next(const Chardev *prev);
 const char *chardev_id(const Chardev *chr);
 /* What it is connected to, QEMU's `info chardev` text: "stdio",
  * "file:PATH", "pty:/dev/pts/3", "disconnected:tcp:127.0.0.1:4444,server=on",
  * "tcp:127.0.0.1:4444,server=on <-> 127.0.0.1:51000"... */
 const char *chardev_filename(const Chardev *chr);
 bool chardev_is_mux(const Chardev *chr);
+/* Make chr a mux (before any frontend attaches; tests, UI consoles). */
+void chardev_set_mux(Chardev *chr);
 /* Has a peer: always for stdio/file/null/fd, sockets and ptys when connected. */
 bool chardev_is_connected(const Chardev *chr);
 

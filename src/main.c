@@ -10,15 +10,21 @@
 #include <unistd.h>
 
 #include "hw/pc.h"
+#include "hw/pci.h"
+#include "ports/term.h"
 #include "src/accel/accel.h"
 #include "src/chardev.h"
 #include "src/device.h"
 #include "src/error.h"
 #include "src/log.h"
+#include "src/irq.h"
 #include "src/mainloop.h"
+#include "src/memory.h"
+#include "src/monitor.h"
 #include "src/options.h"
 #include "src/physmem.h"
 #include "src/tb.h"
+#include "src/x86/dump.h"
 #include "src/x86/target.h"
 
 /* "-device NAME,help": 0 when answered. */
@@ -124,8 +130,8 @@ static int refuse_unbuilt(const PemuConfig *cfg, DisplayKind display)
     else if (cfg->naccel && cfg->accel[0] != ACCEL_TCG)
         what = "-accel kvm";
     for (int i = 0; !what && i < cfg->nmonitors; i++)
-        if (!cfg->monitors[i].is_default)
-            what = cfg->monitors[i].qmp ? "-qmp" : "-monitor";
+        if (cfg->monitors[i].qmp)
+            what = "-qmp";
     if (what) {
         error_report("%s: not supported yet", what);
         return -1;
@@ -136,7 +142,52 @@ static int refuse_unbuilt(const PemuConfig *cfg, DisplayKind display)
 static void on_signal(int sig)
 {
     (void)sig;
+    /* The orderly exit restores the terminal too; doing it now already
+     * keeps it sane if the exit takes long or a second signal kills us. */
+    term_restore();
+    signal(sig, SIG_DFL);
     mainloop_signal_exit(MAINLOOP_EXIT_QUIT);
+}
+
+/* The monitor's view of the machine (MonitorOps). */
+typedef struct GuestRefs {
+    Machine *m;
+    X86CPU *cpu;
+} GuestRefs;
+
+static void mon_registers(FILE *f, void *o) { x86_cpu_dump_state(f, ((GuestRefs *)o)->cpu); }
+static void mon_mtree(FILE *f, void *o) { memory_mtree_print(f, ((GuestRefs *)o)->m->as); }
+
+static void mon_pci(FILE *f, void *o)
+{
+    PCIBus *bus = pci_bus_find(((GuestRefs *)o)->m);
+    if (bus)
+        pci_print_info(f, bus);
+}
+
+/* Through the board's reset line: the accelerator resets between slices. */
+static void mon_reset(void *o) { irq_pulse(((GuestRefs *)o)->m->reset_request); }
+static void mon_stop(void *o) { (void)o; accel_vm_stop(); }
+static void mon_cont(void *o) { (void)o; accel_vm_cont(); }
+static bool mon_running(void *o) { (void)o; return accel_vm_running(); }
+
+static int start_monitors(const PemuConfig *cfg, GuestRefs *refs)
+{
+    MonitorOps ops = { refs, mon_registers, mon_mtree, mon_pci, mon_reset,
+                       mon_stop, mon_cont, mon_running };
+    monitor_set_ops(&ops);
+    for (int i = 0; i < cfg->nmonitors; i++) {
+        const MonitorConfig *mc = &cfg->monitors[i];
+        Chardev *chr = mc->chardev ? chardev_find(mc->chardev) : NULL;
+        Error *err = NULL;
+        if (!chr)
+            continue; /* -monitor none */
+        if (!monitor_new(chr, &err)) {
+            error_report_err(err);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 static const AccelBoardOps pc_accel_ops = { pc_reset_requested, pc_reset };
@@ -153,6 +204,7 @@ static int run_guest(PemuConfig *cfg)
         warn_report("no %s console yet: running without a display (use -nographic for the "
                     "serial console)", display == DISPLAY_SDL ? "SDL" : "curses");
     mainloop_init();
+    chardev_mux_set_escape(cfg->echr);
     Machine *m = pc_machine_new(cfg, &err);
     if (!m) {
         error_report_err(err);
@@ -168,6 +220,13 @@ static int run_guest(PemuConfig *cfg)
         pc_machine_free(m);
         return 1;
     }
+    GuestRefs refs = { m, cpu };
+    if (start_monitors(cfg, &refs) < 0) {
+        monitor_free_all();
+        pc_machine_free(m);
+        free(cpu);
+        return 1;
+    }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     signal(SIGPIPE, SIG_IGN);
@@ -176,6 +235,7 @@ static int run_guest(PemuConfig *cfg)
     if (log_enabled(LOG_STATS))
         tb_print_stats(log_file());
     cpu_exit_list(&cpu->parent);
+    monitor_free_all();
     pc_machine_free(m);
     free(cpu);
     return status;

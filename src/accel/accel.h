@@ -28,4 +28,13 @@ typedef struct AccelBoardOps {
  */
 int tcg_run(Machine *m, CPUState *cpu, const AccelBoardOps *ops);
 
+/*
+ * The run state (monitor stop/cont): while stopped the loop does not run
+ * the CPU, only the main loop, and the virtual clock stands still. Call
+ * from the main-loop thread (between slices). -S will start stopped.
+ */
+void accel_vm_stop(void);
+void accel_vm_cont(void);
+bool accel_vm_running(void);
+
 #endif

@@ -74,6 +74,31 @@ static int64_t slice_end(void)
     return host_clock_monotonic_ns() + dl;
 }
 
+static bool vm_stopped;
+
+void accel_vm_stop(void)
+{
+    if (vm_stopped)
+        return;
+    vm_stopped = true;
+    if (clock_vm_running())
+        clock_vm_stop();
+}
+
+void accel_vm_cont(void)
+{
+    if (!vm_stopped)
+        return;
+    vm_stopped = false;
+    clock_vm_start();
+    mainloop_wake();
+}
+
+bool accel_vm_running(void)
+{
+    return !vm_stopped;
+}
+
 int tcg_run(Machine *m, CPUState *cpu, const AccelBoardOps *ops)
 {
     Kicker k = { .cpu = cpu, .when = INT64_MAX };
@@ -82,12 +107,18 @@ int tcg_run(Machine *m, CPUState *cpu, const AccelBoardOps *ops)
     if (host_thread_create(&k.thread, kicker_main, &k) != 0)
         fatal("cannot start the vCPU kick thread");
     mainloop_set_kick(kick_now, &k);
-    clock_vm_start();
+    if (!vm_stopped)
+        clock_vm_start();
 
     int reason;
     while ((reason = mainloop_exit_requested()) == MAINLOOP_EXIT_NONE) {
         if (ops->reset_requested(m))
             ops->reset(m);
+        if (vm_stopped) {
+            /* paused: only fds, bottom halves and realtime timers */
+            mainloop_wait(-1);
+            continue;
+        }
         kicker_arm(&k, slice_end());
         int r = cpu_exec(cpu);
         kicker_arm(&k, INT64_MAX);
@@ -101,7 +132,8 @@ int tcg_run(Machine *m, CPUState *cpu, const AccelBoardOps *ops)
         }
     }
 
-    clock_vm_stop();
+    if (clock_vm_running())
+        clock_vm_stop();
     mainloop_set_kick(NULL, NULL);
     host_mutex_lock(&k.lock);
     k.quit = true;

@@ -1,0 +1,438 @@
+/* The human monitor (see monitor.h). */
+#include "src/monitor.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "src/mainloop.h"
+#include "src/options.h"
+
+#define MON_LINE_MAX 512
+#define MON_MAX_CMDS 64
+
+struct Monitor {
+    Chardev *chr;
+    bool mux;
+    bool banner_done;
+    char line[MON_LINE_MAX];
+    size_t len;
+    int esc;            /* 0; 1 after ESC; 2 inside "ESC [" (arrow keys: ignored) */
+    bool last_cr;       /* drop the LF of a CR LF */
+    Monitor *next;
+};
+
+static MonitorOps ops;
+static Monitor *monitors;
+static const MonitorCommand *cmds[MON_MAX_CMDS], *infos[MON_MAX_CMDS];
+static int ncmds, ninfos;
+static bool tables_ready;
+
+void monitor_set_ops(const MonitorOps *o)
+{
+    ops = *o;
+}
+
+/* ---- output ----------------------------------------------------------------- */
+
+static void mon_write(Monitor *mon, const char *p, size_t n)
+{
+    /* Terminals in raw mode and telnet clients want CR LF. */
+    size_t start = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '\n') {
+            chardev_write(mon->chr, p + start, i - start);
+            chardev_write(mon->chr, "\r\n", 2);
+            start = i + 1;
+        }
+    }
+    chardev_write(mon->chr, p + start, n - start);
+}
+
+void monitor_printf(Monitor *mon, const char *fmt, ...)
+{
+    char small[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof(small), fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n < sizeof(small)) {
+        mon_write(mon, small, (size_t)n);
+        return;
+    }
+    char *big = malloc((size_t)n + 1);
+    if (!big)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    mon_write(mon, big, (size_t)n);
+    free(big);
+}
+
+/* The printers of other modules write to a FILE: collect it in a
+ * temporary file and send that. */
+static void mon_print_file(Monitor *mon, void (*fn)(FILE *, void *), void *opaque)
+{
+    FILE *f = tmpfile();
+    if (!f) {
+        monitor_printf(mon, "cannot create a temporary file for the output\n");
+        return;
+    }
+    fn(f, opaque);
+    fflush(f);
+    rewind(f);
+    char buf[1024];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+        mon_write(mon, buf, n);
+    fclose(f);
+}
+
+static void mon_prompt(Monitor *mon)
+{
+    monitor_printf(mon, "(pemu) ");
+}
+
+/* ---- commands ------------------------------------------------------------------ */
+
+/* Does word match one of the '|' separated names? */
+static bool name_matches(const char *names, const char *word, size_t wlen)
+{
+    const char *p = names;
+    while (*p) {
+        const char *bar = strchr(p, '|');
+        size_t n = bar ? (size_t)(bar - p) : strlen(p);
+        if (n == wlen && !memcmp(p, word, n))
+            return true;
+        if (!bar)
+            break;
+        p = bar + 1;
+    }
+    return false;
+}
+
+static const MonitorCommand *find_cmd(const MonitorCommand *const *t, int n, const char *w,
+                                      size_t wlen)
+{
+    for (int i = 0; i < n; i++)
+        if (name_matches(t[i]->name, w, wlen))
+            return t[i];
+    return NULL;
+}
+
+static void print_cmd_help(Monitor *mon, const char *prefix, const MonitorCommand *c)
+{
+    /* QEMU's layout: "name args -- help" (two blanks when there are no args) */
+    monitor_printf(mon, "%s%s %s -- %s\n", prefix, c->name, c->args, c->help);
+}
+
+static void cmd_help(Monitor *mon, const char *args)
+{
+    size_t wl = strcspn(args, " \t");
+    if (wl) {
+        if (wl == 4 && !strncmp(args, "info", 4)) {
+            for (int i = 0; i < ninfos; i++)
+                print_cmd_help(mon, "info ", infos[i]);
+            return;
+        }
+        const MonitorCommand *c = find_cmd(cmds, ncmds, args, wl);
+        if (!c) {
+            monitor_printf(mon, "unknown command: '%.*s'\n", (int)wl, args);
+            return;
+        }
+        print_cmd_help(mon, "", c);
+        return;
+    }
+    for (int i = 0; i < ncmds; i++)
+        print_cmd_help(mon, "", cmds[i]);
+}
+
+static void cmd_info(Monitor *mon, const char *args)
+{
+    size_t wl = strcspn(args, " \t");
+    if (!wl) {
+        for (int i = 0; i < ninfos; i++)
+            print_cmd_help(mon, "info ", infos[i]);
+        return;
+    }
+    const MonitorCommand *c = find_cmd(infos, ninfos, args, wl);
+    if (!c) {
+        monitor_printf(mon, "unknown info command: '%.*s'\n", (int)wl, args);
+        return;
+    }
+    const char *rest = args + wl;
+    while (*rest == ' ' || *rest == '\t')
+        rest++;
+    c->handler(mon, rest);
+}
+
+static void cmd_quit(Monitor *mon, const char *args)
+{
+    (void)mon;
+    (void)args;
+    mainloop_request_exit(MAINLOOP_EXIT_QUIT);
+}
+
+static void not_available(Monitor *mon, const char *what)
+{
+    monitor_printf(mon, "%s: not available on this machine\n", what);
+}
+
+static void cmd_system_reset(Monitor *mon, const char *args)
+{
+    (void)args;
+    if (ops.system_reset)
+        ops.system_reset(ops.opaque);
+    else
+        not_available(mon, "system_reset");
+}
+
+static void cmd_stop(Monitor *mon, const char *args)
+{
+    (void)args;
+    if (ops.stop)
+        ops.stop(ops.opaque);
+    else
+        not_available(mon, "stop");
+}
+
+static void cmd_cont(Monitor *mon, const char *args)
+{
+    (void)args;
+    if (ops.cont)
+        ops.cont(ops.opaque);
+    else
+        not_available(mon, "cont");
+}
+
+static void info_version(Monitor *mon, const char *args)
+{
+    (void)args;
+    monitor_printf(mon, "%s\n", PEMU_VERSION);
+}
+
+static void info_status(Monitor *mon, const char *args)
+{
+    (void)args;
+    bool run = ops.running ? ops.running(ops.opaque) : true;
+    monitor_printf(mon, "VM status: %s\n", run ? "running" : "paused");
+}
+
+static void info_chardev(Monitor *mon, const char *args)
+{
+    (void)args;
+    for (Chardev *c = chardev_next(NULL); c; c = chardev_next(c))
+        monitor_printf(mon, "%s: filename=%s\n", chardev_id(c), chardev_filename(c));
+}
+
+static void info_printer(Monitor *mon, void (*fn)(FILE *, void *), const char *what)
+{
+    if (fn)
+        mon_print_file(mon, fn, ops.opaque);
+    else
+        not_available(mon, what);
+}
+
+static void info_registers(Monitor *mon, const char *args)
+{
+    (void)args;
+    info_printer(mon, ops.print_registers, "info registers");
+}
+
+static void info_mtree(Monitor *mon, const char *args)
+{
+    (void)args;
+    info_printer(mon, ops.print_mtree, "info mtree");
+}
+
+static void info_pci(Monitor *mon, const char *args)
+{
+    (void)args;
+    info_printer(mon, ops.print_pci, "info pci");
+}
+
+static const MonitorCommand base_cmds[] = {
+    { "help|?", "[cmd]", "show the help", cmd_help },
+    { "info", "[subcommand]", "show various information about the system state", cmd_info },
+    { "quit|q", "", "quit the emulator", cmd_quit },
+    { "system_reset", "", "reset the system", cmd_system_reset },
+    { "stop", "", "stop emulation", cmd_stop },
+    { "cont|c", "", "resume emulation", cmd_cont },
+};
+
+static const MonitorCommand base_infos[] = {
+    { "version", "", "show the version of pemu", info_version },
+    { "status", "", "show the current VM status (running|paused)", info_status },
+    { "chardev", "", "show the character devices", info_chardev },
+    { "registers", "", "show the cpu registers", info_registers },
+    { "mtree", "", "show memory tree", info_mtree },
+    { "pci", "", "show PCI info", info_pci },
+};
+
+static void tables_init(void)
+{
+    if (tables_ready)
+        return;
+    tables_ready = true;
+    for (size_t i = 0; i < PEMU_ARRAY_SIZE(base_cmds); i++)
+        monitor_register_command(&base_cmds[i], false);
+    for (size_t i = 0; i < PEMU_ARRAY_SIZE(base_infos); i++)
+        monitor_register_command(&base_infos[i], true);
+}
+
+void monitor_register_command(const MonitorCommand *cmd, bool is_info)
+{
+    if (!tables_ready)
+        tables_init();
+    int *n = is_info ? &ninfos : &ncmds;
+    const MonitorCommand **t = is_info ? infos : cmds;
+    if (*n == MON_MAX_CMDS)
+        fatal("monitor: more than %d commands (raise MON_MAX_CMDS)", MON_MAX_CMDS);
+    t[(*n)++] = cmd;
+}
+
+void monitor_execute(Monitor *mon, const char *line)
+{
+    tables_init();
+    while (*line == ' ' || *line == '\t')
+        line++;
+    size_t wl = strcspn(line, " \t");
+    if (!wl)
+        return;
+    const MonitorCommand *c = find_cmd(cmds, ncmds, line, wl);
+    if (!c) {
+        monitor_printf(mon, "unknown command: '%.*s'\n", (int)wl, line);
+        return;
+    }
+    char args[MON_LINE_MAX];
+    const char *a = line + wl;
+    while (*a == ' ' || *a == '\t')
+        a++;
+    snprintf(args, sizeof(args), "%s", a);
+    size_t al = strlen(args);
+    while (al && (args[al - 1] == ' ' || args[al - 1] == '\t'))
+        args[--al] = '\0';
+    c->handler(mon, args);
+}
+
+/* ---- line editing ------------------------------------------------------------ */
+
+static void mon_key(Monitor *mon, uint8_t ch)
+{
+    if (mon->esc == 1) {
+        mon->esc = ch == '[' || ch == 'O' ? 2 : 0;
+        return;
+    }
+    if (mon->esc == 2) {
+        if (ch >= 0x40 && ch <= 0x7e)
+            mon->esc = 0; /* the final byte of a CSI sequence */
+        return;
+    }
+    bool was_cr = mon->last_cr;
+    mon->last_cr = ch == '\r';
+    switch (ch) {
+    case '\n':
+        if (was_cr)
+            return;
+        /* fall through */
+    case '\r':
+        mon_write(mon, "\n", 1);
+        mon->line[mon->len] = '\0';
+        mon->len = 0;
+        monitor_execute(mon, mon->line);
+        mon_prompt(mon);
+        return;
+    case 0x7f:
+    case 0x08:
+        if (mon->len) {
+            mon->len--;
+            chardev_write(mon->chr, "\b \b", 3);
+        }
+        return;
+    case 0x15: /* Ctrl-U: kill the line */
+        while (mon->len) {
+            mon->len--;
+            chardev_write(mon->chr, "\b \b", 3);
+        }
+        return;
+    case 0x1b:
+        mon->esc = 1;
+        return;
+    default:
+        if (ch < 0x20 || mon->len + 1 >= sizeof(mon->line))
+            return;
+        mon->line[mon->len++] = (char)ch;
+        chardev_write(mon->chr, &ch, 1);
+    }
+}
+
+static int mon_can_receive(void *opaque)
+{
+    (void)opaque;
+    return MON_LINE_MAX;
+}
+
+static void mon_receive(void *opaque, const uint8_t *buf, size_t len)
+{
+    Monitor *mon = opaque;
+    for (size_t i = 0; i < len; i++)
+        mon_key(mon, buf[i]);
+}
+
+static void mon_event(void *opaque, ChardevEvent ev)
+{
+    Monitor *mon = opaque;
+    bool show = mon->mux ? ev == CHARDEV_EVENT_MUX_IN : ev == CHARDEV_EVENT_OPENED;
+    if (!show)
+        return;
+    if (!mon->banner_done || !mon->mux) {
+        mon->banner_done = true;
+        monitor_printf(mon, "pemu %s monitor - type 'help' for more information\n", PEMU_VERSION);
+    }
+    mon->len = 0;
+    mon->esc = 0;
+    mon_prompt(mon);
+}
+
+static const ChardevHandlers mon_handlers = {
+    mon_can_receive, mon_receive, mon_event, NULL,
+};
+
+Monitor *monitor_new(Chardev *chr, Error **errp)
+{
+    tables_init();
+    if (chardev_claim(chr, errp) < 0)
+        return NULL;
+    Monitor *mon = calloc(1, sizeof(*mon));
+    if (!mon)
+        fatal("out of memory (monitor)");
+    mon->chr = chr;
+    mon->mux = chardev_is_mux(chr);
+    mon->next = monitors;
+    monitors = mon;
+    chardev_set_handlers(chr, &mon_handlers, mon);
+    return mon;
+}
+
+void monitor_free(Monitor *mon)
+{
+    if (!mon)
+        return;
+    for (Monitor **pp = &monitors; *pp; pp = &(*pp)->next) {
+        if (*pp == mon) {
+            *pp = mon->next;
+            break;
+        }
+    }
+    chardev_set_handlers(mon->chr, NULL, mon);
+    free(mon);
+}
+
+void monitor_free_all(void)
+{
+    while (monitors)
+        monitor_free(monitors);
+}

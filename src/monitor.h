@@ -1,0 +1,56 @@
+/*
+ * The human monitor (HMP): a "(pemu) " prompt on a chardev, QEMU's command
+ * names. Commands live in data tables (monitor.c: name, args, help,
+ * handler); others add theirs with monitor_register_command.
+ *
+ * The machine is reached only through MonitorOps, which main registers, so
+ * that the monitor stays free of board and target headers. Any hook may be
+ * NULL: its command then says it is not available.
+ */
+#ifndef PEMU_MONITOR_H
+#define PEMU_MONITOR_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include "src/chardev.h"
+#include "src/error.h"
+
+typedef struct Monitor Monitor;
+
+typedef struct MonitorOps {
+    void *opaque;
+    void (*print_registers)(FILE *f, void *opaque);  /* info registers */
+    void (*print_mtree)(FILE *f, void *opaque);      /* info mtree */
+    void (*print_pci)(FILE *f, void *opaque);        /* info pci */
+    void (*system_reset)(void *opaque);              /* system_reset */
+    void (*stop)(void *opaque);                      /* stop */
+    void (*cont)(void *opaque);                      /* cont */
+    bool (*running)(void *opaque);                   /* info status */
+} MonitorOps;
+
+/* One command. args: QEMU's help text for its arguments ("" for none);
+ * handler gets the text after the name, blanks trimmed. */
+typedef struct MonitorCommand {
+    const char *name;       /* "quit|q": alternatives separated by '|' */
+    const char *args;
+    const char *help;
+    void (*handler)(Monitor *mon, const char *args);
+} MonitorCommand;
+
+/* The hooks for every monitor (copied). */
+void monitor_set_ops(const MonitorOps *ops);
+/* Add a top-level command (is_info: an "info" subcommand); cmd must live
+ * as long as the monitors. */
+void monitor_register_command(const MonitorCommand *cmd, bool is_info);
+
+/* A monitor on chr (claimed: a mux chardev may be shared). */
+Monitor *monitor_new(Chardev *chr, Error **errp);
+void monitor_free(Monitor *mon);
+void monitor_free_all(void);
+
+/* Output, with "\n" sent as "\r\n". */
+void monitor_printf(Monitor *mon, const char *fmt, ...) PEMU_PRINTF(2, 3);
+/* Run one command line as if typed (tests). */
+void monitor_execute(Monitor *mon, const char *line);
+
+#endif
