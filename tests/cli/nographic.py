@@ -42,7 +42,7 @@ class Run:
     def send(self, b):
         os.write(self.master, b)
 
-    def expect(self, name, send, want, timeout=10.0):
+    def expect(self, name, send, want, timeout=6.0):
         self.buf = b""
         if send:
             self.send(send)
