@@ -119,8 +119,6 @@ static int refuse_unbuilt(const PemuConfig *cfg, DisplayKind display)
         what = "-display sdl";
     else if (cfg->gdb_chardev)
         what = "-gdb";
-    else if (cfg->start_stopped)
-        what = "-S";
     else if (cfg->loadvm)
         what = "-loadvm";
     else if (cfg->icount)
@@ -230,6 +228,8 @@ static int run_guest(PemuConfig *cfg)
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     signal(SIGPIPE, SIG_IGN);
+    if (cfg->start_stopped)
+        accel_vm_stop(); /* -S: the monitor's cont starts the CPU */
     int status = tcg_run(m, &cpu->parent, &pc_accel_ops);
     chardev_flush_all(1000000000);
     if (log_enabled(LOG_STATS))

@@ -12,12 +12,12 @@ def report(name, ok, why=""):
     results.append(ok)
 
 class Run:
-    def __init__(self):
+    def __init__(self, extra=()):
         self.master, slave = pty.openpty()
         self.slave_name = os.ttyname(slave)
         self.before = termios.tcgetattr(slave)
         self.proc = subprocess.Popen(
-            [pemu, "-nographic", "-machine", "firmware=none", "-m", "16", "-kernel", kernel],
+            [pemu, "-nographic", "-machine", "firmware=none", "-m", "16", "-kernel", kernel] + list(extra),
             stdin=slave, stdout=slave, stderr=slave, start_new_session=True)
         self.slave = slave
         self.buf = b""
@@ -42,7 +42,7 @@ class Run:
     def send(self, b):
         os.write(self.master, b)
 
-    def expect(self, name, send, want, timeout=10.0):
+    def expect(self, name, send, want, timeout=6.0):
         self.buf = b""
         if send:
             self.send(send)
@@ -118,7 +118,20 @@ report("sigterm_exits", st is not None, "did not exit")
 report("sigterm_restored", not r.raw_now(), "terminal attributes not restored")
 r.close()
 
-# 4: -monitor tcp:...,server,nowait (no terminal involved)
+# 4: -S starts paused; cont runs the kernel
+r = Run(["-S"])
+time.sleep(0.3)
+r.expect("S_prompt", b"\x01c", "(pemu) ")
+r.expect("S_paused", b"info status\r", "VM status: paused")
+r.expect("S_not_run", b"info registers\r", "EAX=2badb002")
+r.expect("S_cont", b"cont\rinfo status\r", "VM status: running")
+time.sleep(0.3)
+r.expect("S_ran", b"info registers\r", "EBX=00000001")
+r.send(b"q\r")
+report("S_quit", r.wait() == 0, "exit status")
+r.close()
+
+# 5: -monitor tcp:...,server,nowait (no terminal involved)
 import socket
 probe = socket.socket()
 probe.bind(("127.0.0.1", 0))

@@ -2,7 +2,7 @@
 # -nographic on a pseudo-terminal: the mux escape keys (Ctrl-A h/c/x), the
 # monitor (prompt, info, line editing, stop/cont, system_reset, quit) and
 # the terminal restored after Ctrl-A x, quit and SIGTERM (nographic.py).
-# timeout: 120
+# timeout: 240
 : "${PEMU:?PEMU must name the pemu binary}"
 if ! command -v nasm >/dev/null 2>&1; then
     echo "SKIP nographic: nasm is not installed (run ports/deps.sh as root)"
