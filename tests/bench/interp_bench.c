@@ -51,7 +51,7 @@ static void io_write(void *opaque, uint64_t paddr, uint64_t val, unsigned size)
     (void)val;
     (void)size;
 }
-static const SoftmmuPhys phys = { NULL, ram_page, io_read, io_write };
+static const SoftmmuPhys phys = { NULL, ram_page, io_read, io_write, NULL };
 
 static bool tlb_fill(CPUState *cpu, uint64_t vaddr, MMUAccessType acc, int mmu, bool probe,
                      uint64_t *paddr, uint32_t *prot)

@@ -92,7 +92,7 @@ static void syn_io_write(void *opaque, uint64_t paddr, uint64_t val, unsigned si
         syn_mmio_regs[(paddr - SYN_MMIO_BASE) / 8] = val;
 }
 
-static const SoftmmuPhys syn_phys = { NULL, syn_ram_page, syn_io_read, syn_io_write };
+static const SoftmmuPhys syn_phys = { NULL, syn_ram_page, syn_io_read, syn_io_write, NULL };
 
 static void syn_get_key(CPUState *cpu, uint64_t *pc, uint64_t *cs_base, uint32_t *flags)
 {
@@ -313,7 +313,7 @@ PEMU_UNUSED static int syn_exec_tb(SynCPU *s, TranslationBlock *tb, uintptr_t *r
 }
 
 /* The skins this binary has, for looping tests over both. */
-static int syn_skins(InterpDispatch *out)
+PEMU_UNUSED static int syn_skins(InterpDispatch *out)
 {
     int n = 0;
     out[n++] = INTERP_DISPATCH_SWITCH;

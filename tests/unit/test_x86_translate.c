@@ -44,7 +44,7 @@ static void io_write(void *opaque, uint64_t paddr, uint64_t val, unsigned size)
         cpu_exit(&cpu.parent); /* like a timer firing in the middle of a REP */
 }
 
-static const SoftmmuPhys phys = { NULL, ram_page, io_read, io_write };
+static const SoftmmuPhys phys = { NULL, ram_page, io_read, io_write, NULL };
 
 static void put(uint32_t addr, const uint8_t *code, size_t n)
 {

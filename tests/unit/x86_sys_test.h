@@ -42,7 +42,7 @@ static inline void xt_io_write(void *opaque, uint64_t paddr, uint64_t val, unsig
     xt_io_writes++;
 }
 
-static const SoftmmuPhys xt_phys = { NULL, xt_ram_page, xt_io_read, xt_io_write };
+static const SoftmmuPhys xt_phys = { NULL, xt_ram_page, xt_io_read, xt_io_write, NULL };
 
 static inline int xt_mmu_code(CPUState *cs)
 {
