@@ -27,6 +27,21 @@ static int is_file(const char *p)
     return stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/* `dir/name` if it is a file (malloc'd); otherwise note dir in the searched list. */
+static char *try_dir(const char *dir, const char *name, char *searched, size_t size, size_t *used)
+{
+    char *p = join(dir, name);
+    if (is_file(p))
+        return p;
+    free(p);
+    if (*used < size) {
+        *used += (size_t)snprintf(searched + *used, size - *used, "%s%s", *used ? ", " : "", dir);
+        if (*used >= size)
+            *used = size - 1;
+    }
+    return NULL;
+}
+
 char *firmware_find(const char *name, char *const *dirs, int ndirs, const char *package,
                     Error **errp)
 {
@@ -36,18 +51,6 @@ char *firmware_find(const char *name, char *const *dirs, int ndirs, const char *
     size_t used = 0;
     char *p;
 
-#define TRY(dir)                                                                     \
-    do {                                                                             \
-        p = join((dir), name);                                                       \
-        if (is_file(p))                                                              \
-            return p;                                                                \
-        free(p);                                                                     \
-        used += (size_t)snprintf(searched + used, used < sizeof(searched) ? sizeof(searched) - used : 0, \
-                                 "%s%s", used ? ", " : "", (dir));                   \
-        if (used >= sizeof(searched))                                                \
-            used = sizeof(searched) - 1;                                             \
-    } while (0)
-
     if (strchr(name, '/')) {
         if (is_file(name))
             return strdup(name);
@@ -55,27 +58,22 @@ char *firmware_find(const char *name, char *const *dirs, int ndirs, const char *
         return NULL;
     }
     for (int i = 0; i < ndirs; i++)
-        TRY(dirs[i]);
+        if ((p = try_dir(dirs[i], name, searched, sizeof(searched), &used)))
+            return p;
     const char *env = getenv("PEMU_FIRMWARE_PATH");
     if (env && *env) {
         char *copy = strdup(env), *save = NULL;
         for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-            p = join(d, name);
-            if (is_file(p)) {
+            if ((p = try_dir(d, name, searched, sizeof(searched), &used))) {
                 free(copy);
                 return p;
             }
-            free(p);
-            used += (size_t)snprintf(searched + used, used < sizeof(searched) ? sizeof(searched) - used : 0,
-                                     "%s%s", used ? ", " : "", d);
-            if (used >= sizeof(searched))
-                used = sizeof(searched) - 1;
         }
         free(copy);
     }
     for (size_t i = 0; i < PEMU_ARRAY_SIZE(builtin); i++)
-        TRY(builtin[i]);
-#undef TRY
+        if ((p = try_dir(builtin[i], name, searched, sizeof(searched), &used)))
+            return p;
     if (package)
         error_setg(errp, "could not find firmware '%s' (looked in %s): install the Debian package "
                    "'%s' (apt-get install %s), or give its directory with -L DIR or "
