@@ -503,7 +503,9 @@ static void gen_dtr(DisasContext *s)
         return;
     }
     IRTemp lim = x86_tmp(s), b64 = ir_temp_new(f, IR_I64);
-    ir_ld_env(f, s->rt, lim, limit_off, IR_MO_16);
+    /* The limit field is 32 bits: a 16-bit env load would read its high
+     * half on a big-endian host (SIDT stored limit 0 on s390x). */
+    ir_ld_env(f, s->rt, lim, limit_off, IR_MO_32);
     ir_ld_env(f, IR_I64, b64, base_off, IR_MO_64);
     x86_gen_st(s, lim, x86_gen_lin(s, in->mem.seg, ea, 2, true), 2);
     x86_gen_st(s, from64(s, b64), x86_gen_lin(s, in->mem.seg, ea2, bsize, true), bsize);

@@ -68,11 +68,7 @@ else
 fi
 
 # --- GRUB rescue ISO with a serial console and a multiboot entry
-if [ "${PEMU_PORT:-}" = s390x ]; then
-    # Found by port-check on 2026-11-22: on s390x (big-endian) SeaBIOS's CD-ROM
-    # boot of this ISO resets and starts again, forever. Not yet understood.
-    echo "SKIP boot/grub_iso: known bug on s390x hosts: the CD-ROM boot reboot-loops"
-elif command -v grub-mkrescue >/dev/null 2>&1 && command -v xorriso >/dev/null 2>&1 &&
+if command -v grub-mkrescue >/dev/null 2>&1 && command -v xorriso >/dev/null 2>&1 &&
     [ -d /usr/lib/grub/i386-pc ] && command -v nasm >/dev/null 2>&1; then
     iso=$out/grub
     rm -rf "$iso" && mkdir -p "$iso/boot/grub"

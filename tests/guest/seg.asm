@@ -191,6 +191,22 @@ test_main:
         verr word [sel_conf3]
         PRINT_ZF "verr conforming rpl3"
 
+        ; SGDT/SIDT read back what LGDT/LIDT loaded (limit and base): the
+        ; limit is a 16-bit field read out of a wider one (a big-endian
+        ; host once stored 0 here, which broke GRUB's real-mode calls).
+        sidt [dtr_save]
+        lidt [dtr_test]
+        sidt [dtr_read]
+        lidt [dtr_save]
+        movzx eax, word [dtr_read]
+        CHECK_EQ eax, 0x1234
+        CHECK_EQ dword [dtr_read + 2], 0x00abcdef
+        sgdt [dtr_read]
+        movzx eax, word [dtr_read]
+        PUTS "sgdt limit="
+        PUTHEX32 eax
+        PUTS 10
+
         PUTS "seg: ok", 10
         ret
 
@@ -241,6 +257,10 @@ sel_conf3: dw 0x63
 scratch:   dd 0
 gate_cpl:  dd 0
 gate_frame: times 5 dd 0
+dtr_test:  dw 0x1234
+           dd 0x00abcdef
+dtr_save:  times 6 db 0
+dtr_read:  times 6 db 0
         __SECT__
 
 %include "guest_end.inc"
