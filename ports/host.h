@@ -195,7 +195,9 @@ static inline int popcount64(uint64_t v)
 static inline uint64_t mulu64_hi(uint64_t a, uint64_t b, uint64_t *lo)
 {
 #if defined(__SIZEOF_INT128__)
-    unsigned __int128 r = (unsigned __int128)a * b;
+    /* __extension__: a GNU type, kept quiet under -std=c11 -pedantic */
+    __extension__ typedef unsigned __int128 u128;
+    u128 r = (u128)a * b;
     *lo = (uint64_t)r;
     return (uint64_t)(r >> 64);
 #else
