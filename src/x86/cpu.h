@@ -201,7 +201,12 @@ enum {
 #define MSR_SYSENTER_ESP   0x00000175u
 #define MSR_SYSENTER_EIP   0x00000176u
 #define MSR_MTRRCAP        0x000000feu
+#define MSR_MTRR_PHYSBASE0 0x00000200u /* 0x200 + 2n base, 0x201 + 2n mask, n < 8 */
+#define MSR_MTRR_FIX64K    0x00000250u
+#define MSR_MTRR_FIX16K    0x00000258u /* and 0x259 */
+#define MSR_MTRR_FIX4K     0x00000268u /* .. 0x26f */
 #define MSR_MTRR_DEF_TYPE  0x000002ffu
+#define X86_MTRR_NVAR      8
 #define MSR_PAT            0x00000277u
 #define MSR_EFER           0xc0000080u
 #define MSR_STAR           0xc0000081u
@@ -289,6 +294,8 @@ typedef struct X86State {
     uint64_t efer, star, lstar, cstar, fmask, kernel_gs_base;
     uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
     uint64_t pat, mtrr_deftype, apic_base, tsc_offset, tsc_aux, misc_enable;
+    uint64_t mtrr_var[2 * X86_MTRR_NVAR]; /* PHYSBASEn, PHYSMASKn pairs */
+    uint64_t mtrr_fixed[11];              /* 64K_00000, 16K_80000/A0000, 4K_C0000..F8000 */
 
     /* x87: fpregs[i] is the physical register i; ST(n) = fpregs[(fpstt + n) & 7] */
     X86Float80 fpregs[8];

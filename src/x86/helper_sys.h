@@ -75,6 +75,13 @@ void x86_cpuid(X86CPU *cpu);                 /* EAX, ECX in; EAX..EDX out */
 void x86_rdmsr(X86CPU *cpu);                 /* ECX in; EDX:EAX out; #GP if unknown */
 void x86_wrmsr(X86CPU *cpu);
 void x86_rdtsc(X86CPU *cpu);                 /* #GP if CR4.TSD and CPL > 0 */
+void x86_rdtscp(X86CPU *cpu);                /* RDTSC and ECX = TSC_AUX */
+/* Fast system calls: they load fixed flat CS/SS caches from STAR or
+ * SYSENTER_CS and jump; osize 8 is the REX.W form (to 64-bit code). */
+void x86_syscall(X86CPU *cpu, uint64_t next_eip);   /* #UD unless EFER.SCE */
+void x86_sysret(X86CPU *cpu, int osize);            /* #UD unless SCE, #GP unless CPL 0 */
+void x86_sysenter(X86CPU *cpu);                     /* #GP if PE = 0 or SYSENTER_CS null */
+void x86_sysexit(X86CPU *cpu, int osize);           /* + #GP unless CPL 0 */
 uint64_t x86_read_cr(X86CPU *cpu, int cr);
 void x86_write_cr(X86CPU *cpu, int cr, uint64_t value); /* checks, TLB flush rules, hflags */
 uint64_t x86_read_dr(X86CPU *cpu, int dr);

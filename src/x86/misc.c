@@ -29,31 +29,42 @@
 #define CPUID_PGE   (1u << 13)
 #define CPUID_CMOV  (1u << 15)
 #define CPUID_PAT   (1u << 16)
+#define CPUID_MTRR  (1u << 12)
 #define CPUID_PSE36 (1u << 17)
 #define CPUID_FXSR  (1u << 24)
-/* CPUID.80000001h:EDX */
+/* CPUID.1:ECX */
+#define CPUID_ECX_CX16 (1u << 13)
+/* CPUID.80000001h:EDX and ECX */
 #define CPUID_EXT_SYSCALL (1u << 11)
 #define CPUID_EXT_NX      (1u << 20)
+#define CPUID_EXT_PDPE1GB (1u << 26)
 #define CPUID_EXT_RDTSCP  (1u << 27)
 #define CPUID_EXT_LM      (1u << 29)
+#define CPUID_EXT3_LAHF_LM (1u << 0)
 
 /*
  * What is implemented today:
  * - the integer 386/486/Pentium/P6 instruction set of the translator,
  *   CMPXCHG8B (CX8) and CMOV;
  * - TSC (RDTSC, CR4.TSD), MSR (RDMSR/WRMSR), DE (CR4.DE: DR4/DR5 #UD);
- * - PSE with PSE-36, PAE, PGE, NX (EFER.NXE): all in mmu.c; PAT (the MSR
- *   and the PTE bits are accepted; memory types mean nothing here).
+ * - PSE with PSE-36, PAE, PGE, NX (EFER.NXE): all in mmu.c; PAT and MTRR
+ *   (the MSRs are stored and read back; memory types mean nothing here);
+ * - SEP (SYSENTER/SYSEXIT), CX16 (CMPXCHG16B), long mode: LM, SYSCALL,
+ *   RDTSCP, LAHF_LM, 1 GiB pages.
  * Not reported until they exist: FPU (x87; SeaBIOS does not need it, Linux
  * i386 without FPU needs math emulation, so the x87 is the next thing
  * Linux wants), VME, MCE/MCA, APIC (no local APIC yet: Linux then uses the
- * PIC), SEP (SYSENTER), MTRR, MMX/FXSR/SSE*, CLFLUSH, LM/SYSCALL/RDTSCP
- * (4-level paging and 64-bit gates are done; the 64-bit translator is not).
+ * PIC), MMX/FXSR/SSE*, CLFLUSH.
  */
 static const uint32_t features_edx = CPUID_DE | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_PAE |
-                                     CPUID_CX8 | CPUID_PGE | CPUID_CMOV | CPUID_PAT | CPUID_PSE36;
-static const uint32_t features_ecx = 0;
-static const uint32_t ext_features_edx = CPUID_EXT_NX;
+                                     CPUID_CX8 | CPUID_PGE | CPUID_CMOV | CPUID_PAT | CPUID_PSE36 |
+                                     CPUID_SEP | CPUID_MTRR;
+static const uint32_t features_ecx = CPUID_ECX_CX16;
+/* Long mode (4-level paging with 1G pages, 64-bit gates, the 64-bit
+ * translator), SYSCALL/SYSRET, NX, RDTSCP (TSC_AUX), LAHF/SAHF in 64-bit code. */
+static const uint32_t ext_features_edx = CPUID_EXT_NX | CPUID_EXT_SYSCALL | CPUID_EXT_LM |
+                                         CPUID_EXT_RDTSCP | CPUID_EXT_PDPE1GB;
+static const uint32_t ext_features_ecx = CPUID_EXT3_LAHF_LM;
 
 /*
  * GenuineIntel: with an Intel family 6 signature Linux and SeaBIOS take the
@@ -67,8 +78,8 @@ static const uint32_t ext_features_edx = CPUID_EXT_NX;
  */
 #define CPUID_MAX_BASIC 1u
 #define CPUID_MAX_EXT   0x80000008u
-#define PHYS_ADDR_BITS  36u  /* = mmu.c's MAXPHYADDR */
-#define VIRT_ADDR_BITS  32u
+#define PHYS_ADDR_BITS  40u  /* = mmu.c's MAXPHYADDR */
+#define VIRT_ADDR_BITS  48u
 
 static void cpuid_leaf(X86CPU *cpu, uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d)
 {
@@ -97,6 +108,7 @@ static void cpuid_leaf(X86CPU *cpu, uint32_t leaf, uint32_t *a, uint32_t *b, uin
         *a = CPUID_MAX_EXT;
         break;
     case 0x80000001u:
+        *c = ext_features_ecx;
         *d = ext_features_edx;
         break;
     case 0x80000002u: case 0x80000003u: case 0x80000004u: {
@@ -176,6 +188,63 @@ static bool pat_valid(uint64_t v)
     return true;
 }
 
+/* MTRR memory types: UC 0, WC 1, WT 4, WP 5, WB 6 (SDM 11.11.1). */
+static bool mtrr_type_ok(unsigned t)
+{
+    return t == 0 || t == 1 || t == 4 || t == 5 || t == 6;
+}
+
+/* MTRRcap: 8 variable ranges, fixed ranges, write-combining (SDM 11.11.1). */
+#define MTRRCAP_VALUE (X86_MTRR_NVAR | (1u << 8) | (1u << 10))
+
+/* The index into mtrr_fixed of a fixed-range MSR, or -1. */
+static int mtrr_fixed_index(uint32_t msr)
+{
+    if (msr == MSR_MTRR_FIX64K)
+        return 0;
+    if (msr == MSR_MTRR_FIX16K || msr == MSR_MTRR_FIX16K + 1)
+        return 1 + (int)(msr - MSR_MTRR_FIX16K);
+    if (msr >= MSR_MTRR_FIX4K && msr <= MSR_MTRR_FIX4K + 7)
+        return 3 + (int)(msr - MSR_MTRR_FIX4K);
+    return -1;
+}
+
+/* Variable and fixed MTRRs: false if msr is not one of them. Reserved bits
+ * and undefined types are #GP (PHYSBASE 11:8, bits above MAXPHYADDR,
+ * PHYSMASK 10:0). */
+static bool mtrr_access(X86CPU *cpu, uint32_t msr, bool write, uint64_t *v)
+{
+    X86State *s = &cpu->env;
+    uint64_t phys = ((1ull << PHYS_ADDR_BITS) - 1) & ~0xfffull;
+    int fx = mtrr_fixed_index(msr);
+    if (fx >= 0) {
+        if (!write) {
+            *v = s->mtrr_fixed[fx];
+            return true;
+        }
+        for (int i = 0; i < 8; i++)
+            if (!mtrr_type_ok((unsigned)(*v >> (8 * i)) & 0xff))
+                gp0(cpu);
+        s->mtrr_fixed[fx] = *v;
+        return true;
+    }
+    if (msr < MSR_MTRR_PHYSBASE0 || msr >= MSR_MTRR_PHYSBASE0 + 2 * X86_MTRR_NVAR)
+        return false;
+    unsigned n = msr - MSR_MTRR_PHYSBASE0;
+    if (!write) {
+        *v = s->mtrr_var[n];
+        return true;
+    }
+    if (n & 1) {
+        if (*v & ~(phys | (1u << 11)))
+            gp0(cpu);
+    } else if ((*v & ~(phys | 0xff)) || !mtrr_type_ok((unsigned)*v & 0xff)) {
+        gp0(cpu);
+    }
+    s->mtrr_var[n] = *v;
+    return true;
+}
+
 void x86_rdmsr(X86CPU *cpu)
 {
     X86State *s = &cpu->env;
@@ -189,7 +258,7 @@ void x86_rdmsr(X86CPU *cpu)
     case MSR_SYSENTER_CS: v = s->sysenter_cs; break;
     case MSR_SYSENTER_ESP: v = s->sysenter_esp; break;
     case MSR_SYSENTER_EIP: v = s->sysenter_eip; break;
-    case MSR_MTRRCAP: v = 0; break; /* no fixed or variable ranges (CPUID.MTRR = 0) */
+    case MSR_MTRRCAP: v = MTRRCAP_VALUE; break;
     case MSR_MTRR_DEF_TYPE: v = s->mtrr_deftype; break;
     case MSR_PAT: v = s->pat; break;
     case MSR_EFER: v = s->efer; break;
@@ -206,6 +275,8 @@ void x86_rdmsr(X86CPU *cpu)
         v = s->tsc_aux;
         break;
     default:
+        if (mtrr_access(cpu, (uint32_t)s->regs[R_ECX], false, &v))
+            break;
         if (log_enabled(LOG_UNIMP))
             log_printf("rdmsr 0x%08" PRIx32 ": not implemented, #GP\n", (uint32_t)s->regs[R_ECX]);
         gp0(cpu);
@@ -270,6 +341,8 @@ void x86_wrmsr(X86CPU *cpu)
         s->tsc_aux = v;
         break;
     default:
+        if (mtrr_access(cpu, (uint32_t)s->regs[R_ECX], true, &v))
+            break;
         if (log_enabled(LOG_UNIMP))
             log_printf("wrmsr 0x%08" PRIx32 " = 0x%" PRIx64 ": not implemented, #GP\n",
                        (uint32_t)s->regs[R_ECX], v);
@@ -285,6 +358,104 @@ void x86_rdtsc(X86CPU *cpu)
     uint64_t t = tsc_now(cpu);
     s->regs[R_EAX] = (uint32_t)t;
     s->regs[R_EDX] = (uint32_t)(t >> 32);
+}
+
+void x86_rdtscp(X86CPU *cpu)
+{
+    x86_rdtsc(cpu);
+    cpu->env.regs[R_ECX] = (uint32_t)cpu->env.tsc_aux;
+}
+
+/* ---- SYSCALL/SYSRET, SYSENTER/SYSEXIT (SDM vol. 2 and 3 5.8.7, 5.8.8) ---------------------- */
+
+/* The flat segments these instructions load: fixed caches, no descriptor
+ * is read. Code: execute/read, accessed; 64-bit (L) or 32-bit (D). Data:
+ * read/write, accessed, B. Base 0, limit 4 GiB. */
+static void flat_seg(X86Segment *seg, uint16_t sel, int dpl, bool code, bool code64)
+{
+    seg->selector = sel;
+    seg->base = 0;
+    seg->limit = 0xffffffffu;
+    seg->flags = DESC_P_MASK | DESC_S_MASK | DESC_A_MASK | DESC_G_MASK |
+                 ((uint32_t)dpl << DESC_DPL_SHIFT) |
+                 (code ? DESC_CS_MASK | DESC_R_MASK | (code64 ? DESC_L_MASK : DESC_B_MASK)
+                       : DESC_W_MASK | DESC_B_MASK);
+}
+
+void x86_syscall(X86CPU *cpu, uint64_t next_eip)
+{
+    X86State *s = &cpu->env;
+    if (!(s->efer & EFER_SCE))
+        x86_raise_exception(cpu, EXCP_UD);
+    uint16_t sel = (uint16_t)(s->star >> 32);
+    uint32_t fl = x86_eflags_get(s);
+    s->regs[R_ECX] = next_eip;
+    s->regs[R_R11] = fl & ~(uint32_t)EF_RF;
+    flat_seg(&s->segs[R_CS], sel & 0xfffc, 0, true, true);
+    flat_seg(&s->segs[R_SS], (uint16_t)(sel + 8), 0, false, false);
+    x86_eflags_set(s, fl & ~((uint32_t)s->fmask | EF_RF), ~0u);
+    s->rip = s->lstar;
+    x86_update_hflags(s);
+}
+
+void x86_sysret(X86CPU *cpu, int osize)
+{
+    X86State *s = &cpu->env;
+    if (!(s->efer & EFER_SCE))
+        x86_raise_exception(cpu, EXCP_UD);
+    check_cpl0(cpu);
+    uint16_t sel = (uint16_t)(s->star >> 48);
+    if (osize == 8) {
+        if (!x86_canonical(s->regs[R_ECX]))  /* Intel: #GP(0) in ring 0 */
+            gp0(cpu);
+        flat_seg(&s->segs[R_CS], (uint16_t)((sel + 16) | 3), 3, true, true);
+        s->rip = s->regs[R_ECX];
+    } else {
+        flat_seg(&s->segs[R_CS], (uint16_t)(sel | 3), 3, true, false);
+        s->rip = (uint32_t)s->regs[R_ECX];
+    }
+    /* SS keeps the RPL 3 selector; its cache is the flat DPL 3 data segment. */
+    flat_seg(&s->segs[R_SS], (uint16_t)((sel + 8) | 3), 3, false, false);
+    uint32_t v = ((uint32_t)s->regs[R_R11] & 0x3c7fd7u) | EF_FIXED1;
+    x86_eflags_set(s, v, ~0u);
+    x86_update_hflags(s);
+}
+
+void x86_sysenter(X86CPU *cpu)
+{
+    X86State *s = &cpu->env;
+    bool lm = (s->efer & EFER_LMA) != 0;
+    if (!(s->cr[0] & CR0_PE) || !(s->sysenter_cs & 0xfffc))
+        gp0(cpu);
+    uint16_t sel = (uint16_t)(s->sysenter_cs & 0xfffc);
+    x86_eflags_set(s, x86_eflags_get(s) & ~(uint32_t)(EF_VM | EF_IF | EF_RF), ~0u);
+    flat_seg(&s->segs[R_CS], sel, 0, true, lm);
+    flat_seg(&s->segs[R_SS], (uint16_t)(sel + 8), 0, false, false);
+    s->regs[R_ESP] = lm ? s->sysenter_esp : (uint32_t)s->sysenter_esp;
+    s->rip = lm ? s->sysenter_eip : (uint32_t)s->sysenter_eip;
+    x86_update_hflags(s);
+}
+
+void x86_sysexit(X86CPU *cpu, int osize)
+{
+    X86State *s = &cpu->env;
+    if (!(s->cr[0] & CR0_PE) || !(s->sysenter_cs & 0xfffc) || cpl_of(s) != 0)
+        gp0(cpu);
+    uint16_t cs = (uint16_t)s->sysenter_cs;
+    if (osize == 8) {
+        if (!x86_canonical(s->regs[R_ECX]) || !x86_canonical(s->regs[R_EDX]))
+            gp0(cpu);
+        flat_seg(&s->segs[R_CS], (uint16_t)((cs + 32) | 3), 3, true, true);
+        flat_seg(&s->segs[R_SS], (uint16_t)((cs + 40) | 3), 3, false, false);
+        s->regs[R_ESP] = s->regs[R_ECX];
+        s->rip = s->regs[R_EDX];
+    } else {
+        flat_seg(&s->segs[R_CS], (uint16_t)((cs + 16) | 3), 3, true, false);
+        flat_seg(&s->segs[R_SS], (uint16_t)((cs + 24) | 3), 3, false, false);
+        s->regs[R_ESP] = (uint32_t)s->regs[R_ECX];
+        s->rip = (uint32_t)s->regs[R_EDX];
+    }
+    x86_update_hflags(s);
 }
 
 /* ---- control registers ---------------------------------------------------------------------- */

@@ -2,9 +2,9 @@
  * x86 paging (SDM Vol. 3 chapter 4): linear -> physical for the softmmu.
  *
  * Modes: paging off (identity), 32-bit 2-level with PSE 4M pages (and
- * PSE-36: PDE bits 16:13 are physical bits 35:32), PAE 3-level with NX and
- * 2M pages, 4-level (long mode) with 2M and 1G pages. MAXPHYADDR is 36:
- * entry bits 51:36 are reserved (#PF with RSVD).
+ * PSE-36: PDE bits 20:13 are physical bits 39:32), PAE 3-level with NX and
+ * 2M pages, 4-level (long mode) with 2M and 1G pages. MAXPHYADDR is 40
+ * (CPUID 80000008h): entry bits 51:40 are reserved (#PF with RSVD).
  *
  * What the softmmu caches is decided by the rights returned here:
  * - PAGE_WRITE only once the leaf's D bit is set (a write walk sets it), so
@@ -34,9 +34,9 @@
 /* walk() result for a not-present entry: a fault whose error code has P clear */
 #define WALK_NOT_PRESENT 0x100u
 
-#define PHYS_BITS 36
+#define PHYS_BITS 40
 #define PHYS_ADDR_MASK (((1ull << PHYS_BITS) - 1) & ~0xfffull)
-#define PHYS_HI_RSVD   (((1ull << 63) - 1) & ~((1ull << PHYS_BITS) - 1)) /* bits 62:36 */
+#define PHYS_HI_RSVD   (((1ull << 63) - 1) & ~((1ull << PHYS_BITS) - 1)) /* bits 62:40 */
 
 static uint64_t pt_read(CPUState *cs, uint64_t pa, unsigned size)
 {
@@ -106,11 +106,11 @@ static uint32_t walk(X86CPU *cpu, uint64_t va, Walk *w, uint64_t *leaf, uint64_t
         /* 32-bit paging: 10/10/12, or 10/22 with CR4.PSE. */
         ENTRY((s->cr[3] & 0xfffff000u) | ((va >> 20) & 0xffc), 4);
         if ((e & PTE_PS) && (s->cr[4] & CR4_PSE)) {
-            if (e & 0x003e0000u) /* bits 21:17 above PSE-36's 35:32 */
+            if (e & 0x00200000u) /* bit 21, above PSE-36's 39:32 */
                 return PF_ERR_P | PF_ERR_RSVD;
             RIGHTS();
             *leaf = e;
-            *base = (e & 0xffc00000u) | ((e & 0x1e000u) << 19);
+            *base = (e & 0xffc00000u) | ((uint64_t)(e & 0x1fe000u) << 19);
             *size = 1u << 22;
             return 0;
         }

@@ -906,6 +906,8 @@ bool x86_feature_supported(unsigned feature)
     case X86_FEAT_TSC: case X86_FEAT_MSR: case X86_FEAT_CX8: case X86_FEAT_CMOV:
     case X86_FEAT_FCMOV: case X86_FEAT_NOPL: case X86_FEAT_LM: case X86_FEAT_CX16:
         return true;
+    case X86_FEAT_SYSCALL: case X86_FEAT_RDTSCP: case X86_FEAT_SEP: /* long64 */
+        return true;
     }
     return false;
 }

@@ -196,6 +196,14 @@ static void gen_muldiv(DisasContext *s)
 
 /* ---- shifts and rotates ------------------------------------------------------------ */
 
+/* A shift of a 32-bit register by a count masked to 0 in 64-bit code
+ * writes it back zero-extended, as the hardware does. */
+static void zext_count0(DisasContext *s, const X86Loc *loc, IRTemp a)
+{
+    if (!loc->mem && loc->size == 4 && s->rt == IR_I64)
+        x86_set_reg(s, 4, loc->reg, false, a);
+}
+
 /* The flags of a shift by a count only known at run time: unchanged when
  * the count is 0 (SDM SAL/SAR/SHL/SHR "Flags Affected"). */
 static void set_cc_if_count(DisasContext *s, IRTemp count, uint32_t op, IRTemp dst, IRTemp src)
@@ -299,8 +307,12 @@ static void gen_shift(DisasContext *s)
     IRTemp count;
     if (is_const) {
         unsigned c = (unsigned)co->imm & mask;
-        if (!c)
-            return; /* no operation, flags unchanged */
+        if (!c) {
+            /* no operation, flags unchanged; but a 32-bit register is
+             * still written, so 64-bit code zero-extends it */
+            zext_count0(s, &loc, a);
+            return;
+        }
         count = x86_const(s, c);
     } else {
         count = x86_tmp(s);
@@ -353,8 +365,10 @@ static void gen_shiftd(DisasContext *s)
     IRTemp count;
     if (is_const) {
         unsigned c = (unsigned)co->imm & mask;
-        if (!c)
+        if (!c) {
+            zext_count0(s, &loc, a);
             return;
+        }
         count = x86_const(s, c);
     } else {
         count = x86_tmp(s);
@@ -555,8 +569,15 @@ static void gen_cmpxchg(DisasContext *s)
     } else {
         x86_set_reg(s, size, R_EAX, false, a); /* equal: the same value */
     }
-    if (!loc.mem)
+    if (!loc.mem && size == 4 && s->rt == IR_I64) {
+        /* a register destination is written (zero-extended) only when
+         * equal; unequal leaves all 64 bits (as the host CPUs do) */
+        IRTemp r = x86_tmp(s);
+        ir_movcond(f, IR_I64, IR_COND_EQ, r, zacc, za, x86_ext(s, 4, false, src), s->reg[loc.reg]);
+        ir_mov(f, IR_I64, s->reg[loc.reg], r);
+    } else if (!loc.mem) {
         x86_store_loc(s, &loc, nd);
+    }
     IRTemp res = x86_tmp(s);
     ir_op2(f, IR_sub, s->rt, res, acc, a);
     x86_set_cc_sub(s, size, acc, a, res);
@@ -567,7 +588,9 @@ static void gen_cmpxchg8b(DisasContext *s)
     const X86Insn *in = s->insn;
     IRFunc *f = s->f;
     bool q = in->opd[0].size == 16;
-    IRTemp addr = x86_gen_lin(s, in->mem.seg, x86_gen_ea(s), q ? 16 : 8, true);
+    /* CMPXCHG16B: the #GP for a misaligned operand comes before #AC, so
+     * the linear address is formed without the #AC check (size 1) */
+    IRTemp addr = x86_gen_lin(s, in->mem.seg, x86_gen_ea(s), q ? 1 : 8, true);
     IRTemp old = x86_compute_eflags(s);
     IRTemp eq = x86_tmp(s);
     if (!q) {

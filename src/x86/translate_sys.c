@@ -98,6 +98,31 @@ static uint64_t h_rdtsc(void *env)
     x86_rdtsc(CPU(env));
     return 0;
 }
+static uint64_t h_rdtscp(void *env)
+{
+    x86_rdtscp(CPU(env));
+    return 0;
+}
+static uint64_t h_syscall(void *env, uint64_t next)
+{
+    x86_syscall(CPU(env), next);
+    return 0;
+}
+static uint64_t h_sysret(void *env, uint64_t osize)
+{
+    x86_sysret(CPU(env), (int)osize);
+    return 0;
+}
+static uint64_t h_sysenter(void *env)
+{
+    x86_sysenter(CPU(env));
+    return 0;
+}
+static uint64_t h_sysexit(void *env, uint64_t osize)
+{
+    x86_sysexit(CPU(env), (int)osize);
+    return 0;
+}
 static uint64_t h_read_cr(void *env, uint64_t n)
 {
     return x86_read_cr(CPU(env), (int)n);
@@ -163,6 +188,11 @@ HI(cpuid, h_cpuid, 0, 0, 0)
 HI(rdmsr, h_rdmsr, 0, 0, 0)
 HI(wrmsr, h_wrmsr, 0, 0, 0)
 HI(rdtsc, h_rdtsc, 0, 0, 0)
+HI(rdtscp, h_rdtscp, 0, 0, 0)
+HI(syscall, h_syscall, 1, 0, 0)
+HI(sysret, h_sysret, 1, 0, 0)
+HI(sysenter, h_sysenter, 0, 0, 0)
+HI(sysexit, h_sysexit, 1, 0, 0)
 HI(read_cr, h_read_cr, 1, IR_I64 + 1, 0)
 HI(write_cr, h_write_cr, 2, 0, 0)
 HI(read_dr, h_read_dr, 1, IR_I64 + 1, 0)
@@ -646,6 +676,30 @@ static void gen_desc(DisasContext *s)
     }
 }
 
+/* SYSCALL/SYSRET/SYSENTER/SYSEXIT: helpers that load CS/SS, RIP and
+ * RFLAGS; the block ends (mode and CPL change). */
+static void gen_fast_syscall(DisasContext *s)
+{
+    const X86Insn *in = s->insn;
+    x86_sync_cc_op(s);
+    switch (in->op) {
+    case X86_OP_SYSCALL:
+        x86_call(s, &x86_hi_syscall, IR_NO_TEMP, 1, ir_const(s->f, IR_I64, s->next_eip));
+        break;
+    case X86_OP_SYSRET:
+        x86_call(s, &x86_hi_sysret, IR_NO_TEMP, 1, const32(s, in->osize));
+        break;
+    case X86_OP_SYSENTER:
+        x86_call(s, &x86_hi_sysenter, IR_NO_TEMP, 0);
+        break;
+    default:
+        x86_call(s, &x86_hi_sysexit, IR_NO_TEMP, 1, const32(s, in->osize));
+        break;
+    }
+    x86_set_cc_op(s, CC_OP_DYNAMIC);
+    s->is_jmp = DISAS_EOB_RIP;
+}
+
 /* ---- x87: what firmware probes ------------------------------------------------------ */
 
 static void gen_fpu(DisasContext *s)
@@ -772,6 +826,12 @@ bool x86_translate_sys(DisasContext *s)
         return true;
     case X86_OP_RDTSC:
         x86_call(s, &x86_hi_rdtsc, IR_NO_TEMP, 0);
+        return true;
+    case X86_OP_RDTSCP:
+        x86_call(s, &x86_hi_rdtscp, IR_NO_TEMP, 0);
+        return true;
+    case X86_OP_SYSCALL: case X86_OP_SYSRET: case X86_OP_SYSENTER: case X86_OP_SYSEXIT:
+        gen_fast_syscall(s);
         return true;
     case X86_OP_RDMSR: case X86_OP_WRMSR:
         if (!need_cpl0(s))

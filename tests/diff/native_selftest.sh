@@ -38,7 +38,9 @@ else
 fi
 
 # 2. Fixed-seed batches: reference runner vs a second runner process.
-for mode in 32 16; do
+modes="32 16"
+[ -x "$out/run64" ] && modes="32 16 64"
+for mode in $modes; do
 	if "$diff" --mode=$mode --seed=1 --count="$count" --stats > "$log/batch$mode.out" 2>&1; then
 		echo "PASS native_batch$mode: $(grep '^diff:' "$log/batch$mode.out")"
 	else

@@ -1,7 +1,7 @@
 #!/bin/sh
 # timeout: 600
 # pemu's x86 CPU (translator + interpreter) against the host CPU: fixed-seed
-# batches of generated instruction sequences in mode 32 and mode 16
+# batches of generated instruction sequences in mode 32, 16 and 64
 # (tests/diff/native/, engine pemu_engine.c). Any mismatch fails, with its
 # minimized reproducer in the log (replay: diff --replay=FILE --engine=pemu).
 src=${PEMU_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -26,9 +26,14 @@ elif [ $rc != 0 ]; then
 	echo "FAIL pemu_build: compile error (see the log)"
 	exit 0
 fi
-for mode in 32 16; do
+for mode in 32 16 64; do
 	log=$out/batch$mode.out
-	if "$out/diff" --engine=pemu --mode=$mode --seed="$seed" --count="$count" --max-fail=3 > "$log" 2>&1; then
+	n=$count
+	if [ $mode = 64 ]; then
+		[ -x "$out/run64" ] || { echo "SKIP pemu_vs_host64: no 64-bit runner (not an x86-64 host)"; continue; }
+		n=${DIFF_PEMU_COUNT64:-20000}
+	fi
+	if "$out/diff" --engine=pemu --mode=$mode --seed="$seed" --count="$n" --max-fail=3 > "$log" 2>&1; then
 		echo "PASS pemu_vs_host$mode: $(grep '^diff:' "$log")"
 	else
 		head -n 80 "$log"

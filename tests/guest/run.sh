@@ -4,7 +4,9 @@
 # Each runs under qemu-system-i386 (the reference, TCG) and under pemu; the
 # test passes when the guest's own checks pass under pemu (exit code 0 and a
 # last line "<name>: ok" on debugcon) and its debugcon output is the same as
-# under QEMU. QEMU's output is cached by image hash.
+# under QEMU. A line "; qemu: x86_64 [ARGS]" in the .asm makes the reference
+# qemu-system-x86_64 (long mode) with the extra QEMU arguments ARGS.
+# QEMU's output is cached by image hash and reference choice.
 set -u
 src=$PEMU_SRC/tests/guest
 out=$PEMU_BUILD/tests/guest
@@ -14,7 +16,8 @@ if ! command -v nasm >/dev/null 2>&1; then
     echo "SKIP guest: nasm is not installed (run ports/deps.sh as root)"
     exit 0
 fi
-qemu=$(command -v qemu-system-i386 || true)
+qemu32=$(command -v qemu-system-i386 || true)
+qemu64=$(command -v qemu-system-x86_64 || true)
 
 # run_vm PROGRAM IMAGE LOGFILE: prints the exit status
 run_vm() {
@@ -34,8 +37,11 @@ for asm in "$src"/*.asm; do
         continue
     fi
     ref=""
+    marker=$(sed -n 's/^; qemu: //p' "$asm" | head -n 1)
+    qemu=$qemu32
+    case $marker in x86_64*) qemu=${qemu64:+$qemu64 ${marker#x86_64}} ;; esac
     if [ -n "$qemu" ]; then
-        key=$(cat "$img" | sha256sum | cut -c1-16)
+        key=$( (cat "$img"; echo "$qemu") | sha256sum | cut -c1-16)
         ref=$PEMU_CACHE/guest-ref/$name-$key
         if [ ! -f "$ref.status" ]; then
             run_vm "$qemu" "$img" "$ref.log" >"$ref.status"

@@ -62,16 +62,18 @@ TEST(cpuid_reports_what_is_implemented)
     CHECK(r[3] & (1u << 4));                  /* TSC */
     CHECK(r[3] & (1u << 6));                  /* PAE */
     CHECK(r[3] & (1u << 13));                 /* PGE */
-    CHECK_EQ(r[2], 0);
+    CHECK_EQ(r[2], 1u << 13);                 /* CX16 */
     /* beyond the maximum: the highest basic leaf */
     cpuid(cpu, 7, r2);
     CHECK_EQ(r2[3], r[3]);
     cpuid(cpu, 0x80000000u, r);
     CHECK_EQ(r[0], 0x80000008u);
     cpuid(cpu, 0x80000001u, r);
-    CHECK_EQ(r[3], 1u << 20);                 /* NX only: no LM, no SYSCALL */
+    /* NX, SYSCALL, LM, RDTSCP, 1G pages; LAHF/SAHF in 64-bit mode */
+    CHECK_EQ(r[3], (1u << 20) | (1u << 11) | (1u << 29) | (1u << 27) | (1u << 26));
+    CHECK_EQ(r[2], 1u);
     cpuid(cpu, 0x80000008u, r);
-    CHECK_EQ(r[0] & 0xff, 36);
+    CHECK_EQ(r[0], 40u | 48u << 8);
     /* every advertised CR4 bit is writable, unknown ones #GP */
     CHECK_EQ(write_cr(cpu, 4, CR4_PSE | CR4_PAE | CR4_PGE | CR4_DE | CR4_TSD), EXCP_NONE);
     CHECK_EQ(write_cr(cpu, 4, CR4_VME), EXCP_GP);
@@ -86,12 +88,20 @@ TEST(msrs)
     CHECK_EQ(rdmsr(cpu, 0x12345, &v), EXCP_GP);
     CHECK_EQ(cpu->env.error_code, 0);
     CHECK_EQ(wrmsr(cpu, 0x12345, 0), EXCP_GP);
-    /* EFER: NXE is the only writable bit (no long mode, no SYSCALL reported) */
-    CHECK_EQ(wrmsr(cpu, MSR_EFER, EFER_NXE), EXCP_NONE);
+    /* EFER: SCE, LME, NXE writable; LMA read-only; others #GP */
+    CHECK_EQ(wrmsr(cpu, MSR_EFER, EFER_NXE | EFER_SCE | EFER_LME), EXCP_NONE);
     CHECK_EQ(rdmsr(cpu, MSR_EFER, &v), EXCP_NONE);
-    CHECK_EQ(v, EFER_NXE);
-    CHECK_EQ(wrmsr(cpu, MSR_EFER, EFER_LME), EXCP_GP);
-    CHECK_EQ(rdmsr(cpu, MSR_LSTAR, &v), EXCP_GP);
+    CHECK_EQ(v, EFER_NXE | EFER_SCE | EFER_LME);
+    CHECK_EQ(wrmsr(cpu, MSR_EFER, 1u << 1), EXCP_GP);
+    CHECK_EQ(wrmsr(cpu, MSR_LSTAR, 0x0000800000000000ull), EXCP_GP); /* non-canonical */
+    CHECK_EQ(wrmsr(cpu, MSR_LSTAR, 0xffffffff81000000ull), EXCP_NONE);
+    CHECK_EQ(rdmsr(cpu, MSR_LSTAR, &v), EXCP_NONE);
+    CHECK_EQ(v, 0xffffffff81000000ull);
+    CHECK_EQ(wrmsr(cpu, MSR_KERNEL_GS_BASE, 0xffff888000001000ull), EXCP_NONE);
+    CHECK_EQ(rdmsr(cpu, MSR_KERNEL_GS_BASE, &v), EXCP_NONE);
+    CHECK_EQ(v, 0xffff888000001000ull);
+    CHECK_EQ(wrmsr(cpu, MSR_TSC_AUX, 1ull << 32), EXCP_GP);
+    CHECK_EQ(wrmsr(cpu, MSR_TSC_AUX, 7), EXCP_NONE);
     /* PAT: types 2, 3 and > 7 are invalid */
     CHECK_EQ(wrmsr(cpu, MSR_PAT, 0x0007040600070406ull), EXCP_NONE);
     CHECK_EQ(wrmsr(cpu, MSR_PAT, 0x0007040600070402ull), EXCP_GP);
@@ -100,8 +110,26 @@ TEST(msrs)
     CHECK_EQ(wrmsr(cpu, MSR_SYSENTER_EIP, 0xc0001000), EXCP_NONE);
     CHECK_EQ(rdmsr(cpu, MSR_SYSENTER_EIP, &v), EXCP_NONE);
     CHECK_EQ(v, 0xc0001000);
+    /* MTRRs: 8 variable ranges + fixed + WC; stored, reserved bits #GP */
     CHECK_EQ(rdmsr(cpu, MSR_MTRRCAP, &v), EXCP_NONE);
+    CHECK_EQ(v, 0x508);
+    CHECK_EQ(wrmsr(cpu, MSR_MTRR_PHYSBASE0 + 2, 0x80000000ull | 6), EXCP_NONE);
+    CHECK_EQ(wrmsr(cpu, MSR_MTRR_PHYSBASE0 + 3, 0xffc0000800ull), EXCP_NONE);
+    CHECK_EQ(rdmsr(cpu, MSR_MTRR_PHYSBASE0 + 2, &v), EXCP_NONE);
+    CHECK_EQ(v, 0x80000006ull);
+    CHECK_EQ(rdmsr(cpu, MSR_MTRR_PHYSBASE0 + 3, &v), EXCP_NONE);
+    CHECK_EQ(v, 0xffc0000800ull);
+    CHECK_EQ(wrmsr(cpu, MSR_MTRR_PHYSBASE0, 2), EXCP_GP);            /* type 2 */
+    CHECK_EQ(wrmsr(cpu, MSR_MTRR_PHYSBASE0, 1ull << 40), EXCP_GP);   /* above MAXPHYADDR */
+    CHECK_EQ(wrmsr(cpu, MSR_MTRR_PHYSBASE0 + 1, 1), EXCP_GP);        /* mask bit 0 */
+    CHECK_EQ(wrmsr(cpu, MSR_MTRR_PHYSBASE0 + 16, 0), EXCP_GP);       /* no ninth range */
+    CHECK_EQ(wrmsr(cpu, MSR_MTRR_FIX4K + 7, 0x0606060606060605ull), EXCP_NONE);
+    CHECK_EQ(rdmsr(cpu, MSR_MTRR_FIX4K + 7, &v), EXCP_NONE);
+    CHECK_EQ(v, 0x0606060606060605ull);
+    CHECK_EQ(rdmsr(cpu, MSR_MTRR_FIX4K, &v), EXCP_NONE);
     CHECK_EQ(v, 0);
+    CHECK_EQ(wrmsr(cpu, MSR_MTRR_FIX16K + 1, 0x0300000000000000ull), EXCP_GP);
+    CHECK_EQ(rdmsr(cpu, MSR_MTRR_FIX16K + 2, &v), EXCP_GP);          /* 0x25a: not an MTRR */
     CHECK_EQ(rdmsr(cpu, MSR_APIC_BASE, &v), EXCP_NONE);
     CHECK_EQ(v & (1u << 8), 1u << 8);         /* the BSP */
     /* TSC: writable, counts virtual ns */
@@ -111,6 +139,107 @@ TEST(msrs)
     /* CPL 3: #GP */
     xt_pm(cpu, 3);
     CHECK_EQ(rdmsr(cpu, MSR_PAT, &v), EXCP_GP);
+}
+
+/* Long mode with flat 64-bit kernel code (for the fast system calls). */
+static void lm_kernel(X86CPU *cpu)
+{
+    X86State *s = &cpu->env;
+    xt_pm(cpu, 0);
+    s->cr[0] |= CR0_PG;
+    s->cr[4] |= CR4_PAE;
+    s->efer = EFER_LME | EFER_LMA | EFER_SCE;
+    s->segs[R_CS].flags = (s->segs[R_CS].flags & ~DESC_B_MASK) | DESC_L_MASK;
+    x86_update_hflags(s);
+}
+
+TEST(syscall_sysret)
+{
+    X86CPU *cpu = xt_new();
+    X86State *s = &cpu->env;
+    lm_kernel(cpu);
+    s->star = 0x0023001000000000ull;  /* SYSRET base 0x20 (| 3), SYSCALL CS 0x10 */
+    s->lstar = 0xffffffff81000000ull;
+    s->fmask = EF_IF | EF_DF | EF_TF;
+    s->regs[R_R11] = 0x3c7fd7u | EF_IF | 0x10000u; /* RF must not come back */
+    s->regs[R_ECX] = 0x401000;
+    XT_RUN(cpu, x86_sysret(cpu, 8));
+    CHECK_EQ(xt_exc, EXCP_NONE);
+    CHECK_EQ(s->segs[R_CS].selector, 0x33);
+    CHECK_EQ(s->segs[R_SS].selector, 0x2b);
+    CHECK_EQ(s->hflags & (HF_CPL_MASK | HF_CS64), 3 | HF_CS64);
+    CHECK_EQ(s->rip, 0x401000);
+    CHECK_EQ(x86_eflags_get(s) & (EF_IF | EF_RF | EF_DF), EF_IF | EF_DF);
+    /* SYSCALL from CPL 3: RCX/R11 saved, FMASK applied, CPL 0 */
+    XT_RUN(cpu, x86_syscall(cpu, 0x401002));
+    CHECK_EQ(xt_exc, EXCP_NONE);
+    CHECK_EQ(s->regs[R_ECX], 0x401002);
+    CHECK_EQ(s->regs[R_R11] & (EF_IF | EF_DF), EF_IF | EF_DF);
+    CHECK_EQ(s->segs[R_CS].selector, 0x10);
+    CHECK_EQ(s->segs[R_SS].selector, 0x18);
+    CHECK_EQ(s->hflags & (HF_CPL_MASK | HF_CS64), HF_CS64);
+    CHECK_EQ(s->rip, 0xffffffff81000000ull);
+    CHECK_EQ(x86_eflags_get(s) & (EF_IF | EF_DF), 0);
+    /* SYSRET to compatibility mode: CS = STAR[63:48] | 3, 32-bit, EIP = ECX */
+    s->regs[R_ECX] = 0xdead00000804000ull;
+    XT_RUN(cpu, x86_sysret(cpu, 4));
+    CHECK_EQ(s->segs[R_CS].selector, 0x23);
+    CHECK_EQ(s->hflags & (HF_CS64 | HF_CS32), HF_CS32);
+    CHECK_EQ(s->rip, 0x00804000);
+    /* SYSRET at CPL 3: #GP; without EFER.SCE: #UD */
+    XT_RUN(cpu, x86_sysret(cpu, 8));
+    CHECK_EQ(xt_exc, EXCP_GP);
+    s->efer &= ~(uint64_t)EFER_SCE;
+    XT_RUN(cpu, x86_syscall(cpu, 0));
+    CHECK_EQ(xt_exc, EXCP_UD);
+}
+
+TEST(sysenter_sysexit)
+{
+    X86CPU *cpu = xt_new();
+    X86State *s = &cpu->env;
+    xt_pm(cpu, 3);
+    XT_RUN(cpu, x86_sysenter(cpu));
+    CHECK_EQ(xt_exc, EXCP_GP);             /* SYSENTER_CS null */
+    s->sysenter_cs = 0x60;
+    s->sysenter_esp = 0x12345678abcdull;
+    s->sysenter_eip = 0xfedcba9876543210ull;
+    s->eflags |= EF_IF;
+    XT_RUN(cpu, x86_sysenter(cpu));
+    CHECK_EQ(xt_exc, EXCP_NONE);
+    CHECK_EQ(s->segs[R_CS].selector, 0x60);
+    CHECK_EQ(s->segs[R_SS].selector, 0x68);
+    CHECK_EQ(s->hflags & (HF_CPL_MASK | HF_CS32 | HF_SS32), HF_CS32 | HF_SS32);
+    CHECK_EQ(s->regs[R_ESP], 0x5678abcdu);
+    CHECK_EQ(s->rip, 0x76543210u);          /* outside long mode: 32 bits */
+    CHECK_EQ(s->eflags & EF_IF, 0);
+    s->regs[R_ECX] = 0xbff000;
+    s->regs[R_EDX] = 0x8048000;
+    XT_RUN(cpu, x86_sysexit(cpu, 4));
+    CHECK_EQ(xt_exc, EXCP_NONE);
+    CHECK_EQ(s->segs[R_CS].selector, 0x73);
+    CHECK_EQ(s->segs[R_SS].selector, 0x7b);
+    CHECK_EQ(s->hflags & HF_CPL_MASK, 3);
+    CHECK_EQ(s->regs[R_ESP], 0xbff000);
+    CHECK_EQ(s->rip, 0x8048000);
+    XT_RUN(cpu, x86_sysexit(cpu, 4));
+    CHECK_EQ(xt_exc, EXCP_GP);             /* CPL 3 */
+    /* long mode: SYSENTER to 64-bit code, SYSEXIT with REX.W to 64-bit */
+    lm_kernel(cpu);
+    s->segs[R_CS].flags = (s->segs[R_CS].flags & ~DESC_L_MASK) | DESC_B_MASK;
+    x86_update_hflags(s);
+    XT_RUN(cpu, x86_sysenter(cpu));
+    CHECK_EQ(s->hflags & HF_CS64, HF_CS64);
+    CHECK_EQ(s->rip, 0xfedcba9876543210ull);
+    CHECK_EQ(s->regs[R_ESP], 0x12345678abcdull);
+    s->regs[R_EDX] = 0x0000800000000000ull;  /* non-canonical */
+    XT_RUN(cpu, x86_sysexit(cpu, 8));
+    CHECK_EQ(xt_exc, EXCP_GP);
+    s->regs[R_EDX] = 0x7fff00001000ull;
+    XT_RUN(cpu, x86_sysexit(cpu, 8));
+    CHECK_EQ(s->segs[R_CS].selector, 0x83);
+    CHECK_EQ(s->hflags & (HF_CPL_MASK | HF_CS64), 3 | HF_CS64);
+    CHECK_EQ(s->rip, 0x7fff00001000ull);
 }
 
 TEST(rdtsc_and_tsd)

@@ -119,12 +119,12 @@ TEST(pse_4m_pages_and_pse36)
     CHECK_EQ(fill_pa, 0x00212000);
     CHECK_EQ(xt_r32(0x10008) & (A | D), A | D);
     CHECK_EQ(cpu->env.tlb_large, 1);
-    /* PSE-36: PDE bits 16:13 are physical address bits 35:32 */
-    xt_w32(0x10000 + 3 * 4, 0x01000000 | (0x5u << 13) | P | PS);
+    /* PSE-36: PDE bits 20:13 are physical address bits 39:32 (MAXPHYADDR 40) */
+    xt_w32(0x10000 + 3 * 4, 0x01000000 | (0x85u << 13) | P | PS);
     CHECK_EQ(fill(cpu, 0x00c01000, MMU_DATA_LOAD, X86_MMU_KERNEL), EXCP_NONE);
-    CHECK_EQ(fill_pa, 0x501001000ull);
-    /* bits 21:17 are reserved */
-    xt_w32(0x10000 + 3 * 4, 0x01000000 | (1u << 17) | P | PS);
+    CHECK_EQ(fill_pa, 0x8501001000ull);
+    /* bit 21 is reserved */
+    xt_w32(0x10000 + 3 * 4, 0x01000000 | (1u << 21) | P | PS);
     CHECK_EQ(fill(cpu, 0x00c01000, MMU_DATA_LOAD, X86_MMU_USER), EXCP_PF);
     CHECK_EQ(cpu->env.error_code, PF_ERR_P | PF_ERR_RSVD | PF_ERR_U);
 }
@@ -171,11 +171,11 @@ TEST(pae_walk_nx_and_2m_pages)
     CHECK_EQ(fill(cpu, 0x402abcde, MMU_DATA_STORE, X86_MMU_KERNEL), EXCP_NONE);
     CHECK_EQ(fill_pa, 0x006ab000);
     CHECK_EQ(xt_r64(0x13008) & (A | D), A | D);
-    /* reserved: 2M page bits 20:13, physical bits above 35, PDPTE bits 2:1 */
+    /* reserved: 2M page bits 20:13, physical bits above 39, PDPTE bits 2:1 */
     xt_w64(0x13000 + 1 * 8, 0x00600000 | (1u << 13) | P | W | PS);
     CHECK_EQ(fill(cpu, 0x40200000, MMU_DATA_LOAD, X86_MMU_KERNEL), EXCP_PF);
     CHECK_EQ(cpu->env.error_code, PF_ERR_P | PF_ERR_RSVD);
-    xt_w64(0x14000 + 10 * 8, (1ull << 36) | 0x32000 | P);
+    xt_w64(0x14000 + 10 * 8, (1ull << 40) | 0x32000 | P);
     CHECK_EQ(fill(cpu, 0x4000a000, MMU_DATA_STORE, X86_MMU_USER), EXCP_PF);
     CHECK_EQ(cpu->env.error_code, PF_ERR_P | PF_ERR_RSVD | PF_ERR_W | PF_ERR_U);
     xt_w64(0x12000 + 1 * 8, 0x13000 | P | W);

@@ -2,6 +2,7 @@
 # Build the differential tester's programs: sh build.sh SRC OUT
 #   OUT/diff   the driver (host compiler: $CC, default cc)
 #   OUT/run32  the native runner (static 32-bit: i686-linux-gnu-gcc, or $CC -m32)
+#   OUT/run64  the mode-64 runner (static, host $CC; x86-64 hosts only)
 # Exit 0 when built; 3 with the reason on stdout when this host cannot run
 # them (not x86, no 32-bit toolchain); 1 on a compile error.
 # SANITIZE=1 builds the driver with ASan+UBSan (the static runner cannot be).
@@ -31,7 +32,11 @@ san=
 lib=${PEMU_BUILD:-$src/build/host}/libpemu.a
 pemu=
 [ -f "$lib" ] && pemu="-DDIFF_HAVE_PEMU -I$src/ports $d/pemu_engine.c $lib -lz -lm -lpthread"
-$cc $std $warn $san -o "$out/diff" "$d/diff.c" "$d/gen.c" "$d/case.c" $pemu || exit 1
+$cc $std $warn $san -o "$out/diff" "$d/diff.c" "$d/gen.c" "$d/gen64.c" "$d/case.c" $pemu || exit 1
+rm -f "$out/run64"
+if [ "$(uname -m)" = x86_64 ]; then
+	$cc -static $std $warn -o "$out/run64" "$d/run64.c" "$d/case.c" || exit 1
+fi
 built=0
 IFS='|'
 for cc32 in $cands; do

@@ -22,7 +22,8 @@
  *              SS base DIFF_DATA_BASE limit 0xfff (16-bit, writable data,
  *              B=0 so the stack uses SP). EIP starts at 0. Accesses beyond a
  *              limit are #GP (#SS through SS).
- *   mode 64    reserved (designed for: 16 GPRs, 64-bit values).
+ *   mode 64    CPL 3 64-bit code (CS L=1), flat; 16 GPRs with 64-bit values;
+ *              paging as in mode 32. RIP starts at DIFF_CODE_BASE.
  * CR0.AM is set, so EFLAGS.AC=1 makes misaligned accesses #AC.
  */
 #ifndef PEMU_DIFF_CASE_H
@@ -81,7 +82,7 @@ typedef struct CasePatch {
 
 typedef struct Case {
     char id[32];              /* "mode:seed:index", informative */
-    int mode;                 /* 16, 32 (64 reserved) */
+    int mode;                 /* 16, 32 or 64 */
     int ninsn;
     CaseInsn insn[CASE_MAX_INSNS];
     uint64_t gpr[CASE_NGPR_MAX];

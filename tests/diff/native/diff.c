@@ -428,7 +428,7 @@ static int parse_num(const char *s, uint64_t *v)
 static void usage(void)
 {
     fprintf(stderr,
-            "usage: diff [--mode=16|32] [--seed=N] [--count=N] [--engine=native|pemu]\n"
+            "usage: diff [--mode=16|32|64] [--seed=N] [--count=N] [--engine=native|pemu]\n"
             "            [--break=adc|mem|exc] [--runner=PATH] [--max-fail=N] [--stats] [--quiet]\n"
             "       diff --replay=FILE [--engine=...]   run reproducers from FILE ('-': stdin)\n"
             "       diff --gen [--mode=...] [--seed=N] [--count=N]   print generated cases\n"
@@ -493,8 +493,8 @@ int main(int argc, char **argv)
         uint64_t v;
         if (!strncmp(a, "--mode=", 7)) {
             mode = atoi(a + 7);
-            if (mode != 16 && mode != 32) {
-                fprintf(stderr, "diff: --mode=%s: expected 16 or 32 (64 needs a 64-bit runner, not written yet)\n", a + 7);
+            if (mode != 16 && mode != 32 && mode != 64) {
+                fprintf(stderr, "diff: --mode=%s: expected 16, 32 or 64\n", a + 7);
                 return 2;
             }
         } else if (!strncmp(a, "--seed=", 7) && parse_num(a + 7, &v)) {
@@ -541,9 +541,10 @@ int main(int argc, char **argv)
     }
 
     if (!runner) {
-        /* default: run32 next to this program */
+        /* default: run32 (run64 for mode 64) next to this program */
         const char *slash = strrchr(argv[0], '/');
-        snprintf(defrunner, sizeof(defrunner), "%.*srun32", slash ? (int)(slash - argv[0] + 1) : 0, argv[0]);
+        snprintf(defrunner, sizeof(defrunner), "%.*srun%d", slash ? (int)(slash - argv[0] + 1) : 0,
+                 argv[0], mode == 64 ? 64 : 32);
         runner = defrunner;
     }
     signal(SIGPIPE, SIG_IGN);

@@ -1439,6 +1439,10 @@ static void init_regs(Gen *g)
 
 void gen_case(Case *c, int mode, uint64_t seed, uint64_t index)
 {
+    if (mode == 64) {
+        gen64_case(c, seed, index);
+        return;
+    }
     Gen g;
     memset(c, 0, sizeof(*c));
     memset(&g, 0, sizeof(g));

@@ -14,5 +14,7 @@
 
 /* Case `index` of the batch `seed`; the same pair always gives the same case. */
 void gen_case(Case *c, int mode, uint64_t seed, uint64_t index);
+/* Mode 64 (gen64.c): gen_case calls it. */
+void gen64_case(Case *c, uint64_t seed, uint64_t index);
 
 #endif

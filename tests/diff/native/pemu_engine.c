@@ -74,7 +74,17 @@ static bool eng_tlb_fill(CPUState *cs, uint64_t vaddr, MMUAccessType access, int
                          bool probe, uint64_t *paddr, uint32_t *prot)
 {
     (void)mmu_idx;
-    uint64_t page = vaddr & 0xfffff000u;
+    X86CPU *xcpu = x86_cpu(cs);
+    bool lm = (xcpu->env.efer & EFER_LMA) != 0;
+    if (!lm)
+        vaddr &= 0xffffffffu;
+    else if (((vaddr + (1ull << 47)) >> 48) != 0) {
+        /* non-canonical: #GP(0), which Linux reports with si_addr 0 */
+        if (probe)
+            return false;
+        x86_raise_exception_err(xcpu, EXCP_GP, 0);
+    }
+    uint64_t page = vaddr & ~0xfffull;
     if (page == DIFF_CODE_BASE || (page == DIFF_DATA_BASE && access != MMU_INST_FETCH)) {
         *paddr = page;
         *prot = PAGE_READ | PAGE_WRITE | (page == DIFF_CODE_BASE ? PAGE_EXEC : 0);
@@ -83,7 +93,7 @@ static bool eng_tlb_fill(CPUState *cs, uint64_t vaddr, MMUAccessType access, int
     if (probe)
         return false;
     X86CPU *cpu = x86_cpu(cs);
-    cpu->env.cr[2] = vaddr & 0xffffffffu;
+    cpu->env.cr[2] = vaddr;
     int err = PF_ERR_U | (access == MMU_DATA_STORE ? PF_ERR_W : 0) |
               (access == MMU_INST_FETCH ? PF_ERR_I : 0);
     x86_raise_exception_err(cpu, EXCP_PF, err);
@@ -206,7 +216,18 @@ static void setup(const Case *c, int len, const uint8_t *code)
     x86_cpu_reset(&pcpu);
     e->cr[0] = CR0_PE | CR0_AM | CR0_ET | CR0_NE;
     uint32_t user = DESC_P_MASK | DESC_S_MASK | DESC_A_MASK | (3u << DESC_DPL_SHIFT);
-    if (c->mode == 32) {
+    if (c->mode == 64) {
+        /* Linux's 64-bit user segments: CS 0x33 (L), SS/DS 0x2b */
+        e->cr[0] |= CR0_PG;
+        e->cr[4] = CR4_PAE;
+        e->efer = EFER_LME | EFER_LMA | EFER_NXE | EFER_SCE;
+        seg_set(&e->segs[R_CS], 0x33, 0, 0xffffffffu,
+                user | DESC_L_MASK | DESC_G_MASK | DESC_CS_MASK | DESC_R_MASK);
+        for (int i = 0; i < X86_NB_SEGS; i++)
+            if (i != R_CS)
+                seg_set(&e->segs[i], 0x2b, 0, 0xffffffffu, user | DESC_B_MASK | DESC_G_MASK | DESC_W_MASK);
+        e->rip = DIFF_CODE_BASE;
+    } else if (c->mode == 32) {
         uint32_t big = DESC_B_MASK | DESC_G_MASK;
         seg_set(&e->segs[R_CS], 0x23, 0, 0xffffffffu, user | big | DESC_CS_MASK | DESC_R_MASK);
         for (int i = 0; i < X86_NB_SEGS; i++)
@@ -220,8 +241,8 @@ static void setup(const Case *c, int len, const uint8_t *code)
                 seg_set(&e->segs[i], 0x0f, DIFF_DATA_BASE, DIFF_SEG_LIMIT, user | DESC_W_MASK);
         e->rip = 0;
     }
-    for (int i = 0; i < 8; i++)
-        e->regs[i] = (uint32_t)c->gpr[i];
+    for (int i = 0; i < case_ngpr(c->mode); i++)
+        e->regs[i] = c->mode == 64 ? c->gpr[i] : (uint32_t)c->gpr[i];
     x86_eflags_set(e, c->eflags, ~(uint32_t)(EF_VM | EF_IOPL | EF_TF | EF_RF | EF_VIF | EF_VIP));
     e->eflags |= EF_IF;
     x86_update_hflags(e);
@@ -242,7 +263,7 @@ static int eng_run(const Case *c, Result *r)
 {
     uint8_t code[CASE_MAX_CODE];
     int len = case_code(c, code, sizeof(code));
-    if (c->mode != 32 && c->mode != 16)
+    if (c->mode != 32 && c->mode != 16 && c->mode != 64)
         return -1;
     setup(c, len, code);
     done = 0;
@@ -264,10 +285,10 @@ static int eng_run(const Case *c, Result *r)
 
     X86State *e = &pcpu.env;
     memset(r, 0, sizeof(*r));
-    for (int i = 0; i < 8; i++)
-        r->gpr[i] = (uint32_t)e->regs[i];
+    for (int i = 0; i < case_ngpr(c->mode); i++)
+        r->gpr[i] = c->mode == 64 ? e->regs[i] : (uint32_t)e->regs[i];
     r->eflags = x86_eflags_get(e);
-    uint32_t base = c->mode == 32 ? DIFF_CODE_BASE : 0;
+    uint32_t base = c->mode != 16 ? DIFF_CODE_BASE : 0;
     r->exc = done ? exc : EXC_OTHER;
     r->eip = (done ? exc_eip : (uint32_t)e->rip) - base;
     if (r->exc == EXC_BP && r->eip == (uint32_t)len + 1) {
@@ -275,7 +296,7 @@ static int eng_run(const Case *c, Result *r)
         r->eip = (uint32_t)len;
     }
     if (r->exc == EXC_PF)
-        r->addr = (uint32_t)e->cr[2];
+        r->addr = c->mode == 64 ? e->cr[2] : (uint32_t)e->cr[2];
     memcpy(r->data, data_ram, DIFF_DATA_SIZE);
     return 0;
 }
