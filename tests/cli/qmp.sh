@@ -19,4 +19,18 @@ for k in halt qmp_guest; do
         exit 0
     fi
 done
+# -qmp stdio, and whether this pemu has QMP at all (jansson is optional)
+printf '{"execute": "qmp_capabilities"}\n{"execute": "quit"}\n' |
+    "$PEMU" -machine firmware=none -m 16 -display none -kernel "$tmp/halt.bin" -qmp stdio >"$tmp/stdio.out" 2>"$tmp/stdio.err"
+rc=$?
+if grep -q "built without jansson" "$tmp/stdio.err"; then
+    echo "SKIP qmp: this pemu was built without jansson (install libjansson-dev and rebuild)"
+    exit 0
+fi
+if [ $rc = 0 ] && head -n 1 "$tmp/stdio.out" | grep -q '^{"QMP": {"version": ' &&
+    grep -q '"event": "SHUTDOWN", "data": {"guest": false, "reason": "host-qmp-quit"}' "$tmp/stdio.out"; then
+    echo "PASS qmp/stdio"
+else
+    echo "FAIL qmp/stdio: exit $rc, output: $(head -c 300 "$tmp/stdio.out") $(head -n 1 "$tmp/stdio.err")"
+fi
 python3 "$here/qmp.py" "$PEMU" "$tmp/halt.bin" "$tmp/qmp_guest.bin" "$tmp" || echo "FAIL qmp/script: qmp.py stopped: $(tail -n 1 "$tmp/stderr.log" 2>/dev/null)"
