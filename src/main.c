@@ -23,6 +23,7 @@
 #include "src/monitor.h"
 #include "src/options.h"
 #include "src/physmem.h"
+#include "src/qmp.h"
 #include "src/tb.h"
 #include "src/x86/dump.h"
 #include "src/x86/target.h"
@@ -127,9 +128,6 @@ static int refuse_unbuilt(const PemuConfig *cfg, DisplayKind display)
         what = "-smp with more than one CPU";
     else if (cfg->naccel && cfg->accel[0] != ACCEL_TCG)
         what = "-accel kvm";
-    for (int i = 0; !what && i < cfg->nmonitors; i++)
-        if (cfg->monitors[i].qmp)
-            what = "-qmp";
     if (what) {
         error_report("%s: not supported yet", what);
         return -1;
@@ -137,9 +135,11 @@ static int refuse_unbuilt(const PemuConfig *cfg, DisplayKind display)
     return 0;
 }
 
+static volatile sig_atomic_t got_signal;
+
 static void on_signal(int sig)
 {
-    (void)sig;
+    got_signal = 1;
     /* The orderly exit restores the terminal too; doing it now already
      * keeps it sane if the exit takes long or a second signal kills us. */
     term_restore();
@@ -163,8 +163,21 @@ static void mon_pci(FILE *f, void *o)
         pci_print_info(f, bus);
 }
 
-/* Through the board's reset line: the accelerator resets between slices. */
-static void mon_reset(void *o) { irq_pulse(((GuestRefs *)o)->m->reset_request); }
+/* Through the board's reset line: the accelerator resets between slices.
+ * host_reset tells the RESET event who asked. */
+static bool host_reset;
+static void mon_reset(void *o)
+{
+    host_reset = true;
+    irq_pulse(((GuestRefs *)o)->m->reset_request);
+}
+
+static void board_reset(Machine *m)
+{
+    qmp_event_reset(!host_reset, host_reset ? "host-qmp-system-reset" : "guest-reset");
+    host_reset = false;
+    pc_reset(m);
+}
 static void mon_stop(void *o) { (void)o; accel_vm_stop(); }
 static void mon_cont(void *o) { (void)o; accel_vm_cont(); }
 static bool mon_running(void *o) { (void)o; return accel_vm_running(); }
@@ -174,13 +187,15 @@ static int start_monitors(const PemuConfig *cfg, GuestRefs *refs)
     MonitorOps ops = { refs, mon_registers, mon_mtree, mon_pci, mon_reset,
                        mon_stop, mon_cont, mon_running };
     monitor_set_ops(&ops);
+    QmpMachine qm = { refs->m, &refs->cpu->parent, cfg->start_stopped, refs, mon_reset, NULL };
+    qmp_cmds_register(&qm);
     for (int i = 0; i < cfg->nmonitors; i++) {
         const MonitorConfig *mc = &cfg->monitors[i];
         Chardev *chr = mc->chardev ? chardev_find(mc->chardev) : NULL;
         Error *err = NULL;
         if (!chr)
             continue; /* -monitor none */
-        if (!monitor_new(chr, &err)) {
+        if (mc->qmp ? !qmp_monitor_new(chr, mc->pretty, &err) : !monitor_new(chr, &err)) {
             error_report_err(err);
             return -1;
         }
@@ -188,7 +203,7 @@ static int start_monitors(const PemuConfig *cfg, GuestRefs *refs)
     return 0;
 }
 
-static const AccelBoardOps pc_accel_ops = { pc_reset_requested, pc_reset };
+static const AccelBoardOps pc_accel_ops = { pc_reset_requested, board_reset };
 
 /* Build the machine from cfg and run it until it exits. */
 static int run_guest(PemuConfig *cfg)
@@ -221,6 +236,7 @@ static int run_guest(PemuConfig *cfg)
     GuestRefs refs = { m, cpu };
     if (start_monitors(cfg, &refs) < 0) {
         monitor_free_all();
+        qmp_monitor_free_all();
         pc_machine_free(m);
         free(cpu);
         return 1;
@@ -231,11 +247,16 @@ static int run_guest(PemuConfig *cfg)
     if (cfg->start_stopped)
         accel_vm_stop(); /* -S: the monitor's cont starts the CPU */
     int status = tcg_run(m, &cpu->parent, &pc_accel_ops);
+    if (mainloop_exit_requested() == MAINLOOP_EXIT_QUIT)
+        qmp_event_shutdown(false, got_signal ? "host-signal" : "host-qmp-quit");
+    else
+        qmp_event_shutdown(true, "guest-shutdown");
     chardev_flush_all(1000000000);
     if (log_enabled(LOG_STATS))
         tb_print_stats(log_file());
     cpu_exit_list(&cpu->parent);
     monitor_free_all();
+    qmp_monitor_free_all();
     pc_machine_free(m);
     free(cpu);
     return status;

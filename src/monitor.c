@@ -19,6 +19,8 @@ struct Monitor {
     size_t len;
     int esc;            /* 0; 1 after ESC; 2 inside "ESC [" (arrow keys: ignored) */
     bool last_cr;       /* drop the LF of a CR LF */
+    char *cap;          /* monitor_execute_capture: output goes here, not to chr */
+    size_t cap_len, cap_size;
     Monitor *next;
 };
 
@@ -35,18 +37,37 @@ void monitor_set_ops(const MonitorOps *o)
 
 /* ---- output ----------------------------------------------------------------- */
 
+static void mon_out(Monitor *mon, const char *p, size_t n)
+{
+    if (!mon->cap) {
+        chardev_write(mon->chr, p, n);
+        return;
+    }
+    if (mon->cap_len + n + 1 > mon->cap_size) {
+        size_t sz = (mon->cap_len + n + 1) * 2;
+        char *c = realloc(mon->cap, sz);
+        if (!c)
+            fatal("out of memory (monitor output)");
+        mon->cap = c;
+        mon->cap_size = sz;
+    }
+    memcpy(mon->cap + mon->cap_len, p, n);
+    mon->cap_len += n;
+    mon->cap[mon->cap_len] = '\0';
+}
+
 static void mon_write(Monitor *mon, const char *p, size_t n)
 {
     /* Terminals in raw mode and telnet clients want CR LF. */
     size_t start = 0;
     for (size_t i = 0; i < n; i++) {
         if (p[i] == '\n') {
-            chardev_write(mon->chr, p + start, i - start);
-            chardev_write(mon->chr, "\r\n", 2);
+            mon_out(mon, p + start, i - start);
+            mon_out(mon, "\r\n", 2);
             start = i + 1;
         }
     }
-    chardev_write(mon->chr, p + start, n - start);
+    mon_out(mon, p + start, n - start);
 }
 
 void monitor_printf(Monitor *mon, const char *fmt, ...)
@@ -316,6 +337,17 @@ void monitor_execute(Monitor *mon, const char *line)
     while (al && (args[al - 1] == ' ' || args[al - 1] == '\t'))
         args[--al] = '\0';
     c->handler(mon, args);
+}
+
+char *monitor_execute_capture(const char *line)
+{
+    Monitor tmp = { 0 };
+    tmp.cap = calloc(1, 1);
+    tmp.cap_size = 1;
+    if (!tmp.cap)
+        fatal("out of memory (monitor output)");
+    monitor_execute(&tmp, line);
+    return tmp.cap;
 }
 
 /* ---- line editing ------------------------------------------------------------ */

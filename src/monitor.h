@@ -52,5 +52,9 @@ void monitor_free_all(void);
 void monitor_printf(Monitor *mon, const char *fmt, ...) PEMU_PRINTF(2, 3);
 /* Run one command line as if typed (tests). */
 void monitor_execute(Monitor *mon, const char *line);
+/* Run one command line on no chardev and return what it printed ("\r\n"
+ * line ends, as on a terminal); the caller frees it (QMP's
+ * human-monitor-command). */
+char *monitor_execute_capture(const char *line);
 
 #endif

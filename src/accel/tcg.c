@@ -14,6 +14,7 @@
 #include "ports/posix.h"
 #include "src/log.h"
 #include "src/mainloop.h"
+#include "src/qmp.h"
 #include "src/timer.h"
 
 #define SLICE_MAX_NS 10000000 /* 10 ms: fd and UI latency while the guest computes */
@@ -83,6 +84,7 @@ void accel_vm_stop(void)
     vm_stopped = true;
     if (clock_vm_running())
         clock_vm_stop();
+    qmp_event_emit("STOP", NULL);
 }
 
 void accel_vm_cont(void)
@@ -92,6 +94,7 @@ void accel_vm_cont(void)
     vm_stopped = false;
     clock_vm_start();
     mainloop_wake();
+    qmp_event_emit("RESUME", NULL);
 }
 
 bool accel_vm_running(void)

@@ -862,6 +862,8 @@ int bdrv_backing_pread(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
 
 /* ---- BlockBackend ---------------------------------------------------------- */
 
+static BlockBackend *blk_list;
+
 BlockBackend *blk_open(const char *filename, const char *fmt, int flags,
                        Error **errp)
 {
@@ -873,6 +875,10 @@ BlockBackend *blk_open(const char *filename, const char *fmt, int flags,
         pemu_abort("out of memory");
     blk->bs = bs;
     pthread_mutex_init(&blk->lock, NULL);
+    BlockBackend **pp = &blk_list;
+    while (*pp)
+        pp = &(*pp)->next;
+    *pp = blk;
     return blk;
 }
 
@@ -884,6 +890,12 @@ void blk_close(BlockBackend *blk)
     if (bdrv_flush(blk->bs, &err) < 0)
         error_report_err(err);
     bdrv_close(blk->bs);
+    for (BlockBackend **pp = &blk_list; *pp; pp = &(*pp)->next) {
+        if (*pp == blk) {
+            *pp = blk->next;
+            break;
+        }
+    }
     pthread_mutex_destroy(&blk->lock);
     free(blk);
 }
@@ -904,13 +916,35 @@ BlockDriverState *blk_bs(BlockBackend *blk)
 int blk_pread(BlockBackend *blk, uint64_t offset, uint64_t bytes, void *buf,
               Error **errp)
 {
-    BLK_LOCKED(blk, bdrv_pread(blk->bs, offset, bytes, buf, errp));
+    pthread_mutex_lock(&blk->lock);
+    int r = bdrv_pread(blk->bs, offset, bytes, buf, errp);
+    BlockAcctStats *st = &blk->stats;
+    if (r < 0) {
+        st->failed_rd_operations++;
+    } else {
+        st->rd_operations++;
+        st->rd_bytes += bytes;
+    }
+    pthread_mutex_unlock(&blk->lock);
+    return r;
 }
 
 int blk_pwrite(BlockBackend *blk, uint64_t offset, uint64_t bytes,
                const void *buf, Error **errp)
 {
-    BLK_LOCKED(blk, bdrv_pwrite(blk->bs, offset, bytes, buf, errp));
+    pthread_mutex_lock(&blk->lock);
+    int r = bdrv_pwrite(blk->bs, offset, bytes, buf, errp);
+    BlockAcctStats *st = &blk->stats;
+    if (r < 0) {
+        st->failed_wr_operations++;
+    } else {
+        st->wr_operations++;
+        st->wr_bytes += bytes;
+        if (offset + bytes > st->wr_highest_offset)
+            st->wr_highest_offset = offset + bytes;
+    }
+    pthread_mutex_unlock(&blk->lock);
+    return r;
 }
 
 int blk_pwrite_zeroes(BlockBackend *blk, uint64_t offset, uint64_t bytes,
@@ -926,7 +960,26 @@ int blk_pdiscard(BlockBackend *blk, uint64_t offset, uint64_t bytes, Error **err
 
 int blk_flush(BlockBackend *blk, Error **errp)
 {
-    BLK_LOCKED(blk, bdrv_flush(blk->bs, errp));
+    pthread_mutex_lock(&blk->lock);
+    int r = bdrv_flush(blk->bs, errp);
+    if (r < 0)
+        blk->stats.failed_flush_operations++;
+    else
+        blk->stats.flush_operations++;
+    pthread_mutex_unlock(&blk->lock);
+    return r;
+}
+
+void blk_get_stats(BlockBackend *blk, BlockAcctStats *out)
+{
+    pthread_mutex_lock(&blk->lock);
+    *out = blk->stats;
+    pthread_mutex_unlock(&blk->lock);
+}
+
+BlockBackend *blk_next(const BlockBackend *prev)
+{
+    return prev ? prev->next : blk_list;
 }
 
 int64_t blk_getlength(BlockBackend *blk)

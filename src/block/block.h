@@ -317,9 +317,19 @@ int bdrv_file_sync(BlockDriverState *bs, Error **errp);
 
 /* ---- the BlockBackend ---------------------------------------------------- */
 
+/* I/O accounting of a BlockBackend (QMP query-blockstats, QEMU's names). */
+typedef struct BlockAcctStats {
+    uint64_t rd_bytes, wr_bytes;
+    uint64_t rd_operations, wr_operations, flush_operations;
+    uint64_t failed_rd_operations, failed_wr_operations, failed_flush_operations;
+    uint64_t wr_highest_offset;     /* end of the highest write */
+} BlockAcctStats;
+
 typedef struct BlockBackend {
     BlockDriverState *bs;
     pthread_mutex_t lock;   /* one request at a time per image */
+    BlockAcctStats stats;   /* under lock */
+    struct BlockBackend *next; /* every open backend (blk_next) */
 } BlockBackend;
 
 BlockBackend *blk_open(const char *filename, const char *fmt, int flags,
@@ -336,5 +346,10 @@ int blk_pdiscard(BlockBackend *blk, uint64_t offset, uint64_t bytes,
                  Error **errp);
 int blk_flush(BlockBackend *blk, Error **errp);
 int64_t blk_getlength(BlockBackend *blk);
+/* Read-only queries (monitor, QMP): a copy of the I/O counters, and every
+ * open backend in opening order: for (b = blk_next(NULL); b; b = blk_next(b)).
+ * Main-loop thread only (backends are opened and closed there). */
+void blk_get_stats(BlockBackend *blk, BlockAcctStats *out);
+BlockBackend *blk_next(const BlockBackend *prev);
 
 #endif
