@@ -31,6 +31,9 @@
 #define CPUID_PAT   (1u << 16)
 #define CPUID_PSE36 (1u << 17)
 #define CPUID_FXSR  (1u << 24)
+/* SSE .. SSE4.2, POPCNT (translate_sse.c): CPUID.1:EDX 25-26, ECX 0, 9, 19, 20, 23 */
+#define CPUID_SSE_EDX ((1u << 25) | (1u << 26))
+#define CPUID_SSE_ECX ((1u << 0) | (1u << 9) | (1u << 19) | (1u << 20) | (1u << 23))
 /* CPUID.80000001h:EDX */
 #define CPUID_EXT_SYSCALL (1u << 11)
 #define CPUID_EXT_NX      (1u << 20)
@@ -44,15 +47,17 @@
  * - TSC (RDTSC, CR4.TSD), MSR (RDMSR/WRMSR), DE (CR4.DE: DR4/DR5 #UD);
  * - PSE with PSE-36, PAE, PGE, NX (EFER.NXE): all in mmu.c; PAT (the MSR
  *   and the PTE bits are accepted; memory types mean nothing here).
+ * - SSE, SSE2, SSE3, SSSE3, SSE4.1, SSE4.2, POPCNT (translate_sse.c).
  * Not reported until they exist: FPU (x87; SeaBIOS does not need it, Linux
  * i386 without FPU needs math emulation, so the x87 is the next thing
  * Linux wants), VME, MCE/MCA, APIC (no local APIC yet: Linux then uses the
- * PIC), SEP (SYSENTER), MTRR, MMX/FXSR/SSE*, CLFLUSH, LM/SYSCALL/RDTSCP
+ * PIC), SEP (SYSENTER), MTRR, MMX/FXSR, CLFLUSH, LM/SYSCALL/RDTSCP
  * (4-level paging and 64-bit gates are done; the 64-bit translator is not).
  */
 static const uint32_t features_edx = CPUID_DE | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_PAE |
-                                     CPUID_CX8 | CPUID_PGE | CPUID_CMOV | CPUID_PAT | CPUID_PSE36;
-static const uint32_t features_ecx = 0;
+                                     CPUID_CX8 | CPUID_PGE | CPUID_CMOV | CPUID_PAT | CPUID_PSE36 |
+                                     CPUID_SSE_EDX;
+static const uint32_t features_ecx = CPUID_SSE_ECX;
 static const uint32_t ext_features_edx = CPUID_EXT_NX;
 
 /*
