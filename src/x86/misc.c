@@ -305,7 +305,7 @@ static uint64_t cr4_valid_mask(void)
         m |= CR4_PAE;
     if (features_edx & CPUID_PGE)
         m |= CR4_PGE;
-    if (features_edx & CPUID_FXSR)
+    if (features_edx & (CPUID_FXSR | CPUID_SSE_EDX))
         m |= CR4_OSFXSR | CR4_OSXMMEXCPT;
     return m;
 }
