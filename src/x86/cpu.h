@@ -307,6 +307,7 @@ typedef struct X86State {
     uint64_t fpip, fpdp;
 
     X86Xmm xmm[16];
+    X86Xmm xmm_tmp;     /* not architectural: SSE memory operands, loaded by the translator */
     uint32_t mxcsr;
 
     /* exception being delivered (its number is CPUState.exception_index) */

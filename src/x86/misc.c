@@ -34,6 +34,9 @@
 #define CPUID_FXSR  (1u << 24)
 /* CPUID.1:ECX */
 #define CPUID_ECX_CX16 (1u << 13)
+/* SSE .. SSE4.2, POPCNT (translate_sse.c): CPUID.1:EDX 25-26, ECX 0, 9, 19, 20, 23 */
+#define CPUID_SSE_EDX ((1u << 25) | (1u << 26))
+#define CPUID_SSE_ECX ((1u << 0) | (1u << 9) | (1u << 19) | (1u << 20) | (1u << 23))
 /* CPUID.80000001h:EDX and ECX */
 #define CPUID_EXT_SYSCALL (1u << 11)
 #define CPUID_EXT_NX      (1u << 20)
@@ -50,16 +53,15 @@
  * - PSE with PSE-36, PAE, PGE, NX (EFER.NXE): all in mmu.c; PAT and MTRR
  *   (the MSRs are stored and read back; memory types mean nothing here);
  * - SEP (SYSENTER/SYSEXIT), CX16 (CMPXCHG16B), long mode: LM, SYSCALL,
- *   RDTSCP, LAHF_LM, 1 GiB pages.
- * Not reported until they exist: FPU (x87; SeaBIOS does not need it, Linux
- * i386 without FPU needs math emulation, so the x87 is the next thing
- * Linux wants), VME, MCE/MCA, APIC (no local APIC yet: Linux then uses the
- * PIC), MMX/FXSR/SSE*, CLFLUSH.
+ *   RDTSCP, LAHF_LM, 1 GiB pages;
+ * - SSE, SSE2, SSE3, SSSE3, SSE4.1, SSE4.2, POPCNT (translate_sse.c).
+ * Not reported until they exist: FPU, MMX, FXSR (translate_x87.c), VME,
+ * MCE/MCA, CLFLUSH.
  */
 static const uint32_t features_edx = CPUID_DE | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_PAE |
                                      CPUID_CX8 | CPUID_PGE | CPUID_CMOV | CPUID_PAT | CPUID_PSE36 |
-                                     CPUID_SEP | CPUID_MTRR;
-static const uint32_t features_ecx = CPUID_ECX_CX16;
+                                     CPUID_SEP | CPUID_MTRR | CPUID_SSE_EDX;
+static const uint32_t features_ecx = CPUID_ECX_CX16 | CPUID_SSE_ECX;
 /* Long mode (4-level paging with 1G pages, 64-bit gates, the 64-bit
  * translator), SYSCALL/SYSRET, NX, RDTSCP (TSC_AUX), LAHF/SAHF in 64-bit code. */
 static const uint32_t ext_features_edx = CPUID_EXT_NX | CPUID_EXT_SYSCALL | CPUID_EXT_LM |
@@ -471,7 +473,7 @@ static uint64_t cr4_valid_mask(void)
         m |= CR4_PAE;
     if (features_edx & CPUID_PGE)
         m |= CR4_PGE;
-    if (features_edx & CPUID_FXSR)
+    if (features_edx & (CPUID_FXSR | CPUID_SSE_EDX))
         m |= CR4_OSFXSR | CR4_OSXMMEXCPT;
     return m;
 }

@@ -905,6 +905,8 @@ bool x86_feature_supported(unsigned feature)
     case X86_FEAT_BASE: case X86_FEAT_I486: case X86_FEAT_PENT: case X86_FEAT_FPU:
     case X86_FEAT_TSC: case X86_FEAT_MSR: case X86_FEAT_CX8: case X86_FEAT_CMOV:
     case X86_FEAT_FCMOV: case X86_FEAT_NOPL: case X86_FEAT_LM: case X86_FEAT_CX16:
+    case X86_FEAT_SSE: case X86_FEAT_SSE2: case X86_FEAT_SSE3: case X86_FEAT_SSSE3:
+    case X86_FEAT_SSE41: case X86_FEAT_SSE42: case X86_FEAT_POPCNT:
         return true;
     case X86_FEAT_SYSCALL: case X86_FEAT_RDTSCP: case X86_FEAT_SEP: /* long64 */
         return true;
@@ -940,7 +942,7 @@ static void translate_insn(DisasContext *s)
         }
     }
     if (translate_move(s) || translate_branch(s) || x86_translate_alu(s) ||
-        x86_translate_string(s) || x86_translate_sys(s))
+        x86_translate_string(s) || x86_translate_sys(s) || x86_translate_sse(s))
         return;
     x86_gen_unimp(s, "instruction");
 }

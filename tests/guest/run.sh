@@ -19,11 +19,11 @@ fi
 qemu32=$(command -v qemu-system-i386 || true)
 qemu64=$(command -v qemu-system-x86_64 || true)
 
-# run_vm PROGRAM IMAGE LOGFILE: prints the exit status
+# run_vm PROGRAM IMAGE LOGFILE [EXTRA ARGS]: prints the exit status
 run_vm() {
     rm -f "$3"
     # shellcheck disable=SC2086
-    timeout 60 $1 -kernel "$2" -display none -no-reboot -m 64 \
+    timeout 60 $1 ${4:-} -kernel "$2" -display none -no-reboot -m 64 \
         -device isa-debug-exit,iobase=0xf4,iosize=0x04 -debugcon file:"$3" \
         -serial none -monitor none >"$3.stderr" 2>&1 </dev/null
     echo $?
@@ -44,7 +44,9 @@ for asm in "$src"/*.asm; do
         key=$( (cat "$img"; echo "$qemu") | sha256sum | cut -c1-16)
         ref=$PEMU_CACHE/guest-ref/$name-$key
         if [ ! -f "$ref.status" ]; then
-            run_vm "$qemu" "$img" "$ref.log" >"$ref.status"
+            # a "; qemu-args: ..." line gives the reference extra options
+            # (-cpu max: QEMU's default CPU model lacks SSSE3 and later)
+            run_vm "$qemu" "$img" "$ref.log" "$(sed -n 's/^; qemu-args: //p' "$asm")" >"$ref.status"
         fi
         if [ "$(cat "$ref.status")" != 1 ]; then
             echo "FAIL guest/$name: the reference (QEMU) run did not pass: status $(cat "$ref.status"): $(tail -c 300 "$ref.log")"

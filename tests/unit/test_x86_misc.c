@@ -62,7 +62,9 @@ TEST(cpuid_reports_what_is_implemented)
     CHECK(r[3] & (1u << 4));                  /* TSC */
     CHECK(r[3] & (1u << 6));                  /* PAE */
     CHECK(r[3] & (1u << 13));                 /* PGE */
-    CHECK_EQ(r[2], 1u << 13);                 /* CX16 */
+    CHECK_EQ(r[3] & (3u << 25), 3u << 25);    /* SSE, SSE2 */
+    /* SSE3, SSSE3, CX16, SSE4.1, SSE4.2, POPCNT and nothing else */
+    CHECK_EQ(r[2], (1u << 0) | (1u << 9) | (1u << 13) | (1u << 19) | (1u << 20) | (1u << 23));
     /* beyond the maximum: the highest basic leaf */
     cpuid(cpu, 7, r2);
     CHECK_EQ(r2[3], r[3]);
@@ -77,7 +79,8 @@ TEST(cpuid_reports_what_is_implemented)
     /* every advertised CR4 bit is writable, unknown ones #GP */
     CHECK_EQ(write_cr(cpu, 4, CR4_PSE | CR4_PAE | CR4_PGE | CR4_DE | CR4_TSD), EXCP_NONE);
     CHECK_EQ(write_cr(cpu, 4, CR4_VME), EXCP_GP);
-    CHECK_EQ(write_cr(cpu, 4, CR4_OSFXSR), EXCP_GP);
+    CHECK_EQ(write_cr(cpu, 4, CR4_OSFXSR | CR4_OSXMMEXCPT), EXCP_NONE);
+    CHECK_EQ(write_cr(cpu, 4, CR4_OSXSAVE), EXCP_GP);
     CHECK_EQ(write_cr(cpu, 4, CR4_MCE), EXCP_GP);
 }
 
