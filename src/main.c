@@ -165,6 +165,9 @@ static void mon_pci(FILE *f, void *o)
 
 /* Through the board's reset line: the accelerator resets between slices. */
 static void mon_reset(void *o) { irq_pulse(((GuestRefs *)o)->m->reset_request); }
+static void mon_powerdown(void *o) { pc_powerdown(((GuestRefs *)o)->m); }
+static void mon_lapic(FILE *f, void *o) { pc_print_lapic(((GuestRefs *)o)->m, f); }
+static void mon_ioapic(FILE *f, void *o) { pc_print_ioapic(((GuestRefs *)o)->m, f); }
 static void mon_stop(void *o) { (void)o; accel_vm_stop(); }
 static void mon_cont(void *o) { (void)o; accel_vm_cont(); }
 static bool mon_running(void *o) { (void)o; return accel_vm_running(); }
@@ -172,7 +175,8 @@ static bool mon_running(void *o) { (void)o; return accel_vm_running(); }
 static int start_monitors(const PemuConfig *cfg, GuestRefs *refs)
 {
     MonitorOps ops = { refs, mon_registers, mon_mtree, mon_pci, mon_reset,
-                       mon_stop, mon_cont, mon_running };
+                       mon_stop, mon_cont, mon_running, mon_powerdown,
+                       mon_lapic, mon_ioapic };
     monitor_set_ops(&ops);
     for (int i = 0; i < cfg->nmonitors; i++) {
         const MonitorConfig *mc = &cfg->monitors[i];

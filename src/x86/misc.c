@@ -31,6 +31,8 @@
 #define CPUID_PAT   (1u << 16)
 #define CPUID_PSE36 (1u << 17)
 #define CPUID_FXSR  (1u << 24)
+/* CPUID.1:ECX */
+#define CPUID_EXT_TSC_DEADLINE (1u << 24)
 /* CPUID.80000001h:EDX */
 #define CPUID_EXT_SYSCALL (1u << 11)
 #define CPUID_EXT_NX      (1u << 20)
@@ -42,12 +44,13 @@
  * - the integer 386/486/Pentium/P6 instruction set of the translator,
  *   CMPXCHG8B (CX8) and CMOV;
  * - TSC (RDTSC, CR4.TSD), MSR (RDMSR/WRMSR), DE (CR4.DE: DR4/DR5 #UD);
+ * - APIC and TSC-deadline (CPUID.1:ECX.24) when the board connected a
+ *   local APIC (hw/apic.c, through X86CPU.apic_hooks); no x2APIC;
  * - PSE with PSE-36, PAE, PGE, NX (EFER.NXE): all in mmu.c; PAT (the MSR
  *   and the PTE bits are accepted; memory types mean nothing here).
  * Not reported until they exist: FPU (x87; SeaBIOS does not need it, Linux
  * i386 without FPU needs math emulation, so the x87 is the next thing
- * Linux wants), VME, MCE/MCA, APIC (no local APIC yet: Linux then uses the
- * PIC), SEP (SYSENTER), MTRR, MMX/FXSR/SSE*, CLFLUSH, LM/SYSCALL/RDTSCP
+ * Linux wants), VME, MCE/MCA, SEP (SYSENTER), MTRR, MMX/FXSR/SSE*, CLFLUSH, LM/SYSCALL/RDTSCP
  * (4-level paging and 64-bit gates are done; the 64-bit translator is not).
  */
 static const uint32_t features_edx = CPUID_DE | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_PAE |
@@ -90,8 +93,9 @@ static void cpuid_leaf(X86CPU *cpu, uint32_t leaf, uint32_t *a, uint32_t *b, uin
     case 1:
         *a = cpu->cpuid_version;
         *b = (cpu->apic_id << 24) | (1u << 16); /* one logical processor */
-        *c = features_ecx;
-        *d = features_edx;
+        /* APIC and TSC-deadline only when the board gave this CPU a local APIC */
+        *c = features_ecx | (cpu->apic_hooks ? CPUID_EXT_TSC_DEADLINE : 0);
+        *d = features_edx | (cpu->apic_hooks ? CPUID_APIC : 0);
         break;
     case 0x80000000u:
         *a = CPUID_MAX_EXT;
@@ -184,7 +188,12 @@ void x86_rdmsr(X86CPU *cpu)
     check_cpl0(cpu);
     switch ((uint32_t)s->regs[R_ECX]) {
     case MSR_TSC: v = tsc_now(cpu); break;
-    case MSR_APIC_BASE: v = s->apic_base; break;
+    case MSR_APIC_BASE: v = cpu->apic_hooks ? cpu->apic_hooks->get_base(cpu->apic) : s->apic_base; break;
+    case MSR_TSC_DEADLINE:
+        if (!cpu->apic_hooks)
+            gp0(cpu);
+        v = cpu->apic_hooks->get_tsc_deadline(cpu->apic);
+        break;
     case MSR_MISC_ENABLE: v = s->misc_enable; break;
     case MSR_SYSENTER_CS: v = s->sysenter_cs; break;
     case MSR_SYSENTER_ESP: v = s->sysenter_esp; break;
@@ -225,10 +234,22 @@ void x86_wrmsr(X86CPU *cpu)
         s->tsc_offset = v - (uint64_t)clock_get_ns(PEMU_CLOCK_VIRTUAL);
         break;
     case MSR_APIC_BASE:
+        if (cpu->apic_hooks) {
+            if (!cpu->apic_hooks->set_base(cpu->apic, v))
+                gp0(cpu);
+            s->apic_base = cpu->apic_hooks->get_base(cpu->apic);
+            break;
+        }
         /* BSP (bit 8) is read-only; EN (11) and the base (35:12) are stored. */
         if (v & ~(0xffffff000ull | (1u << 11) | (1u << 8)))
             gp0(cpu);
         s->apic_base = (v & ~(uint64_t)(1u << 8)) | (s->apic_base & (1u << 8));
+        break;
+    case MSR_TSC_DEADLINE:
+        if (!cpu->apic_hooks)
+            gp0(cpu);
+        /* TSC value -> virtual-clock time (the TSC counts virtual ns + offset) */
+        cpu->apic_hooks->set_tsc_deadline(cpu->apic, v, v ? (int64_t)(v - s->tsc_offset) : 0);
         break;
     case MSR_MISC_ENABLE: s->misc_enable = v; break;
     case MSR_SYSENTER_CS: s->sysenter_cs = v & 0xffff; break;
@@ -313,7 +334,7 @@ uint64_t x86_read_cr(X86CPU *cpu, int cr)
     case 0: case 2: case 3: case 4:
         return s->cr[cr];
     case 8:
-        return s->cr8;
+        return cpu->apic_hooks ? cpu->apic_hooks->get_cr8(cpu->apic) : s->cr8;
     default:
         x86_raise_exception(cpu, EXCP_UD);
     }
@@ -388,6 +409,8 @@ void x86_write_cr(X86CPU *cpu, int cr, uint64_t value)
         if (value >> 4)
             gp0(cpu);
         s->cr8 = value;
+        if (cpu->apic_hooks)
+            cpu->apic_hooks->set_cr8(cpu->apic, (uint8_t)value);
         break;
     default:
         x86_raise_exception(cpu, EXCP_UD);
