@@ -258,7 +258,12 @@ int apic_intack(void *opaque)
 {
     APICState *s = opaque;
     int v = deliverable(s);
-    s->intr_out = false; /* the CPU consumed its request; update() raises it again */
+    /* The CPU consumed its request: lower INTR; update() raises it again
+     * if more is pending. */
+    if (s->intr_out) {
+        s->intr_out = false;
+        irq_set(s->intr, 0);
+    }
     if (v >= 0) {
         clear_bit(s->irr, v);
         set_bit(s->isr, v);

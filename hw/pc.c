@@ -731,6 +731,10 @@ int pc_connect_cpu(Machine *m, X86CPU *cpu, Error **errp)
     cpu->shutdown_opaque = b;
     cpu->apic_hooks = &pc_apic_hooks;
     cpu->apic = b->apic;
+    /* Family 6 model 6 stepping 3 (QEMU's qemu32/qemu64) unless a CPU model
+     * chose one: SeaBIOS skips its APIC/SMP setup when CPUID.1:EAX is 0. */
+    if (!cpu->cpuid_version)
+        cpu->cpuid_version = 0x663;
     return cpu_boot_state(b, errp);
 }
 
