@@ -38,7 +38,8 @@
 #define ACPI_PM1_PWRBTN_STS (1u << 8)
 #define ACPI_PM1_RTC_STS    (1u << 10)
 #define ACPI_PM1_WAK_STS    (1u << 15)
-#define ACPI_PM1_TMR_EN     (1u << 0)
+#define ACPI_PM1_TMR_EN     (1u << 0)   /* PM1_EN bits mirror PM1_STS */
+#define ACPI_PM1_PWRBTN_EN  (1u << 8)
 #define ACPI_PM1_SCI_EN     (1u << 0)
 #define ACPI_PM1_SLP_EN     (1u << 13)
 
