@@ -4,6 +4,12 @@
  * Physical memory: RAM below 4 GiB up to the PCI hole (i440fx_ram_split),
  * the rest above 4 GiB; the BIOS image at the top of 4 GiB with its last
  * 128 KiB also visible below 1 MiB through the PAM registers (hw/i440fx.c).
+ * Interrupts: the CPU's local APIC (0xfee00000) takes the 8259's INTR on
+ * LINT0 (ExtINT) and NMI on LINT1; each ISA IRQ n also reaches IO APIC
+ * (0xfec00000) pin n, IRQ 0 pin 2 (the override SeaBIOS's MP table and
+ * MADT declare, fw_cfg FW_CFG_IRQ0_OVERRIDE).
+ * ACPI: the PIIX4 PM function at 00:01.3 (SCI on IRQ 9); SeaBIOS 1.16
+ * finds it and builds its own ACPI tables (no etc/table-loader here).
  * ISA: the 8259 pair (IRQ 0..15), 8254 PIT (IRQ 0), port 0x61, MC146818
  * RTC/CMOS (IRQ 8), 16550A UARTs (COM1..4), the 8042 (IRQ 1/12, A20 with
  * port 0x92 through hw/a20gate), fw_cfg at 0x510, the VGA.
@@ -26,11 +32,14 @@
 #include <time.h>
 
 #include "hw/a20gate.h"
+#include "hw/acpi_piix4.h"
+#include "hw/apic.h"
 #include "hw/fdc.h"
 #include "hw/fw_cfg.h"
 #include "hw/i440fx.h"
 #include "hw/i8042.h"
 #include "hw/i8259.h"
+#include "hw/ioapic.h"
 #include "hw/mc146818.h"
 #include "hw/multiboot.h"
 #include "hw/piix3.h"
@@ -53,6 +62,11 @@ typedef struct PCBoard {
     PIIX3State *piix3;
     FWCfgState *fw_cfg;
     Device *pic, *rtc, *fdc;
+    APICBus *apic_bus;
+    APICState *apic;           /* the boot CPU's local APIC */
+    Device *ioapic, *pm;
+    IRQLine *intr_out, *nmi_out; /* from the local APIC to the CPU */
+    IRQLine *isa_split[MACHINE_ISA_IRQS]; /* ISA IRQ -> 8259 and IO APIC */
     BlockBackend *fd_blk[2];   /* the FDC does not own its media */
     IRQLine *a20_out;          /* to the CPU */
     A20Gate *a20;              /* port 0x92 OR the 8042's output port */
@@ -90,6 +104,21 @@ static void cpu_nmi_set(void *opaque, int n, int level)
     if (b->cpu && level)
         cpu_interrupt(&b->cpu->parent, CPU_INTERRUPT_NMI);
 }
+
+/* INIT / STARTUP IPIs: with one CPU there is no AP to start; the hook is
+ * where SMP brings up the others. */
+static void cpu_startup_ipi(void *opaque, int kind, uint8_t vector)
+{
+    (void)opaque;
+    if (log_enabled(LOG_UNIMP))
+        log_printf("%s IPI (vector 0x%02x) to the boot CPU ignored\n",
+                   kind == APIC_DM_INIT ? "INIT" : "STARTUP", vector);
+}
+
+static const X86APICHooks pc_apic_hooks = {
+    apic_get_base, apic_set_base, apic_get_tsc_deadline, apic_set_tsc_deadline,
+    apic_get_cr8, apic_set_cr8,
+};
 
 /* A20 gate: level 1 = open. Closing it makes bit 20 of every physical
  * address zero (the 8086 wrap-around real-mode software relies on). */
@@ -313,8 +342,17 @@ static int make_isa(PCBoard *b, Error **errp)
     b->pic = make(b, "i8259", NULL, errp);
     if (!b->pic)
         return -1;
-    for (int i = 0; i < MACHINE_ISA_IRQS; i++)
-        b->m.isa_irq[i] = i8259_irq_in(b->pic, i);
+    /* The 8259's INTA cycle answers ExtINT requests from LINT0. */
+    apic_set_extint(b->apic, b->m.intack, b->m.intack_opaque);
+    b->m.intack = apic_intack;
+    b->m.intack_opaque = b->apic;
+    for (int i = 0; i < MACHINE_ISA_IRQS; i++) {
+        /* IRQ 2 is the cascade: no IO APIC pin; IRQ 0 is on pin 2. */
+        IRQLine *to[2] = { i8259_irq_in(b->pic, i),
+                           i == 2 ? NULL : ioapic_pin(b->ioapic, i ? i : 2) };
+        b->isa_split[i] = irq_split(to, 2);
+        b->m.isa_irq[i] = b->isa_split[i];
+    }
     if (!make(b, "isa-pit", NULL, errp) || !make(b, "isa-pcspk", NULL, errp))
         return -1;
     b->rtc = make(b, "mc146818rtc", NULL, errp);
@@ -351,6 +389,28 @@ static int make_isa(PCBoard *b, Error **errp)
     i8042_set_a20_line(kbc, a20_gate_input(b->a20, A20_SRC_KBC));
     if (cfg->vga == VGA_STD && !make(b, "isa-vga", NULL, errp))
         return -1;
+    return 0;
+}
+
+/* The local APIC of the boot CPU and the IO APIC, before any ISA device. */
+static int make_apics(PCBoard *b, Error **errp)
+{
+    Machine *m = &b->m;
+    b->apic_bus = apic_bus_new(m);
+    b->apic = apic_init(m, b->apic_bus, 0, true, b->intr_out, b->nmi_out, errp);
+    if (!b->apic)
+        return -1;
+    apic_set_startup_hook(b->apic, cpu_startup_ipi, b);
+    device_add_existing(m, apic_device(b->apic));
+    m->cpu_intr = apic_lint(b->apic, 0);
+    m->cpu_nmi = apic_lint(b->apic, 1);
+    /* IO APIC ID 0 as on QEMU (SeaBIOS's MP table and MADT say so) */
+    b->ioapic = ioapic_init(m, b->apic_bus, IOAPIC_DEFAULT_BASE, 0, 0x20, errp);
+    if (!b->ioapic)
+        return -1;
+    device_add_existing(m, b->ioapic);
+    for (int i = 0; i < IOAPIC_NUM_PINS && i < MACHINE_GSI_IRQS; i++)
+        m->gsi[i] = ioapic_pin(b->ioapic, i);
     return 0;
 }
 
@@ -501,8 +561,8 @@ Machine *pc_machine_new(PemuConfig *cfg, Error **errp)
     m->sysmem = memory_region_new_container("system", UINT64_MAX, NULL);
     m->as = address_space_new("memory", m->sysmem);
     m->io = ioport_space_new("io");
-    m->cpu_intr = irq_new(cpu_intr_set, b, 0);
-    m->cpu_nmi = irq_new(cpu_nmi_set, b, 0);
+    b->intr_out = irq_new(cpu_intr_set, b, 0);
+    b->nmi_out = irq_new(cpu_nmi_set, b, 0);
     b->a20_out = irq_new(a20_set, b, 0);
     b->a20 = a20_gate_new(b->a20_out);
     m->a20 = a20_gate_input(b->a20, A20_SRC_PORT92);
@@ -520,8 +580,14 @@ Machine *pc_machine_new(PemuConfig *cfg, Error **errp)
     if (!b->piix3)
         goto fail;
     device_add_existing(m, piix3_device(b->piix3));
-    if (make_chardevs(b, errp) < 0 || make_isa(b, errp) < 0 || make_ide(b, errp) < 0 ||
-        make_floppy(b, errp) < 0)
+    if (make_chardevs(b, errp) < 0 || make_apics(b, errp) < 0 || make_isa(b, errp) < 0 ||
+        make_ide(b, errp) < 0)
+        goto fail;
+    b->pm = acpi_piix4_init(m, errp);
+    if (!b->pm)
+        goto fail;
+    device_add_existing(m, b->pm);
+    if (make_floppy(b, errp) < 0)
         goto fail;
     b->fw_cfg = fw_cfg_init_io(m, FW_CFG_IO_BASE, true, errp);
     if (!b->fw_cfg)
@@ -556,8 +622,11 @@ void pc_machine_free(Machine *m)
         if (b->fd_blk[i])
             blk_close(b->fd_blk[i]);
     chardev_free_all();
-    irq_free(m->cpu_intr);
-    irq_free(m->cpu_nmi);
+    apic_bus_free(b->apic_bus);
+    for (int i = 0; i < MACHINE_ISA_IRQS; i++)
+        irq_free(b->isa_split[i]);
+    irq_free(b->intr_out);
+    irq_free(b->nmi_out);
     a20_gate_free(b->a20);   /* frees its inputs, m->a20 among them */
     irq_free(b->a20_out);
     irq_free(m->reset_request);
@@ -660,7 +729,34 @@ int pc_connect_cpu(Machine *m, X86CPU *cpu, Error **errp)
     cpu->intack_opaque = m->intack_opaque;
     cpu->shutdown = cpu_shutdown;
     cpu->shutdown_opaque = b;
+    cpu->apic_hooks = &pc_apic_hooks;
+    cpu->apic = b->apic;
+    /* Family 6 model 6 stepping 3 (QEMU's qemu32/qemu64) unless a CPU model
+     * chose one: SeaBIOS skips its APIC/SMP setup when CPUID.1:EAX is 0. */
+    if (!cpu->cpuid_version)
+        cpu->cpuid_version = 0x663;
     return cpu_boot_state(b, errp);
+}
+
+void pc_powerdown(Machine *m)
+{
+    PCBoard *b = board(m);
+    if (b->pm)
+        acpi_piix4_powerdown(b->pm);
+}
+
+void pc_print_lapic(Machine *m, FILE *f)
+{
+    PCBoard *b = board(m);
+    if (b->apic)
+        apic_print(b->apic, f);
+}
+
+void pc_print_ioapic(Machine *m, FILE *f)
+{
+    PCBoard *b = board(m);
+    if (b->ioapic)
+        ioapic_print(b->ioapic, f);
 }
 
 bool pc_reset_requested(Machine *m)

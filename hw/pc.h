@@ -7,6 +7,7 @@
 #ifndef PEMU_HW_PC_H
 #define PEMU_HW_PC_H
 
+#include <stdio.h>
 #include "src/machine.h"
 #include "src/options.h"
 #include "src/x86/cpu.h"
@@ -22,6 +23,11 @@ int pc_connect_cpu(Machine *m, X86CPU *cpu, Error **errp);
 /* The reset line was pulled (port 0x92/0xcf9/8042, triple fault): the
  * accelerator calls pc_reset between slices when this says so. */
 bool pc_reset_requested(Machine *m);
+/* The ACPI power button (monitor system_powerdown). */
+void pc_powerdown(Machine *m);
+/* info lapic / info ioapic */
+void pc_print_lapic(Machine *m, FILE *f);
+void pc_print_ioapic(Machine *m, FILE *f);
 /* Reset every device and the CPU (system_reset). */
 void pc_reset(Machine *m);
 

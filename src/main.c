@@ -178,6 +178,19 @@ static void board_reset(Machine *m)
     host_reset = false;
     pc_reset(m);
 }
+static void mon_powerdown(void *o)
+{
+    pc_powerdown(((GuestRefs *)o)->m);
+    qmp_event_emit("POWERDOWN", NULL);
+}
+static int qmp_powerdown(void *o, Error **errp)
+{
+    (void)errp;
+    pc_powerdown(((GuestRefs *)o)->m);
+    return 0;
+}
+static void mon_lapic(FILE *f, void *o) { pc_print_lapic(((GuestRefs *)o)->m, f); }
+static void mon_ioapic(FILE *f, void *o) { pc_print_ioapic(((GuestRefs *)o)->m, f); }
 static void mon_stop(void *o) { (void)o; accel_vm_stop(); }
 static void mon_cont(void *o) { (void)o; accel_vm_cont(); }
 static bool mon_running(void *o) { (void)o; return accel_vm_running(); }
@@ -185,9 +198,11 @@ static bool mon_running(void *o) { (void)o; return accel_vm_running(); }
 static int start_monitors(const PemuConfig *cfg, GuestRefs *refs)
 {
     MonitorOps ops = { refs, mon_registers, mon_mtree, mon_pci, mon_reset,
-                       mon_stop, mon_cont, mon_running };
+                       mon_stop, mon_cont, mon_running, mon_powerdown,
+                       mon_lapic, mon_ioapic };
     monitor_set_ops(&ops);
-    QmpMachine qm = { refs->m, &refs->cpu->parent, cfg->start_stopped, refs, mon_reset, NULL };
+    QmpMachine qm = { refs->m, &refs->cpu->parent, cfg->start_stopped, refs, mon_reset,
+                      qmp_powerdown };
     qmp_cmds_register(&qm);
     for (int i = 0; i < cfg->nmonitors; i++) {
         const MonitorConfig *mc = &cfg->monitors[i];

@@ -211,6 +211,15 @@ static void cmd_system_reset(Monitor *mon, const char *args)
         not_available(mon, "system_reset");
 }
 
+static void cmd_system_powerdown(Monitor *mon, const char *args)
+{
+    (void)args;
+    if (ops.system_powerdown)
+        ops.system_powerdown(ops.opaque);
+    else
+        not_available(mon, "system_powerdown");
+}
+
 static void cmd_stop(Monitor *mon, const char *args)
 {
     (void)args;
@@ -275,11 +284,24 @@ static void info_pci(Monitor *mon, const char *args)
     info_printer(mon, ops.print_pci, "info pci");
 }
 
+static void info_lapic(Monitor *mon, const char *args)
+{
+    (void)args;
+    info_printer(mon, ops.print_lapic, "info lapic");
+}
+
+static void info_ioapic(Monitor *mon, const char *args)
+{
+    (void)args;
+    info_printer(mon, ops.print_ioapic, "info ioapic");
+}
+
 static const MonitorCommand base_cmds[] = {
     { "help|?", "[cmd]", "show the help", cmd_help },
     { "info", "[subcommand]", "show various information about the system state", cmd_info },
     { "quit|q", "", "quit the emulator", cmd_quit },
     { "system_reset", "", "reset the system", cmd_system_reset },
+    { "system_powerdown", "", "send system power down event", cmd_system_powerdown },
     { "stop", "", "stop emulation", cmd_stop },
     { "cont|c", "", "resume emulation", cmd_cont },
 };
@@ -291,6 +313,8 @@ static const MonitorCommand base_infos[] = {
     { "registers", "", "show the cpu registers", info_registers },
     { "mtree", "", "show memory tree", info_mtree },
     { "pci", "", "show PCI info", info_pci },
+    { "lapic", "", "show local apic state", info_lapic },
+    { "ioapic", "", "show io apic state", info_ioapic },
 };
 
 static void tables_init(void)

@@ -26,6 +26,9 @@ typedef struct MonitorOps {
     void (*stop)(void *opaque);                      /* stop */
     void (*cont)(void *opaque);                      /* cont */
     bool (*running)(void *opaque);                   /* info status */
+    void (*system_powerdown)(void *opaque);          /* system_powerdown: ACPI power button */
+    void (*print_lapic)(FILE *f, void *opaque);      /* info lapic */
+    void (*print_ioapic)(FILE *f, void *opaque);     /* info ioapic */
 } MonitorOps;
 
 /* One command. args: QEMU's help text for its arguments ("" for none);

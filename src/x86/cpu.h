@@ -196,6 +196,7 @@ enum {
 
 #define MSR_TSC            0x00000010u
 #define MSR_APIC_BASE      0x0000001bu
+#define MSR_TSC_DEADLINE   0x000006e0u
 #define MSR_MISC_ENABLE    0x000001a0u
 #define MSR_SYSENTER_CS    0x00000174u
 #define MSR_SYSENTER_ESP   0x00000175u
@@ -321,6 +322,21 @@ typedef struct X86State {
 /* ---- the vCPU ------------------------------------------------------------- */
 
 /*
+ * The local APIC as the CPU reaches it (hw/apic.c, installed by the board):
+ * IA32_APIC_BASE, IA32_TSC_DEADLINE and CR8. With no hooks the CPU has no
+ * APIC: CPUID.1:EDX.APIC is clear and CR8/APIC_BASE use env fields.
+ */
+typedef struct X86APICHooks {
+    uint64_t (*get_base)(void *apic);
+    bool (*set_base)(void *apic, uint64_t value);     /* false: #GP */
+    uint64_t (*get_tsc_deadline)(void *apic);
+    /* tsc: the MSR value; deadline_ns: the virtual-clock time it means */
+    void (*set_tsc_deadline)(void *apic, uint64_t tsc, int64_t deadline_ns);
+    uint8_t (*get_cr8)(void *apic);                    /* TPR[7:4] */
+    void (*set_cr8)(void *apic, uint8_t cr8);
+} X86APICHooks;
+
+/*
  * The engine's generic CPUState comes first, so the one "env" pointer the
  * interpreter runs with reaches the interpreter frame, the TLB and the x86
  * registers as plain byte offsets (X86_ENV_OFFSET).
@@ -336,6 +352,8 @@ typedef struct X86CPU {
     void *intack_opaque;
     void (*shutdown)(void *opaque);       /* triple fault: the board resets */
     void *shutdown_opaque;
+    const X86APICHooks *apic_hooks;       /* NULL: no local APIC */
+    void *apic;
 } X86CPU;
 
 #define X86_ENV_OFFSET(field) ((int32_t)(offsetof(X86CPU, env) + offsetof(X86State, field)))

@@ -37,6 +37,7 @@
 /* SSE .. SSE4.2, POPCNT (translate_sse.c): CPUID.1:EDX 25-26, ECX 0, 9, 19, 20, 23 */
 #define CPUID_SSE_EDX ((1u << 25) | (1u << 26))
 #define CPUID_SSE_ECX ((1u << 0) | (1u << 9) | (1u << 19) | (1u << 20) | (1u << 23))
+#define CPUID_EXT_TSC_DEADLINE (1u << 24)
 /* CPUID.80000001h:EDX and ECX */
 #define CPUID_EXT_SYSCALL (1u << 11)
 #define CPUID_EXT_NX      (1u << 20)
@@ -54,6 +55,8 @@
  *   (the MSRs are stored and read back; memory types mean nothing here);
  * - SEP (SYSENTER/SYSEXIT), CX16 (CMPXCHG16B), long mode: LM, SYSCALL,
  *   RDTSCP, LAHF_LM, 1 GiB pages;
+ * - APIC and TSC-deadline (CPUID.1:ECX.24) when the board connected a
+ *   local APIC (hw/apic.c, through X86CPU.apic_hooks); no x2APIC;
  * - SSE, SSE2, SSE3, SSSE3, SSE4.1, SSE4.2, POPCNT (translate_sse.c).
  * Not reported until they exist: FPU, MMX, FXSR (translate_x87.c), VME,
  * MCE/MCA, CLFLUSH.
@@ -103,8 +106,9 @@ static void cpuid_leaf(X86CPU *cpu, uint32_t leaf, uint32_t *a, uint32_t *b, uin
     case 1:
         *a = cpu->cpuid_version;
         *b = (cpu->apic_id << 24) | (1u << 16); /* one logical processor */
-        *c = features_ecx;
-        *d = features_edx;
+        /* APIC and TSC-deadline only when the board gave this CPU a local APIC */
+        *c = features_ecx | (cpu->apic_hooks ? CPUID_EXT_TSC_DEADLINE : 0);
+        *d = features_edx | (cpu->apic_hooks ? CPUID_APIC : 0);
         break;
     case 0x80000000u:
         *a = CPUID_MAX_EXT;
@@ -255,7 +259,12 @@ void x86_rdmsr(X86CPU *cpu)
     check_cpl0(cpu);
     switch ((uint32_t)s->regs[R_ECX]) {
     case MSR_TSC: v = tsc_now(cpu); break;
-    case MSR_APIC_BASE: v = s->apic_base; break;
+    case MSR_APIC_BASE: v = cpu->apic_hooks ? cpu->apic_hooks->get_base(cpu->apic) : s->apic_base; break;
+    case MSR_TSC_DEADLINE:
+        if (!cpu->apic_hooks)
+            gp0(cpu);
+        v = cpu->apic_hooks->get_tsc_deadline(cpu->apic);
+        break;
     case MSR_MISC_ENABLE: v = s->misc_enable; break;
     case MSR_SYSENTER_CS: v = s->sysenter_cs; break;
     case MSR_SYSENTER_ESP: v = s->sysenter_esp; break;
@@ -298,10 +307,22 @@ void x86_wrmsr(X86CPU *cpu)
         s->tsc_offset = v - (uint64_t)clock_get_ns(PEMU_CLOCK_VIRTUAL);
         break;
     case MSR_APIC_BASE:
+        if (cpu->apic_hooks) {
+            if (!cpu->apic_hooks->set_base(cpu->apic, v))
+                gp0(cpu);
+            s->apic_base = cpu->apic_hooks->get_base(cpu->apic);
+            break;
+        }
         /* BSP (bit 8) is read-only; EN (11) and the base (35:12) are stored. */
         if (v & ~(0xffffff000ull | (1u << 11) | (1u << 8)))
             gp0(cpu);
         s->apic_base = (v & ~(uint64_t)(1u << 8)) | (s->apic_base & (1u << 8));
+        break;
+    case MSR_TSC_DEADLINE:
+        if (!cpu->apic_hooks)
+            gp0(cpu);
+        /* TSC value -> virtual-clock time (the TSC counts virtual ns + offset) */
+        cpu->apic_hooks->set_tsc_deadline(cpu->apic, v, v ? (int64_t)(v - s->tsc_offset) : 0);
         break;
     case MSR_MISC_ENABLE: s->misc_enable = v; break;
     case MSR_SYSENTER_CS: s->sysenter_cs = v & 0xffff; break;
@@ -486,7 +507,7 @@ uint64_t x86_read_cr(X86CPU *cpu, int cr)
     case 0: case 2: case 3: case 4:
         return s->cr[cr];
     case 8:
-        return s->cr8;
+        return cpu->apic_hooks ? cpu->apic_hooks->get_cr8(cpu->apic) : s->cr8;
     default:
         x86_raise_exception(cpu, EXCP_UD);
     }
@@ -561,6 +582,8 @@ void x86_write_cr(X86CPU *cpu, int cr, uint64_t value)
         if (value >> 4)
             gp0(cpu);
         s->cr8 = value;
+        if (cpu->apic_hooks)
+            cpu->apic_hooks->set_cr8(cpu->apic, (uint8_t)value);
         break;
     default:
         x86_raise_exception(cpu, EXCP_UD);

@@ -3,6 +3,8 @@
 # System boots through real firmware (SeaBIOS from Debian's seabios package):
 #   seabios_no_bootable  -hda of zeros: banner and "No bootable device." on the
 #                        serial console, and pemu keeps running (it retries)
+#   seabios_apic_acpi    the same run's SeaBIOS debug log (port 0x402): CPUs
+#                        counted through the APIC, MP table and ACPI tables built
 #   floppy_boot          a boot sector on a 1.44M floppy (-fda, -boot a)
 #   grub_iso             a grub-mkrescue ISO: menu on the serial line, then its
 #                        multiboot entry runs a guest test kernel
@@ -33,7 +35,10 @@ wait_for() {
 
 # --- SeaBIOS with nothing to boot
 truncate -s 8M "$out/empty.img"
-$PEMU -nographic -drive file="$out/empty.img",format=raw -m 64 >"$out/nobootable.log" 2>&1 </dev/null &
+rm -f "$out/seabios.dbg"
+$PEMU -nographic -drive file="$out/empty.img",format=raw -m 64 \
+    -chardev file,id=sbdbg,path="$out/seabios.dbg" -device isa-debugcon,iobase=0x402,chardev=sbdbg \
+    >"$out/nobootable.log" 2>&1 </dev/null &
 pid=$!
 if wait_for "$out/nobootable.log" "No bootable device." $((60 * slow)) $pid; then
     if ! grep -q "SeaBIOS (version" "$out/nobootable.log"; then
@@ -48,6 +53,18 @@ else
 fi
 kill $pid 2>/dev/null
 wait $pid 2>/dev/null
+# SeaBIOS's debug port (0x402): it found the local APIC and counted the CPUs
+# (CPUID.1:EDX.APIC, INIT/SIPI broadcast), wrote the MP table, and built its
+# ACPI tables around the PIIX4 PM function (FADT, MADT, DSDT, RSDP).
+missing=""
+for t in "Found 1 cpu(s) max supported 1 cpu(s)" "Copying MPTABLE" "ACPI DSDT=" "Copying ACPI RSDP"; do
+    grep -qF "$t" "$out/seabios.dbg" 2>/dev/null || missing="$missing '$t'"
+done
+if [ -z "$missing" ]; then
+    echo "PASS boot/seabios_apic_acpi"
+else
+    echo "FAIL boot/seabios_apic_acpi: SeaBIOS's debug log lacks$missing: $(grep -i 'apic\|cpu\|acpi' "$out/seabios.dbg" | head -n 5 | tr '\n' ' ')"
+fi
 
 # --- a floppy boot sector
 if command -v nasm >/dev/null 2>&1; then
