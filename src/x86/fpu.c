@@ -615,6 +615,20 @@ void fpu_fxch(X86State *s, int i)
     set_st(s, i, a);
 }
 
+/* FCMOVcc: an empty ST(0) or ST(i) is a stack underflow whatever the
+ * condition (SDM Vol. 2 FCMOVcc, #IS); masked, ST(0) gets the indefinite. */
+void fpu_fcmov(X86State *s, int i, int cond)
+{
+    set_c1(s, 0);
+    if (empty(s, 0) || empty(s, i)) {
+        if (stack_underflow(s))
+            set_st(s, 0, sf_x80_default_nan);
+        return;
+    }
+    if (cond)
+        set_st(s, 0, get_st(s, i));
+}
+
 void fpu_ffree(X86State *s, int i, int pop_after)
 {
     set_c1(s, 0);

@@ -18,6 +18,7 @@
 /* ---- CPUID ---------------------------------------------------------------------- */
 
 /* CPUID.1:EDX */
+#define CPUID_FPU   (1u << 0)
 #define CPUID_DE    (1u << 2)
 #define CPUID_PSE   (1u << 3)
 #define CPUID_TSC   (1u << 4)
@@ -30,6 +31,7 @@
 #define CPUID_CMOV  (1u << 15)
 #define CPUID_PAT   (1u << 16)
 #define CPUID_PSE36 (1u << 17)
+#define CPUID_MMX   (1u << 23)
 #define CPUID_FXSR  (1u << 24)
 /* CPUID.80000001h:EDX */
 #define CPUID_EXT_SYSCALL (1u << 11)
@@ -44,14 +46,15 @@
  * - TSC (RDTSC, CR4.TSD), MSR (RDMSR/WRMSR), DE (CR4.DE: DR4/DR5 #UD);
  * - PSE with PSE-36, PAE, PGE, NX (EFER.NXE): all in mmu.c; PAT (the MSR
  *   and the PTE bits are accepted; memory types mean nothing here).
- * Not reported until they exist: FPU (x87; SeaBIOS does not need it, Linux
- * i386 without FPU needs math emulation, so the x87 is the next thing
- * Linux wants), VME, MCE/MCA, APIC (no local APIC yet: Linux then uses the
- * PIC), SEP (SYSENTER), MTRR, MMX/FXSR/SSE*, CLFLUSH, LM/SYSCALL/RDTSCP
+ * - FPU (the x87 in software: fpu.c, translate_x87.c), MMX
+ *   (translate_mmx.c), FXSR (FXSAVE/FXRSTOR, CR4.OSFXSR).
+ * Not reported until they exist: VME, MCE/MCA, APIC (no local APIC yet: Linux then uses the
+ * PIC), SEP (SYSENTER), MTRR, SSE*, CLFLUSH, LM/SYSCALL/RDTSCP
  * (4-level paging and 64-bit gates are done; the 64-bit translator is not).
  */
-static const uint32_t features_edx = CPUID_DE | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_PAE |
-                                     CPUID_CX8 | CPUID_PGE | CPUID_CMOV | CPUID_PAT | CPUID_PSE36;
+static const uint32_t features_edx = CPUID_FPU | CPUID_DE | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_PAE |
+                                     CPUID_CX8 | CPUID_PGE | CPUID_CMOV | CPUID_PAT | CPUID_PSE36 |
+                                     CPUID_MMX | CPUID_FXSR;
 static const uint32_t features_ecx = 0;
 static const uint32_t ext_features_edx = CPUID_EXT_NX;
 

@@ -905,6 +905,7 @@ bool x86_feature_supported(unsigned feature)
     case X86_FEAT_BASE: case X86_FEAT_I486: case X86_FEAT_PENT: case X86_FEAT_FPU:
     case X86_FEAT_TSC: case X86_FEAT_MSR: case X86_FEAT_CX8: case X86_FEAT_CMOV:
     case X86_FEAT_FCMOV: case X86_FEAT_NOPL: case X86_FEAT_LM: case X86_FEAT_CX16:
+    case X86_FEAT_MMX: case X86_FEAT_FXSR:
         return true;
     }
     return false;
@@ -938,7 +939,8 @@ static void translate_insn(DisasContext *s)
         }
     }
     if (translate_move(s) || translate_branch(s) || x86_translate_alu(s) ||
-        x86_translate_string(s) || x86_translate_sys(s))
+        x86_translate_string(s) || x86_translate_sys(s) || x86_translate_x87(s) ||
+        x86_translate_mmx(s))
         return;
     x86_gen_unimp(s, "instruction");
 }

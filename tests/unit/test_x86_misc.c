@@ -57,7 +57,9 @@ TEST(cpuid_reports_what_is_implemented)
     CHECK_STR(vendor, "GenuineIntel");
     cpuid(cpu, 1, r);
     CHECK_EQ(r[0], 0x633);
-    CHECK_EQ(r[3] & 1, 0);                    /* no x87 yet */
+    CHECK(r[3] & 1);                          /* x87 */
+    CHECK(r[3] & (1u << 23));                 /* MMX */
+    CHECK(r[3] & (1u << 24));                 /* FXSR */
     CHECK_EQ(r[3] & (1u << 9), 0);            /* no local APIC yet */
     CHECK(r[3] & (1u << 4));                  /* TSC */
     CHECK(r[3] & (1u << 6));                  /* PAE */
@@ -75,7 +77,8 @@ TEST(cpuid_reports_what_is_implemented)
     /* every advertised CR4 bit is writable, unknown ones #GP */
     CHECK_EQ(write_cr(cpu, 4, CR4_PSE | CR4_PAE | CR4_PGE | CR4_DE | CR4_TSD), EXCP_NONE);
     CHECK_EQ(write_cr(cpu, 4, CR4_VME), EXCP_GP);
-    CHECK_EQ(write_cr(cpu, 4, CR4_OSFXSR), EXCP_GP);
+    CHECK_EQ(write_cr(cpu, 4, CR4_OSFXSR), EXCP_NONE); /* FXSR */
+    CHECK_EQ(write_cr(cpu, 4, CR4_OSXSAVE), EXCP_GP);
     CHECK_EQ(write_cr(cpu, 4, CR4_MCE), EXCP_GP);
 }
 
