@@ -176,6 +176,16 @@ static IRTemp call_x87(DisasContext *s, uint64_t ctl, IRTemp lin, IRTemp ea, boo
     return out;
 }
 
+/* A view-type temp as i64 (helper argument). */
+static IRTemp to64x(DisasContext *s, IRTemp v)
+{
+    if (s->rt == IR_I64)
+        return v;
+    IRTemp w = ir_temp_new(s->f, IR_I64);
+    ir_op1(s->f, IR_extu_i32_i64, IR_I64, w, v);
+    return w;
+}
+
 /* Memory kind (FPU_M32 ...) of a float or integer operand of `size` bytes. */
 static int mem_kind(bool integer, unsigned size)
 {
@@ -267,6 +277,11 @@ static void gen_x87(DisasContext *s)
         x86_gen_exception(s, EXCP_NM, -1);
         return;
     }
+    if ((s->flags & HF_AC) && in->has_mem && op != X86_OP_FNSTSW && op != X86_OP_FNSTCW &&
+        op != X86_OP_FNSTENV && op != X86_OP_FNSAVE) {
+        /* a pending #MF comes before the operand's #AC (which x86_gen_lin checks) */
+        call_x87(s, C_WAIT | XK_WAIT, IR_NO_TEMP, IR_NO_TEMP, false);
+    }
     switch (op) {
     /* ---- control: no wait (FN...), no pointer record ---- */
     case X86_OP_FNINIT:
@@ -291,9 +306,12 @@ static void gen_x87(DisasContext *s)
         return;
     }
     case X86_OP_FLDCW: {
+        /* #MF before the operand's #PF */
         IRTemp v = x86_tmp(s);
+        if (!(s->flags & HF_AC))
+            call_x87(s, W | XK_WAIT, IR_NO_TEMP, IR_NO_TEMP, false);
         x86_gen_ld(s, v, mem_lin(s, &ea, 2, false), 2, false);
-        call_x87(s, W | XK_LDCW, v, IR_NO_TEMP, false);
+        call_x87(s, XK_LDCW, to64x(s, v), IR_NO_TEMP, false);
         return;
     }
     case X86_OP_FNSTENV: case X86_OP_FNSAVE: case X86_OP_FLDENV: case X86_OP_FRSTOR: {
@@ -442,9 +460,10 @@ static void gen_fxsr(DisasContext *s)
     }
     switch (op) {
     case X86_OP_FXSAVE: case X86_OP_FXRSTOR:
-        /* alignment is #GP(0) in the helper, whatever CR0.AM */
+        /* misaligned: #AC under alignment checking (as AMD does; SDM: either
+         * #AC or #GP), else #GP(0) in the helper */
         ea = x86_gen_ea(s);
-        lin = x86_gen_lin(s, in->mem.seg, ea, 1, op == X86_OP_FXSAVE);
+        lin = x86_gen_lin(s, in->mem.seg, ea, 16, op == X86_OP_FXSAVE);
         x86_call(s, op == X86_OP_FXSAVE ? &hi_fxsave : &hi_fxrstor, IR_NO_TEMP, 2, lin,
                  c64(s, s->code64 && in->rex_w));
         return;

@@ -15,4 +15,9 @@
 /* Case `index` of the batch `seed`; the same pair always gives the same case. */
 void gen_case(Case *c, int mode, uint64_t seed, uint64_t index);
 
+/* Instruction classes: the integer forms (default), x87 without and with the
+ * transcendental instructions, MMX. Applies to the following gen_case calls. */
+enum { GEN_INT, GEN_X87, GEN_X87T, GEN_MMX };
+void gen_set_class(int cls);
+
 #endif
