@@ -976,6 +976,7 @@ void fpu_mmx_enter(X86State *s)
 
 void fpu_emms(X86State *s)
 {
+    s->fpstt = 0; /* the reference machine (AMD) also resets TOP; the SDM is silent */
     for (int i = 0; i < 8; i++)
         s->fptags[i] = 1;
 }

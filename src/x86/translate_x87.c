@@ -19,6 +19,7 @@
 
 #include "src/x86/fpu.h"
 #include "src/x86/helper.h"
+#include "src/x86/target.h"
 
 #define CPU(env) ((X86CPU *)(env))
 
@@ -264,6 +265,13 @@ static IRTemp gen_fsw(DisasContext *s)
     return sw;
 }
 
+/* Does x86_gen_lin check the operand (alignment, limits, CS writes) in IR? */
+static bool early_checks(DisasContext *s)
+{
+    return (s->flags & HF_AC) || (s->pe && !s->vm86 && !s->code64 &&
+                                  (x86_translate_seg_limits || s->insn->mem.seg == R_CS));
+}
+
 static void gen_x87(DisasContext *s)
 {
     const X86Insn *in = s->insn;
@@ -277,9 +285,10 @@ static void gen_x87(DisasContext *s)
         x86_gen_exception(s, EXCP_NM, -1);
         return;
     }
-    if ((s->flags & HF_AC) && in->has_mem && op != X86_OP_FNSTSW && op != X86_OP_FNSTCW &&
-        op != X86_OP_FNSTENV && op != X86_OP_FNSAVE) {
-        /* a pending #MF comes before the operand's #AC (which x86_gen_lin checks) */
+    if (early_checks(s) && in->has_mem && op != X86_OP_FNSTSW && op != X86_OP_FNSTCW &&
+        op != X86_OP_FNSTENV && op != X86_OP_FNSAVE && op != X86_OP_FLDCW) {
+        /* a pending #MF comes before the operand's #AC/#GP/#SS (which
+         * x86_gen_lin checks ahead of the helper) */
         call_x87(s, C_WAIT | XK_WAIT, IR_NO_TEMP, IR_NO_TEMP, false);
     }
     switch (op) {
@@ -308,8 +317,7 @@ static void gen_x87(DisasContext *s)
     case X86_OP_FLDCW: {
         /* #MF before the operand's #PF */
         IRTemp v = x86_tmp(s);
-        if (!(s->flags & HF_AC))
-            call_x87(s, W | XK_WAIT, IR_NO_TEMP, IR_NO_TEMP, false);
+        call_x87(s, W | XK_WAIT, IR_NO_TEMP, IR_NO_TEMP, false);
         x86_gen_ld(s, v, mem_lin(s, &ea, 2, false), 2, false);
         call_x87(s, XK_LDCW, to64x(s, v), IR_NO_TEMP, false);
         return;
