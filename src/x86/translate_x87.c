@@ -152,6 +152,19 @@ static IRTemp mem_lin(DisasContext *s, IRTemp *ea, unsigned size, bool write)
     return x86_gen_lin(s, s->insn->mem.seg, *ea, size, write);
 }
 
+/* The same for an operand of `size` bytes whose #AC alignment is `align`
+ * (m80, BCD, the environment images: SDM Vol. 3 table 6-7). */
+static IRTemp mem_lin_big(DisasContext *s, IRTemp *ea, unsigned size, unsigned align, bool write)
+{
+    if (!(s->flags & HF_AC))
+        return mem_lin(s, ea, size, write);
+    IRTemp lin = mem_lin(s, ea, align, write);
+    if (x86_translate_seg_limits && s->pe && !s->vm86 && !s->code64)
+        x86_call(s, &x86_hi_check_limit, IR_NO_TEMP, 3,
+                 ir_const(s->f, IR_I32, s->insn->mem.seg), *ea, ir_const(s->f, IR_I32, size));
+    return lin;
+}
+
 static IRTemp c64(DisasContext *s, uint64_t v)
 {
     return ir_const(s->f, IR_I64, v);
@@ -325,7 +338,8 @@ static void gen_x87(DisasContext *s)
     case X86_OP_FNSTENV: case X86_OP_FNSAVE: case X86_OP_FLDENV: case X86_OP_FRSTOR: {
         bool o32 = in->osize != 2;
         bool st = op == X86_OP_FNSTENV || op == X86_OP_FNSAVE;
-        lin = mem_lin(s, &ea, o32 ? 4 : 2, st);
+        lin = mem_lin_big(s, &ea, (unsigned)fpu_env_size(o32) +
+                          (op == X86_OP_FNSAVE || op == X86_OP_FRSTOR ? 80 : 0), o32 ? 4 : 2, st);
         k = op == X86_OP_FNSTENV ? XK_STENV : op == X86_OP_FNSAVE ? XK_SAVE
             : op == X86_OP_FLDENV ? XK_LDENV : XK_RSTOR;
         call_x87(s, (st ? 0 : W) | (uint64_t)k | (o32 ? C_F1 : 0), lin, ea, false);
@@ -344,7 +358,7 @@ static void gen_x87(DisasContext *s)
             return;
         }
         k = op == X86_OP_FBLD ? FPU_BCD : mem_kind(op == X86_OP_FILD, in->opd[0].size);
-        lin = mem_lin(s, &ea, in->opd[0].size >= 8 ? 8 : in->opd[0].size, false);
+        lin = mem_lin_big(s, &ea, in->opd[0].size, in->opd[0].size >= 8 ? 8 : in->opd[0].size, false);
         call_x87(s, W | R | XK_LOAD | C_A(k), lin, ea, false);
         return;
     case X86_OP_FST: case X86_OP_FSTP: case X86_OP_FIST: case X86_OP_FISTP:
@@ -358,7 +372,7 @@ static void gen_x87(DisasContext *s)
         }
         bool integer = op == X86_OP_FIST || op == X86_OP_FISTP || op == X86_OP_FISTTP;
         k = op == X86_OP_FBSTP ? FPU_BCD : mem_kind(integer, in->opd[0].size);
-        lin = mem_lin(s, &ea, in->opd[0].size >= 8 ? 8 : in->opd[0].size, true);
+        lin = mem_lin_big(s, &ea, in->opd[0].size, in->opd[0].size >= 8 ? 8 : in->opd[0].size, true);
         call_x87(s, W | R | XK_STORE | C_A(k) | (pop ? C_F1 : 0) |
                     (op == X86_OP_FISTTP ? C_F2 : 0), lin, ea, false);
         return;
@@ -468,10 +482,10 @@ static void gen_fxsr(DisasContext *s)
     }
     switch (op) {
     case X86_OP_FXSAVE: case X86_OP_FXRSTOR:
-        /* misaligned: #AC under alignment checking (as AMD does; SDM: either
-         * #AC or #GP), else #GP(0) in the helper */
-        ea = x86_gen_ea(s);
-        lin = x86_gen_lin(s, in->mem.seg, ea, 16, op == X86_OP_FXSAVE);
+        /* misaligned: under alignment checking a 4-byte misalignment is #AC
+         * (what the reference machine does; the SDM allows #AC or #GP), any
+         * other 16-byte misalignment #GP(0) in the helper */
+        lin = mem_lin_big(s, &ea, 512, 4, op == X86_OP_FXSAVE);
         x86_call(s, op == X86_OP_FXSAVE ? &hi_fxsave : &hi_fxrstor, IR_NO_TEMP, 2, lin,
                  c64(s, s->code64 && in->rex_w));
         return;
