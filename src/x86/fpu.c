@@ -615,6 +615,20 @@ void fpu_fxch(X86State *s, int i)
     set_st(s, i, a);
 }
 
+/* FCMOVcc: an empty ST(0) or ST(i) is a stack underflow whatever the
+ * condition (SDM Vol. 2 FCMOVcc, #IS); masked, ST(0) gets the indefinite. */
+void fpu_fcmov(X86State *s, int i, int cond)
+{
+    /* C1 is cleared only by a stack fault (the hardware leaves it otherwise) */
+    if (empty(s, 0) || empty(s, i)) {
+        if (stack_underflow(s))
+            set_st(s, 0, sf_x80_default_nan);
+        return;
+    }
+    if (cond)
+        set_st(s, 0, get_st(s, i));
+}
+
 void fpu_ffree(X86State *s, int i, int pop_after)
 {
     set_c1(s, 0);
@@ -857,6 +871,7 @@ void fpu_fldenv(X86State *s, const uint8_t *b, int osize32, int pm)
             s->fpcs = ld16_le(b + 8);
             s->fpdp = ld16_le(b + 10);
             s->fpds = ld16_le(b + 12);
+            s->fpop = 0; /* not in this image: the hardware clears it */
         } else {
             s->fpip = ld16_le(b + 6) | ((uint32_t)(ld16_le(b + 8) >> 12) << 16);
             s->fpop = ld16_le(b + 8) & 0x7ff;
@@ -961,6 +976,7 @@ void fpu_mmx_enter(X86State *s)
 
 void fpu_emms(X86State *s)
 {
+    s->fpstt = 0; /* the reference machine (AMD) also resets TOP; the SDM is silent */
     for (int i = 0; i < 8; i++)
         s->fptags[i] = 1;
 }
@@ -1006,13 +1022,20 @@ static void mread(X86CPU *cpu, uint64_t addr, uint8_t *buf, int n)
         buf[i] = (uint8_t)mld(cpu, addr + (uint64_t)i, IR_MO_8);
 }
 
-/* Writes n bytes; the first and last bytes go first so that a fault on
- * either page happens before the bulk of the image is written. */
+/* A write access to one byte that leaves it as it was: faults like a store. */
+static void probe_byte(X86CPU *cpu, uint64_t addr)
+{
+    mst(cpu, addr, mld(cpu, addr, IR_MO_8), IR_MO_8);
+}
+
+/* Writes n bytes, nothing unless all can be: both pages are probed first
+ * (a fault on the second page reports its first byte, as the hardware). */
 static void mwrite(X86CPU *cpu, uint64_t addr, const uint8_t *buf, int n)
 {
-    mst(cpu, addr, buf[0], IR_MO_8);
-    mst(cpu, addr + (uint64_t)n - 1, buf[n - 1], IR_MO_8);
-    for (int i = 1; i < n - 1; i++)
+    uint64_t last = addr + (uint64_t)n - 1;
+    probe_byte(cpu, addr);
+    probe_byte(cpu, ((last ^ addr) & ~(uint64_t)0xfff) ? last & ~(uint64_t)0xfff : last);
+    for (int i = 0; i < n; i++)
         mst(cpu, addr + (uint64_t)i, buf[i], IR_MO_8);
 }
 
@@ -1043,6 +1066,16 @@ void fpu_helper_load(X86CPU *cpu, uint64_t addr, int kind)
     }
 }
 
+/* A store the FPU does not perform (unmasked IE/OE/UE) still faults on
+ * its address first, as the hardware checks the access before the value:
+ * read and rewrite the first and last bytes. */
+static void probe_store(X86CPU *cpu, uint64_t addr, int n)
+{
+    uint64_t last = addr + (uint64_t)n - 1;
+    probe_byte(cpu, addr);
+    probe_byte(cpu, ((last ^ addr) & ~(uint64_t)0xfff) ? last & ~(uint64_t)0xfff : last);
+}
+
 void fpu_helper_store(X86CPU *cpu, uint64_t addr, int kind, int pop_after, int truncate)
 {
     /* compute on a copy, store, then commit: a faulting store changes nothing */
@@ -1055,30 +1088,44 @@ void fpu_helper_store(X86CPU *cpu, uint64_t addr, int kind, int pop_after, int t
     case FPU_M32:
         if (fpu_fst_f32(&t, &v32, pop_after))
             mst(cpu, addr, v32, IR_MO_32);
+        else
+            probe_store(cpu, addr, 4);
         break;
     case FPU_M64:
         if (fpu_fst_f64(&t, &v64, pop_after))
             mst(cpu, addr, v64, IR_MO_64);
+        else
+            probe_store(cpu, addr, 8);
         break;
     case FPU_M80:
         if (fpu_fst_f80(&t, m, pop_after))
             mwrite(cpu, addr, m, 10);
+        else
+            probe_store(cpu, addr, 10);
         break;
     case FPU_I16:
         if (fpu_fist(&t, 16, truncate, pop_after, &vi))
             mst(cpu, addr, (uint64_t)vi & 0xffff, IR_MO_16);
+        else
+            probe_store(cpu, addr, 2);
         break;
     case FPU_I32:
         if (fpu_fist(&t, 32, truncate, pop_after, &vi))
             mst(cpu, addr, (uint64_t)vi & 0xffffffffu, IR_MO_32);
+        else
+            probe_store(cpu, addr, 4);
         break;
     case FPU_I64:
         if (fpu_fist(&t, 64, truncate, pop_after, &vi))
             mst(cpu, addr, (uint64_t)vi, IR_MO_64);
+        else
+            probe_store(cpu, addr, 8);
         break;
     case FPU_BCD:
         if (fpu_fbstp(&t, m))
             mwrite(cpu, addr, m, 10);
+        else
+            probe_store(cpu, addr, 10);
         break;
     }
     X86State *s = &cpu->env;

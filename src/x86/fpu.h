@@ -123,6 +123,7 @@ void fpu_fxam(X86State *s);
 void fpu_fchs(X86State *s);
 void fpu_fabs(X86State *s);
 void fpu_fxch(X86State *s, int i);
+void fpu_fcmov(X86State *s, int i, int cond);     /* FCMOVcc ST(0), ST(i) */
 void fpu_ffree(X86State *s, int i, int pop);      /* FFREE / FFREEP */
 void fpu_fincstp(X86State *s);
 void fpu_fdecstp(X86State *s);

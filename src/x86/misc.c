@@ -18,6 +18,7 @@
 /* ---- CPUID ---------------------------------------------------------------------- */
 
 /* CPUID.1:EDX */
+#define CPUID_FPU   (1u << 0)
 #define CPUID_DE    (1u << 2)
 #define CPUID_PSE   (1u << 3)
 #define CPUID_TSC   (1u << 4)
@@ -31,6 +32,7 @@
 #define CPUID_PAT   (1u << 16)
 #define CPUID_MTRR  (1u << 12)
 #define CPUID_PSE36 (1u << 17)
+#define CPUID_MMX   (1u << 23)
 #define CPUID_FXSR  (1u << 24)
 /* CPUID.1:ECX */
 #define CPUID_ECX_CX16 (1u << 13)
@@ -57,13 +59,15 @@
  *   RDTSCP, LAHF_LM, 1 GiB pages;
  * - APIC and TSC-deadline (CPUID.1:ECX.24) when the board connected a
  *   local APIC (hw/apic.c, through X86CPU.apic_hooks); no x2APIC;
+ * - FPU (the x87 in software: fpu.c, translate_x87.c), MMX
+ *   (translate_mmx.c), FXSR (FXSAVE/FXRSTOR, CR4.OSFXSR);
  * - SSE, SSE2, SSE3, SSSE3, SSE4.1, SSE4.2, POPCNT (translate_sse.c).
- * Not reported until they exist: FPU, MMX, FXSR (translate_x87.c), VME,
- * MCE/MCA, CLFLUSH.
+ * Not reported until they exist: VME, MCE/MCA, CLFLUSH, XSAVE.
  */
-static const uint32_t features_edx = CPUID_DE | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_PAE |
+static const uint32_t features_edx = CPUID_FPU | CPUID_DE | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_PAE |
                                      CPUID_CX8 | CPUID_PGE | CPUID_CMOV | CPUID_PAT | CPUID_PSE36 |
-                                     CPUID_SEP | CPUID_MTRR | CPUID_SSE_EDX;
+                                     CPUID_SEP | CPUID_MTRR | CPUID_MMX | CPUID_FXSR |
+                                     CPUID_SSE_EDX;
 static const uint32_t features_ecx = CPUID_ECX_CX16 | CPUID_SSE_ECX;
 /* Long mode (4-level paging with 1G pages, 64-bit gates, the 64-bit
  * translator), SYSCALL/SYSRET, NX, RDTSCP (TSC_AUX), LAHF/SAHF in 64-bit code. */

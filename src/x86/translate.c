@@ -909,6 +909,7 @@ bool x86_feature_supported(unsigned feature)
     case X86_FEAT_SSE41: case X86_FEAT_SSE42: case X86_FEAT_POPCNT:
         return true;
     case X86_FEAT_SYSCALL: case X86_FEAT_RDTSCP: case X86_FEAT_SEP: /* long64 */
+    case X86_FEAT_MMX: case X86_FEAT_FXSR:
         return true;
     }
     return false;
@@ -942,7 +943,8 @@ static void translate_insn(DisasContext *s)
         }
     }
     if (translate_move(s) || translate_branch(s) || x86_translate_alu(s) ||
-        x86_translate_string(s) || x86_translate_sys(s) || x86_translate_sse(s))
+        x86_translate_string(s) || x86_translate_sys(s) || x86_translate_x87(s) ||
+        x86_translate_mmx(s) || x86_translate_sse(s))
         return;
     x86_gen_unimp(s, "instruction");
 }

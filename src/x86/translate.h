@@ -153,6 +153,8 @@ bool x86_translate_alu(DisasContext *s);    /* translate_alu.c */
 bool x86_translate_string(DisasContext *s); /* translate_string.c */
 bool x86_translate_sys(DisasContext *s);    /* translate_sys.c */
 bool x86_translate_sse(DisasContext *s);    /* translate_sse.c: XMM, CRC32, POPCNT, MOVNTI */
+bool x86_translate_x87(DisasContext *s);    /* translate_x87.c: x87, FXSAVE, LDMXCSR */
+bool x86_translate_mmx(DisasContext *s);    /* translate_mmx.c: MMX register forms */
 /* A row whose CPUID feature pemu does not implement: #UD/#NM by CR0/CR4,
  * else #UD logged under -d unimp. */
 void x86_translate_unsupported(DisasContext *s);

@@ -1,8 +1,8 @@
 /*
  * System instructions: segment registers, far transfers, software
  * interrupts, HLT, CLI/STI, PUSHF/POPF, I/O, CPUID/RDTSC/MSRs, control and
- * debug registers, descriptor-table registers, the x87 control words that
- * firmware probes, and the #UD/#NM rules for what is not implemented.
+ * debug registers, descriptor-table registers, and the #UD/#NM rules for
+ * what is not implemented (x87 and MMX: translate_x87.c, translate_mmx.c).
  *
  * Privilege checks that depend only on the mode (CPL, IOPL, vm86: all in
  * the TB key) are decided here at translation time; what depends on
@@ -700,72 +700,6 @@ static void gen_fast_syscall(DisasContext *s)
     s->is_jmp = DISAS_EOB_RIP;
 }
 
-/* ---- x87: what firmware probes ------------------------------------------------------ */
-
-static void gen_fpu(DisasContext *s)
-{
-    const X86Insn *in = s->insn;
-    IRFunc *f = s->f;
-    if (s->flags & (HF_EM | HF_TS)) {
-        x86_gen_exception(s, EXCP_NM, -1);
-        return;
-    }
-    switch (in->op) {
-    case X86_OP_FNINIT: {
-        IRTemp z = const32(s, 0);
-        ir_st_env(f, IR_I32, const32(s, 0x37f), X86_ENV_OFFSET(fpuc), IR_MO_16);
-        ir_st_env(f, IR_I32, z, X86_ENV_OFFSET(fpus), IR_MO_16);
-        ir_st_env(f, IR_I32, z, X86_ENV_OFFSET(fpstt), IR_MO_32);
-        ir_st_env(f, IR_I64, ir_const(f, IR_I64, 0x0101010101010101ull), X86_ENV_OFFSET(fptags),
-                  IR_MO_64);
-        ir_st_env(f, IR_I32, z, X86_ENV_OFFSET(fpop), IR_MO_16);
-        ir_st_env(f, IR_I64, ir_const(f, IR_I64, 0), X86_ENV_OFFSET(fpip), IR_MO_64);
-        ir_st_env(f, IR_I64, ir_const(f, IR_I64, 0), X86_ENV_OFFSET(fpdp), IR_MO_64);
-        return;
-    }
-    case X86_OP_FNSTSW: {
-        /* status word with TOP (bits 13..11) from fpstt */
-        IRTemp sw = x86_tmp(s), top = x86_tmp(s), t = x86_tmp(s);
-        ir_ld_env(f, s->rt, sw, X86_ENV_OFFSET(fpus), IR_MO_16);
-        ir_ld_env(f, s->rt, top, X86_ENV_OFFSET(fpstt), IR_MO_32);
-        ir_op2i(f, IR_and, s->rt, top, top, 7);
-        ir_op2i(f, IR_shl, s->rt, top, top, 11);
-        ir_op2i(f, IR_and, s->rt, t, sw, ~(uint64_t)0x3800 & 0xffff);
-        ir_op2(f, IR_or, s->rt, t, t, top);
-        if (in->opd[0].kind == X86_OPK_REG)
-            x86_set_reg(s, 2, R_EAX, false, t);
-        else
-            x86_gen_st(s, t, x86_gen_lin(s, in->mem.seg, x86_gen_ea(s), 2, true), 2);
-        return;
-    }
-    case X86_OP_FNSTCW:
-        x86_gen_st(s, env_ld16(s, X86_ENV_OFFSET(fpuc)),
-                   x86_gen_lin(s, in->mem.seg, x86_gen_ea(s), 2, true), 2);
-        return;
-    case X86_OP_FLDCW: {
-        IRTemp v = x86_tmp(s);
-        x86_gen_ld(s, v, x86_gen_lin(s, in->mem.seg, x86_gen_ea(s), 2, false), 2, false);
-        ir_st_env(f, s->rt, v, X86_ENV_OFFSET(fpuc), IR_MO_16);
-        return;
-    }
-    case X86_OP_FNCLEX: {
-        IRTemp sw = x86_tmp(s);
-        ir_ld_env(f, s->rt, sw, X86_ENV_OFFSET(fpus), IR_MO_16);
-        ir_op2i(f, IR_and, s->rt, sw, sw, 0x7f00);
-        ir_st_env(f, s->rt, sw, X86_ENV_OFFSET(fpus), IR_MO_16);
-        return;
-    }
-    case X86_OP_FNOP:
-        return;
-    }
-    x86_gen_unimp(s, "x87");
-}
-
-static bool is_fpu_op(unsigned op)
-{
-    return (op >= X86_OP_FADD && op <= X86_OP_FCOMIP);
-}
-
 /* Rows of features pemu does not report or implement (MMX, SSE ...):
  * #UD or #NM as CR0/CR4 say, else #UD logged under -d unimp. */
 void x86_translate_unsupported(DisasContext *s)
@@ -793,10 +727,6 @@ bool x86_translate_sys(DisasContext *s)
 {
     const X86Insn *in = s->insn;
     unsigned op = in->op;
-    if (is_fpu_op(op)) {
-        gen_fpu(s);
-        return true;
-    }
     switch (op) {
     case X86_OP_MOV_TO_SEG: case X86_OP_MOV_FROM_SEG: case X86_OP_PUSH_SEG: case X86_OP_POP_SEG:
     case X86_OP_LES: case X86_OP_LDS: case X86_OP_LSS: case X86_OP_LFS: case X86_OP_LGS:
@@ -852,10 +782,6 @@ bool x86_translate_sys(DisasContext *s)
     case X86_OP_LMSW: case X86_OP_CLTS: case X86_OP_INVLPG: case X86_OP_INVD: case X86_OP_WBINVD:
     case X86_OP_SWAPGS:
         gen_desc(s);
-        return true;
-    case X86_OP_FWAIT:
-        if ((s->flags & (HF_MP | HF_TS)) == (HF_MP | HF_TS))
-            x86_gen_exception(s, EXCP_NM, -1);
         return true;
     case X86_OP_UD:
         x86_gen_exception(s, EXCP_UD, -1);

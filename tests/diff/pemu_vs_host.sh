@@ -40,3 +40,16 @@ for mode in 32 16 64; do
 		echo "FAIL pemu_vs_host$mode: pemu differs from the host CPU (mode $mode, seed $seed; reproducer above)"
 	fi
 done
+# The x87 and MMX classes (gen.c): FP state, memory images, #MF; a smaller count.
+fpcount=${DIFF_PEMU_FP_COUNT:-4000}
+for cls in x87 mmx; do
+	for mode in 32 16; do
+		log=$out/$cls$mode.out
+		if "$out/diff" --engine=pemu --class=$cls --mode=$mode --seed="$seed" --count="$fpcount" --max-fail=3 > "$log" 2>&1; then
+			echo "PASS pemu_vs_host_$cls$mode: $(grep '^diff:' "$log")"
+		else
+			head -n 80 "$log"
+			echo "FAIL pemu_vs_host_$cls$mode: pemu differs from the host CPU (class $cls, mode $mode, seed $seed; reproducer above)"
+		fi
+	done
+done

@@ -57,7 +57,9 @@ TEST(cpuid_reports_what_is_implemented)
     CHECK_STR(vendor, "GenuineIntel");
     cpuid(cpu, 1, r);
     CHECK_EQ(r[0], 0x633);
-    CHECK_EQ(r[3] & 1, 0);                    /* no x87 yet */
+    CHECK(r[3] & 1);                          /* x87 */
+    CHECK(r[3] & (1u << 23));                 /* MMX */
+    CHECK(r[3] & (1u << 24));                 /* FXSR */
     CHECK_EQ(r[3] & (1u << 9), 0);            /* no local APIC yet */
     CHECK(r[3] & (1u << 4));                  /* TSC */
     CHECK(r[3] & (1u << 6));                  /* PAE */

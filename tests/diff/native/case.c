@@ -148,6 +148,29 @@ void case_print(FILE *f, const Case *c)
     fputs("end\n", f);
 }
 
+void result_fp_init(ResultFp *fp)
+{
+    memset(fp, 0, sizeof(*fp));
+    fp->fcw = 0x037f;
+    fp->mxcsr = 0x1f80;
+}
+
+/* Only what differs from the initial state is printed. */
+static void print_fp(FILE *f, const ResultFp *fp)
+{
+    ResultFp z;
+    result_fp_init(&z);
+    if (fp->fcw != z.fcw || fp->fsw != z.fsw || fp->ftw != z.ftw || fp->mxcsr != z.mxcsr)
+        fprintf(f, "fpu fcw=%04x fsw=%04x ftw=%02x mxcsr=%08" PRIx32 "\n", fp->fcw, fp->fsw,
+                fp->ftw, fp->mxcsr);
+    for (int i = 0; i < 8; i++)
+        if (fp->mant[i] || fp->sexp[i])
+            fprintf(f, "fpr %d %04x:%016" PRIx64 "\n", i, fp->sexp[i], fp->mant[i]);
+    for (int i = 0; i < DIFF_NXMM; i++)
+        if (fp->xmm[i][0] || fp->xmm[i][1])
+            fprintf(f, "xmm %d %016" PRIx64 ":%016" PRIx64 "\n", i, fp->xmm[i][1], fp->xmm[i][0]);
+}
+
 void result_print(FILE *f, const Case *c, const Result *r)
 {
     uint8_t init[DIFF_DATA_SIZE];
@@ -158,6 +181,7 @@ void result_print(FILE *f, const Case *c, const Result *r)
     fputc('\n', f);
     print_regs(f, c->mode, r->gpr);
     fprintf(f, "eflags %08" PRIx32 "\n", r->eflags);
+    print_fp(f, &r->fp);
     /* Memory: runs of changed bytes, at most 16 per line. */
     for (uint32_t i = 0; i < DIFF_DATA_SIZE;) {
         if (r->data[i] == init[i]) {
@@ -353,6 +377,7 @@ int result_parse(FILE *f, const Case *c, Result *r, char *err, int errsize)
     char buf[1024];
     char *s = next_line(f, buf, sizeof(buf), 1);
     memset(r, 0, sizeof(*r));
+    result_fp_init(&r->fp);
     r->exc = -2;
     if (!s)
         return 0;
@@ -399,6 +424,29 @@ int result_parse(FILE *f, const Case *c, Result *r, char *err, int errsize)
             if (n <= 0 || v + n > DIFF_DATA_SIZE)
                 return perr(err, errsize, "mem %04x: bad bytes", (unsigned)v);
             memcpy(r->data + v, b, n);
+        } else if (!strncmp(s, "fpu ", 4)) {
+            unsigned cw, sw, tw, mx;
+            if (sscanf(s + 4, "fcw=%x fsw=%x ftw=%x mxcsr=%x", &cw, &sw, &tw, &mx) != 4)
+                return perr(err, errsize, "fpu: expected fcw= fsw= ftw= mxcsr=");
+            r->fp.fcw = (uint16_t)cw;
+            r->fp.fsw = (uint16_t)sw;
+            r->fp.ftw = (uint8_t)tw;
+            r->fp.mxcsr = mx;
+        } else if (!strncmp(s, "fpr ", 4)) {
+            int i;
+            unsigned se;
+            unsigned long long m;
+            if (sscanf(s + 4, "%d %x:%llx", &i, &se, &m) != 3 || i < 0 || i > 7)
+                return perr(err, errsize, "fpr: expected 'N sexp:mant'");
+            r->fp.sexp[i] = (uint16_t)se;
+            r->fp.mant[i] = m;
+        } else if (!strncmp(s, "xmm ", 4)) {
+            int i;
+            unsigned long long hi, lo;
+            if (sscanf(s + 4, "%d %llx:%llx", &i, &hi, &lo) != 3 || i < 0 || i >= DIFF_NXMM)
+                return perr(err, errsize, "xmm: expected 'N hi:lo'");
+            r->fp.xmm[i][0] = lo;
+            r->fp.xmm[i][1] = hi;
         } else if (!strncmp(s, "native ", 7)) {
             if (sscanf(s + 7, "sig=%d code=%d trapno=%d err=%d", &r->sig, &r->si_code,
                        &r->trapno, &r->err) != 4)

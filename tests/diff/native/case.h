@@ -39,7 +39,7 @@
 #define DIFF_SEG_LIMIT 0xfffu /* mode 16: limit of every segment */
 
 #define CASE_MAX_INSNS 8      /* top-level slots of a sequence */
-#define CASE_MAX_INSN_BYTES 40
+#define CASE_MAX_INSN_BYTES 64  /* FXSAVE with its vendor fix-ups (gen.c) */
 #define CASE_MAX_CODE 160
 #define CASE_MAX_PATCHES 8
 #define CASE_MAX_PATCH_BYTES 8
@@ -92,6 +92,25 @@ typedef struct Case {
     CasePatch patch[CASE_MAX_PATCHES];
 } Case;
 
+/*
+ * The x87/MMX/SSE state at the end of a run. Every run starts from the
+ * same one (result_fp_init: FNINIT's control and status, all registers
+ * and tags zero/empty, MXCSR 0x1f80, XMM zero), which the generator's
+ * loads then change. FIP/FDP/FOP are not compared (vendors differ; FSTENV
+ * images in memory are). ftw is FXSAVE's abridged tag byte.
+ */
+#define DIFF_NXMM 8
+typedef struct ResultFp {
+    uint16_t fcw, fsw;
+    uint8_t ftw;
+    uint32_t mxcsr;
+    uint64_t mant[8];         /* physical registers R0..R7 (MMX: mant) */
+    uint16_t sexp[8];
+    uint64_t xmm[DIFF_NXMM][2];
+} ResultFp;
+
+void result_fp_init(ResultFp *fp);
+
 typedef struct Result {
     uint64_t gpr[CASE_NGPR_MAX];
     uint32_t eflags;
@@ -100,6 +119,7 @@ typedef struct Result {
     uint64_t addr;            /* #PF: faulting linear address */
     /* What the native runner saw, informative (not compared). */
     int sig, si_code, trapno, err;
+    ResultFp fp;
     uint8_t data[DIFF_DATA_SIZE];
 } Result;
 

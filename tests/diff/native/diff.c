@@ -271,6 +271,19 @@ static int compare(const Case *c, const Result *a, const Result *b, char *buf, s
         ADD("  eflags: native %08" PRIx32 ", engine %08" PRIx32 " (differ in %s; undefined here: %s)\n",
             a->eflags, b->eflags, flags_names((a->eflags ^ b->eflags) & mask, f1, sizeof(f1)),
             flags_names(undef, f2, sizeof(f2)));
+    const ResultFp *x = &a->fp, *y = &b->fp;
+    if (x->fcw != y->fcw || x->fsw != y->fsw || x->ftw != y->ftw || x->mxcsr != y->mxcsr)
+        ADD("  fpu: native fcw=%04x fsw=%04x ftw=%02x mxcsr=%08" PRIx32 ", engine fcw=%04x "
+            "fsw=%04x ftw=%02x mxcsr=%08" PRIx32 "\n", x->fcw, x->fsw, x->ftw, x->mxcsr, y->fcw,
+            y->fsw, y->ftw, y->mxcsr);
+    for (int i = 0; i < 8; i++)
+        if (x->mant[i] != y->mant[i] || x->sexp[i] != y->sexp[i])
+            ADD("  R%d: native %04x:%016" PRIx64 ", engine %04x:%016" PRIx64 "\n", i, x->sexp[i],
+                x->mant[i], y->sexp[i], y->mant[i]);
+    for (int i = 0; i < DIFF_NXMM; i++)
+        if (x->xmm[i][0] != y->xmm[i][0] || x->xmm[i][1] != y->xmm[i][1])
+            ADD("  xmm%d: native %016" PRIx64 ":%016" PRIx64 ", engine %016" PRIx64 ":%016" PRIx64
+                "\n", i, x->xmm[i][1], x->xmm[i][0], y->xmm[i][1], y->xmm[i][0]);
     int shown = 0;
     for (uint32_t i = 0; i < DIFF_DATA_SIZE; i++)
         if (a->data[i] != b->data[i]) {
@@ -429,6 +442,7 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: diff [--mode=16|32|64] [--seed=N] [--count=N] [--engine=native|pemu]\n"
+            "            [--class=int|x87|x87t|mmx]\n"
             "            [--break=adc|mem|exc] [--runner=PATH] [--max-fail=N] [--stats] [--quiet]\n"
             "       diff --replay=FILE [--engine=...]   run reproducers from FILE ('-': stdin)\n"
             "       diff --gen [--mode=...] [--seed=N] [--count=N]   print generated cases\n"
@@ -517,6 +531,16 @@ int main(int argc, char **argv)
             known = a + 14;
         } else if (!strncmp(a, "--replay=", 9)) {
             replay = a + 9;
+        } else if (!strncmp(a, "--class=", 8)) {
+            static const char *const names[] = { "int", "x87", "x87t", "mmx" };
+            int k = 0;
+            while (k < 4 && strcmp(a + 8, names[k]))
+                k++;
+            if (k == 4) {
+                fprintf(stderr, "diff: --class=%s: expected int, x87, x87t or mmx\n", a + 8);
+                return 2;
+            }
+            gen_set_class(k);
         } else if (!strcmp(a, "--gen")) {
             gen_only = 1;
         } else if (!strcmp(a, "--stats")) {

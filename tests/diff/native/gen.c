@@ -734,6 +734,8 @@ static int pick_count(Gen *g, int bits)
 }
 
 static int emit_form(Gen *g, const Form *f);
+static int emit_fp_slot(Gen *g);
+static int gen_class;
 
 /* One instruction of form f: operands, fix-ups, encoding, effects. 0, or -1 to retry. */
 static int emit_simple(Gen *g, const Form *f, Insn *in)
@@ -1469,6 +1471,8 @@ void gen_case(Case *c, int mode, uint64_t seed, uint64_t index)
 
     static const int nweights[] = { 1, 1, 1, 1, 2, 2, 2, 3, 3, 4 };
     int want = nweights[below(&g.r, PEMU_ARRAY_SIZE(nweights))];
+    if (gen_class != GEN_INT)
+        want = 2 + (int)below(&g.r, CASE_MAX_INSNS - 1);
     int pos = 0;
     for (int slot = 0; slot < want && c->ninsn < CASE_MAX_INSNS; slot++) {
         for (int tries = 0; tries < 50; tries++) {
@@ -1481,7 +1485,8 @@ void gen_case(Case *c, int mode, uint64_t seed, uint64_t index)
             g.undef = 0;
             g.name[0] = 0;
             g.pos = pos;
-            if (emit_form(&g, &forms[i]) == 0 && g.n <= CASE_MAX_INSN_BYTES &&
+            int rc = gen_class != GEN_INT ? emit_fp_slot(&g) : emit_form(&g, &forms[i]);
+            if (rc == 0 && g.n <= CASE_MAX_INSN_BYTES &&
                 pos + g.n <= CASE_MAX_CODE) {
                 CaseInsn *in = &c->insn[c->ninsn++];
                 in->len = (uint8_t)g.n;
@@ -1498,4 +1503,385 @@ void gen_case(Case *c, int mode, uint64_t seed, uint64_t index)
             *c = csaved;
         }
     }
+}
+
+/* ---- the x87 and MMX classes ------------------------------------------------------
+ *
+ * gen_set_class(GEN_X87 / GEN_X87T / GEN_MMX) replaces the integer form table
+ * by sequences of x87 (or MMX) instructions. Every run starts from the same
+ * FP state (case.h, result_fp_init), so a sequence begins with loads of
+ * memory operands the generator patches with edge values (zeros, infinities,
+ * NaNs, denormals, pseudo-denormals, unnormals, integer and BCD edges) and
+ * sometimes an FLDCW of a random control word (rounding, precision, unmasked
+ * exceptions: then the next waiting instruction raises #MF, which the host
+ * delivers as SIGFPE trapno 16). GEN_X87T adds the transcendental
+ * instructions (F2XM1 FYL2X FYL2XP1 FPTAN FPATAN FSIN FCOS FSINCOS): their
+ * results may differ from the hardware's by one ulp (docs/x87.md), so they
+ * are a class of their own. Flags: only FCOMI and friends write EFLAGS, and
+ * they define all six; nothing here leaves a flag undefined.
+ */
+
+void gen_set_class(int cls)
+{
+    gen_class = cls;
+}
+
+static uint64_t fp_edge(Rng *r, int kind)
+{
+    /* kind: 32, 64 or 80 (80: low 64 bits of the significand; see fp_patch) */
+    switch (kind) {
+    case 32: {
+        static const uint32_t e[] = { 0, 0x80000000u, 0x3f800000u, 0xbf800000u, 0x7f800000u,
+                                      0xff800000u, 0x7fc00000u, 0xffc00000u, 0x7f800001u,
+                                      0x7fa00000u, 0x00000001u, 0x007fffffu, 0x00800000u,
+                                      0x7f7fffffu, 0x40490fdbu, 0x4b000000u };
+        if (chance(r, 50))
+            return e[below(r, PEMU_ARRAY_SIZE(e))];
+        return ((uint32_t)rnd(r) & 0x807fffffu) | (uint32_t)(below(r, 60) + 97) << 23;
+    }
+    default: {
+        static const uint64_t e[] = { 0, 0x8000000000000000ull, 0x3ff0000000000000ull,
+                                      0xbff0000000000000ull, 0x7ff0000000000000ull,
+                                      0xfff0000000000000ull, 0x7ff8000000000000ull,
+                                      0x7ff0000000000001ull, 0x0000000000000001ull,
+                                      0x000fffffffffffffull, 0x0010000000000000ull,
+                                      0x7fefffffffffffffull, 0x400921fb54442d18ull,
+                                      0x4330000000000000ull, 0x43e0000000000000ull,
+                                      0xc3e0000000000000ull };
+        if (chance(r, 50))
+            return e[below(r, PEMU_ARRAY_SIZE(e))];
+        return (rnd(r) & 0x800fffffffffffffull) | (uint64_t)(below(r, 200) + 923) << 52;
+    }
+    }
+}
+
+/* An 80-bit edge value: significand and sign/exponent. */
+static void fp80_edge(Rng *r, uint64_t *mant, uint16_t *sexp)
+{
+    uint16_t s = chance(r, 50) ? 0x8000 : 0;
+    switch (below(r, 10)) {
+    case 0: *mant = 0; *sexp = s; break;                                     /* zero */
+    case 1: *mant = 1ull << 63; *sexp = s | 0x7fff; break;                   /* infinity */
+    case 2: *mant = 3ull << 62 | (rnd(r) & 0xff); *sexp = s | 0x7fff; break; /* QNaN */
+    case 3: *mant = 1ull << 63 | 1 | (rnd(r) & 0xff00); *sexp = s | 0x7fff; break; /* SNaN */
+    case 4: *mant = rnd(r) >> 1; *sexp = s; break;                           /* denormal */
+    case 5: *mant = rnd(r) | 1ull << 63; *sexp = s; break;                   /* pseudo-denormal */
+    case 6: *mant = rnd(r) >> 1; *sexp = s | (uint16_t)(1 + below(r, 0x7ffe)); break; /* unnormal */
+    case 7: *mant = rnd(r) | 1ull << 63; *sexp = s | (uint16_t)(below(r, 2) ? 1 : 0x7ffe); break;
+    default: *mant = rnd(r) | 1ull << 63; *sexp = s | (uint16_t)(0x3fff - 70 + below(r, 140)); break;
+    }
+}
+
+/* An edge value at a memory operand of the kind (FPU memory formats). */
+enum { M_F32, M_F64, M_F80, M_I16, M_I32, M_I64, M_BCD, M_CW, M_MM };
+static const int m_bytes[] = { 4, 8, 10, 2, 4, 8, 10, 2, 8 };
+
+static void fp_patch(Gen *g, const Opnd *o, int kind)
+{
+    Rng *r = &g->r;
+    if (!o->mem || o->ea < 0 || o->seg_cs || !chance(r, 70))
+        return;
+    uint64_t m;
+    uint16_t se;
+    switch (kind) {
+    case M_F32: add_patch(g, o->ea, fp_edge(r, 32), 4); break;
+    case M_F64: add_patch(g, o->ea, fp_edge(r, 64), 8); break;
+    case M_F80:
+        fp80_edge(r, &m, &se);
+        add_patch(g, o->ea, m, 8);
+        add_patch(g, o->ea + 8, se, 2);
+        break;
+    case M_I16: case M_I32: case M_I64: case M_MM:
+        add_patch(g, o->ea, edge(r, m_bytes[kind] * 8), m_bytes[kind]);
+        break;
+    case M_BCD: {
+        uint64_t v = 0;
+        for (int i = 0; i < 16; i++)
+            v |= (uint64_t)(chance(r, 5) ? 10 + below(r, 6) : below(r, 10)) << (4 * i);
+        add_patch(g, o->ea, v, 8);
+        add_patch(g, o->ea + 8, (chance(r, 50) ? 0x8000 : 0) | below(r, 100) % 10 * 0x11, 2);
+        break;
+    }
+    case M_CW: {
+        /* masks: mostly all set, sometimes one or a few clear; any PC and RC */
+        uint32_t masks = 0x3f;
+        if (chance(r, 30))
+            masks &= ~(1u << below(r, 6));
+        if (chance(r, 10))
+            masks = (uint32_t)rnd(r) & 0x3f;
+        add_patch(g, o->ea, masks | ((uint32_t)rnd(r) & 0xf00) | (chance(r, 10) ? (uint32_t)rnd(r) & 0xf0c0 : 0x40), 2);
+        break;
+    }
+    }
+}
+
+/* A memory operand for an FP instruction (data area through safe pointers). */
+static int fp_mem(Gen *g, Insn *in, Opnd *o, int bytes)
+{
+    if (chance(&g->r, g->mode == 32 ? 4 : 8))
+        in->adsize = g->mode == 32 ? 16 : 32;
+    pick_mem(g, o, in->adsize, bytes, 0);
+    if (chance(&g->r, 6)) {
+        static const uint8_t segs[] = { 0x26, 0x2e, 0x36, 0x3e };
+        in->seg = segs[below(&g->r, 4)];
+        o->seg_cs = in->seg == 0x2e;
+    }
+    return 0;
+}
+
+/* An absolute, aligned (usually) data-area operand for the big images. */
+static void fp_abs(Gen *g, Insn *in, Opnd *o, int bytes, int align)
+{
+    memset(o, 0, sizeof(*o));
+    o->mem = 1;
+    int off = below(&g->r, DIFF_DATA_SIZE - bytes + 1);
+    if (!chance(&g->r, 5))
+        off &= ~(align - 1);
+    if (g->mode == 32) {
+        o->mod = 0, o->rm = 5, o->dsize = 4, o->disp = DIFF_DATA_BASE + off;
+        in->adsize = 32;
+    } else {
+        o->mod = 0, o->rm = 6, o->dsize = 2, o->disp = off;
+        in->adsize = 16;
+    }
+    o->ea = off;
+}
+
+static void fp_emit(Gen *g, Insn *in, const uint8_t *op, int n, const Opnd *o, int digit)
+{
+    emit_prefixes(g, in);
+    for (int i = 0; i < n; i++)
+        emit8(g, op[i]);
+    if (o)
+        emit_modrm(g, o, digit);
+}
+
+/* One x87 instruction. */
+static int emit_x87(Gen *g)
+{
+    Rng *r = &g->r;
+    Insn in;
+    Opnd o;
+    memset(&in, 0, sizeof(in));
+    in.opsize = in.adsize = g->mode;
+    uint8_t op[2];
+    int i = below(r, 8);
+    static const struct { uint8_t opc, digit, kind; const char *name; } memf[] = {
+        { 0xd9, 0, M_F32, "fld m32" }, { 0xdd, 0, M_F64, "fld m64" }, { 0xdb, 5, M_F80, "fld m80" },
+        { 0xdf, 0, M_I16, "fild m16" }, { 0xdb, 0, M_I32, "fild m32" }, { 0xdf, 5, M_I64, "fild m64" },
+        { 0xdf, 4, M_BCD, "fbld" },
+        { 0xd9, 2, M_F32, "fst m32" }, { 0xd9, 3, M_F32, "fstp m32" }, { 0xdd, 2, M_F64, "fst m64" },
+        { 0xdd, 3, M_F64, "fstp m64" }, { 0xdb, 7, M_F80, "fstp m80" }, { 0xdf, 2, M_I16, "fist m16" },
+        { 0xdf, 3, M_I16, "fistp m16" }, { 0xdb, 2, M_I32, "fist m32" }, { 0xdb, 3, M_I32, "fistp m32" },
+        /* fisttp (SSE3) joins when pemu reports SSE3 */
+        { 0xdf, 7, M_I64, "fistp m64" }, { 0xdf, 6, M_BCD, "fbstp" },
+        { 0xd8, 8, M_F32, "farith m32" }, { 0xdc, 8, M_F64, "farith m64" },
+        { 0xda, 8, M_I32, "fiarith m32" }, { 0xde, 8, M_I16, "fiarith m16" },
+        { 0xd9, 5, M_CW, "fldcw" }, { 0xd9, 7, M_CW, "fnstcw" }, { 0xdd, 7, M_CW, "fnstsw m16" },
+    };
+    int pick = below(r, 100);
+    if (pick < 45) { /* memory forms; loads twice as likely */
+        int k = below(r, PEMU_ARRAY_SIZE(memf) + 7);
+        k = k >= (int)PEMU_ARRAY_SIZE(memf) ? k - (int)PEMU_ARRAY_SIZE(memf) : k;
+        int digit = memf[k].digit == 8 ? (int)below(r, 8) : memf[k].digit;
+        fp_mem(g, &in, &o, m_bytes[memf[k].kind]);
+        if (k < 7 || memf[k].digit == 8 || (memf[k].opc == 0xd9 && digit == 5))
+            fp_patch(g, &o, memf[k].kind);
+        op[0] = memf[k].opc;
+        fp_emit(g, &in, op, 1, &o, digit);
+        note(g, "%s", memf[k].name);
+        return 0;
+    }
+    if (pick < 52) { /* environment images */
+        static const struct { uint8_t opc, digit; int save, img; const char *name; } envf[] = {
+            { 0xd9, 6, 1, 0, "fnstenv" }, { 0xd9, 4, 0, 0, "fldenv" },
+            { 0xdd, 6, 1, 1, "fnsave" }, { 0xdd, 4, 0, 1, "frstor" },
+            { 0x0f, 0, 1, 2, "fxsave" }, { 0x0f, 1, 0, 2, "fxrstor" },
+        };
+        int k = below(r, PEMU_ARRAY_SIZE(envf));
+        if (envf[k].img < 2 && chance(r, 40))
+            in.opsize = g->mode == 32 ? 16 : 32;
+        int o32 = in.opsize == 32;
+        int bytes = envf[k].img == 2 ? 512 : (o32 ? 28 : 14) + (envf[k].img ? 80 : 0);
+        if (!envf[k].save && envf[k].img < 2 && chance(r, 70))
+            return -1; /* restores of random images: now and then */
+        fp_abs(g, &in, &o, bytes, envf[k].img == 2 ? 16 : 4);
+        if (envf[k].img == 2) {
+            op[0] = 0x0f, op[1] = 0xae;
+            fp_emit(g, &in, op, 2, &o, envf[k].digit);
+            if (envf[k].save) {
+                /* Vendor differences cleared from the image: FOP, FIP, FCS,
+                 * FDP, FDS (bytes 6..21: AMD stores them only while ES is
+                 * set) and MXCSR_MASK's high half (byte 30; AMD: bit 17,
+                 * the misaligned-SSE mask). */
+                Opnd b = o;
+                for (int j = 6; j < 24; j += j == 6 ? 2 : 4) { /* aligned: EFLAGS.AC may be set */
+                    int w = j == 6 ? 16 : 32;
+                    b.disp = o.disp + (uint32_t)j;
+                    if (w != g->mode)
+                        emit8(g, 0x66);
+                    emit8(g, 0xc7);
+                    emit_modrm(g, &b, 0);
+                    emitn(g, 0, w / 8);
+                }
+                b.disp = o.disp + 30;
+                emit8(g, 0xc6);
+                emit_modrm(g, &b, 0);
+                emit8(g, 0);
+            }
+        } else {
+            op[0] = envf[k].opc;
+            fp_emit(g, &in, op, 1, &o, envf[k].digit);
+        }
+        note(g, "%s", envf[k].name);
+        return 0;
+    }
+    emit_prefixes(g, &in);
+    if (pick < 72) { /* register arithmetic and compares */
+        static const uint8_t ar[] = { 0xd8, 0xdc, 0xde };
+        op[0] = ar[below(r, 3)];
+        int d = below(r, 8);
+        if (op[0] == 0xde && d == 3)
+            i = 1; /* DE D9 is fcompp; the rest of DE D8..DF is undefined */
+        emit8(g, op[0]);
+        emit8(g, 0xc0 | d << 3 | i);
+        note(g, "%s", op[0] == 0xd8 ? "farith st,st(i)" : op[0] == 0xdc ? "farith st(i),st" : "farithp");
+        return 0;
+    }
+    if (pick < 80) { /* FLD ST(i), constants, FST(P) ST(i), FXCH */
+        static const uint8_t cst[] = { 0xe8, 0xe9, 0xea, 0xeb, 0xec, 0xed, 0xee };
+        switch (below(r, 5)) {
+        case 0: emit8(g, 0xd9), emit8(g, 0xc0 | i), note(g, "%s", "fld st(i)"); break;
+        case 1: emit8(g, 0xd9), emit8(g, cst[below(r, 7)]), note(g, "%s", "fldconst"); break;
+        case 2: emit8(g, 0xdd), emit8(g, (chance(r, 50) ? 0xd0 : 0xd8) | i), note(g, "%s", "fst(p) st(i)"); break;
+        case 3: emit8(g, 0xd9), emit8(g, 0xc8 | i), note(g, "%s", "fxch"); break;
+        default: emit8(g, 0xdd), emit8(g, (chance(r, 50) ? 0xe0 : 0xe8) | i), note(g, "%s", "fucom(p)"); break;
+        }
+        return 0;
+    }
+    if (pick < 88) { /* FCOMI family, FCMOVcc, FUCOMPP, FCOMPP */
+        switch (below(r, 4)) {
+        case 0: {
+            static const uint8_t f[] = { 0xdb, 0xdb, 0xdf, 0xdf };
+            static const uint8_t m[] = { 0xe8, 0xf0, 0xe8, 0xf0 };
+            int k = below(r, 4);
+            emit8(g, f[k]), emit8(g, m[k] | i), note(g, "%s", "f(u)comi(p)");
+            break;
+        }
+        case 1: case 2:
+            emit8(g, chance(r, 50) ? 0xda : 0xdb), emit8(g, 0xc0 | below(r, 32)), note(g, "%s", "fcmovcc");
+            break;
+        default:
+            emit8(g, 0xda), emit8(g, 0xe9), note(g, "%s", "fucompp");
+            break;
+        }
+        return 0;
+    }
+    /* one-byte-operand forms */
+    static const uint8_t plain[] = { 0xe0, 0xe1, 0xe4, 0xe5, 0xf4, 0xf5, 0xf6, 0xf7, 0xf8, 0xfa, 0xfc, 0xfd };
+    static const uint8_t trans[] = { 0xf0, 0xf1, 0xf2, 0xf3, 0xf9, 0xfb, 0xfe, 0xff };
+    switch (below(r, 8)) {
+    case 0: emit8(g, 0xdd), emit8(g, 0xc0 | i), note(g, "%s", "ffree"); break;
+    case 1: emit8(g, 0xdf), emit8(g, 0xc0 | i), note(g, "%s", "ffreep"); break;
+    case 2:
+        emit8(g, 0xdf), emit8(g, 0xe0), note(g, "%s", "fnstsw ax");
+        g->clob |= AX;
+        break;
+    case 3: {
+        static const uint8_t m[] = { 0xe2, 0xe3, 0xd0 };
+        int k = below(r, 3);
+        emit8(g, k == 2 ? 0xd9 : 0xdb), emit8(g, m[k]), note(g, "%s", k == 0 ? "fnclex" : k == 1 ? "fninit" : "fnop");
+        break;
+    }
+    case 4: emit8(g, 0x9b), note(g, "%s", "fwait"); break;
+    default:
+        if (gen_class == GEN_X87T && chance(r, 50)) {
+            emit8(g, 0xd9), emit8(g, trans[below(r, PEMU_ARRAY_SIZE(trans))]), note(g, "%s", "ftrans");
+        } else {
+            emit8(g, 0xd9), emit8(g, plain[below(r, PEMU_ARRAY_SIZE(plain))]), note(g, "%s", "fop");
+        }
+        break;
+    }
+    return 0;
+}
+
+/* One MMX instruction (the MMX feature set; no SSE-era forms). */
+static int emit_mmx(Gen *g)
+{
+    Rng *r = &g->r;
+    Insn in;
+    Opnd o;
+    memset(&in, 0, sizeof(in));
+    in.opsize = in.adsize = g->mode;
+    static const uint8_t ops[] = {
+        0x60, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x6b, 0x74, 0x75,
+        0x76, 0xd1, 0xd2, 0xd3, 0xd5, 0xd8, 0xd9, 0xdb, 0xdc, 0xdd, 0xdf, 0xe1, 0xe2, 0xe5,
+        0xe8, 0xe9, 0xeb, 0xec, 0xed, 0xef, 0xf1, 0xf2, 0xf3, 0xf5, 0xf8, 0xf9, 0xfa, 0xfc,
+        0xfd, 0xfe,
+    };
+    int pick = below(r, 100), reg = below(r, 8);
+    uint8_t op[2] = { 0x0f, 0 };
+    if (pick < 55) {
+        op[1] = ops[below(r, PEMU_ARRAY_SIZE(ops))];
+        int mem = chance(r, 40);
+        if (mem) {
+            fp_mem(g, &in, &o, op[1] <= 0x62 ? 4 : 8);
+            fp_patch(g, &o, M_MM);
+        } else {
+            memset(&o, 0, sizeof(o));
+            o.reg = below(r, 8);
+        }
+        fp_emit(g, &in, op, 2, &o, reg);
+        note(g, "%s", "mmx op");
+        return 0;
+    }
+    if (pick < 65) { /* shifts by immediate */
+        static const uint8_t sh[][2] = { { 0x71, 2 }, { 0x71, 4 }, { 0x71, 6 }, { 0x72, 2 },
+                                         { 0x72, 4 }, { 0x72, 6 }, { 0x73, 2 }, { 0x73, 6 } };
+        int k = below(r, 8);
+        memset(&o, 0, sizeof(o));
+        o.reg = below(r, 8);
+        op[1] = sh[k][0];
+        fp_emit(g, &in, op, 2, &o, sh[k][1]);
+        static const uint8_t counts[] = { 0, 1, 7, 8, 15, 16, 31, 32, 63, 64, 255 };
+        emit8(g, chance(r, 50) ? counts[below(r, PEMU_ARRAY_SIZE(counts))] : below(r, 256));
+        note(g, "%s", "mmx shift imm");
+        return 0;
+    }
+    if (pick < 90) { /* moves */
+        int k = below(r, 4);
+        static const uint8_t mv[] = { 0x6e, 0x7e, 0x6f, 0x7f };
+        op[1] = mv[k];
+        int mem = chance(r, 50);
+        if (mem) {
+            fp_mem(g, &in, &o, k < 2 ? 4 : 8);
+            if (!(k & 1))
+                fp_patch(g, &o, k < 2 ? M_I32 : M_MM);
+        } else {
+            memset(&o, 0, sizeof(o));
+            o.reg = below(r, 8);
+            if (k == 1) {
+                if (o.reg == R_SP || (g->addr & bit(o.reg)))
+                    return -1; /* keep the stack and address registers */
+                g->clob |= bit(o.reg);
+            }
+        }
+        fp_emit(g, &in, op, 2, &o, reg);
+        note(g, "%s", k == 0 ? "movd mm,E" : k == 1 ? "movd E,mm" : k == 2 ? "movq mm,Q" : "movq Q,mm");
+        return 0;
+    }
+    /* EMMS, and x87 instructions on the aliased registers */
+    emit_prefixes(g, &in);
+    switch (below(r, 4)) {
+    case 0: emit8(g, 0x0f), emit8(g, 0x77), note(g, "%s", "emms"); break;
+    case 1: emit8(g, 0xdf), emit8(g, 0xe0), note(g, "%s", "fnstsw ax"), g->clob |= AX; break;
+    case 2: emit8(g, 0xd9), emit8(g, 0xe8), note(g, "%s", "fld1"); break;
+    default: emit8(g, 0xdd), emit8(g, 0xd8 | below(r, 8)), note(g, "%s", "fstp st(i)"); break;
+    }
+    return 0;
+}
+
+static int emit_fp_slot(Gen *g)
+{
+    return gen_class == GEN_MMX ? emit_mmx(g) : emit_x87(g);
 }

@@ -17,4 +17,9 @@ void gen_case(Case *c, int mode, uint64_t seed, uint64_t index);
 /* Mode 64 (gen64.c): gen_case calls it. */
 void gen64_case(Case *c, uint64_t seed, uint64_t index);
 
+/* Instruction classes: the integer forms (default), x87 without and with the
+ * transcendental instructions, MMX. Applies to the following gen_case calls. */
+enum { GEN_INT, GEN_X87, GEN_X87T, GEN_MMX };
+void gen_set_class(int cls);
+
 #endif

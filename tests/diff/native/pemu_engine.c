@@ -36,6 +36,7 @@
 #include "src/tb.h"
 #include "src/x86/cpu.h"
 #include "src/x86/flags.h"
+#include "src/x86/fpu.h"
 #include "src/x86/target.h"
 
 static X86CPU pcpu;
@@ -245,6 +246,12 @@ static void setup(const Case *c, int len, const uint8_t *code)
         e->regs[i] = c->mode == 64 ? c->gpr[i] : (uint32_t)c->gpr[i];
     x86_eflags_set(e, c->eflags, ~(uint32_t)(EF_VM | EF_IOPL | EF_TF | EF_RF | EF_VIF | EF_VIP));
     e->eflags |= EF_IF;
+    /* the FP state of result_fp_init */
+    fpu_init(e);
+    memset(e->fpregs, 0, sizeof(e->fpregs));
+    memset(e->xmm, 0, sizeof(e->xmm));
+    e->mxcsr = 0x1f80;
+    e->cr[4] |= CR4_OSFXSR | CR4_OSXMMEXCPT;
     x86_update_hflags(e);
 
     stats_collect();
@@ -297,6 +304,18 @@ static int eng_run(const Case *c, Result *r)
     }
     if (r->exc == EXC_PF)
         r->addr = c->mode == 64 ? e->cr[2] : (uint32_t)e->cr[2];
+    r->fp.fcw = e->fpuc;
+    r->fp.fsw = fpu_get_fsw(e);
+    r->fp.mxcsr = e->mxcsr;
+    for (int i = 0; i < 8; i++) {
+        r->fp.ftw |= (uint8_t)(!e->fptags[i] << i);
+        r->fp.mant[i] = e->fpregs[i].mant;
+        r->fp.sexp[i] = e->fpregs[i].sexp;
+    }
+    for (int i = 0; i < DIFF_NXMM; i++) {
+        r->fp.xmm[i][0] = e->xmm[i].q[0];
+        r->fp.xmm[i][1] = e->xmm[i].q[1];
+    }
     memcpy(r->data, data_ram, DIFF_DATA_SIZE);
     return 0;
 }

@@ -69,6 +69,10 @@ struct Entry {
     uint16_t pad2;
 };
 struct Entry run_entry;
+/* The FP state every run starts from (result_fp_init): FCW 037f, MXCSR
+ * 1f80, the rest zero (tags empty). Loaded by the trampoline itself, as
+ * the C library's own copies may use the XMM registers. */
+uint8_t run_fx[512] __attribute__((aligned(16))) = { 0x7f, 0x03, [24] = 0x80, 0x1f };
 _Static_assert(offsetof(struct Entry, gpr) == 4 && offsetof(struct Entry, esp) == 36 &&
                offsetof(struct Entry, eip) == 44 && offsetof(struct Entry, ds) == 52,
                "run_enter addresses struct Entry by these offsets");
@@ -83,6 +87,7 @@ __asm__(
     ".text\n"
     ".globl run_enter\n"
     "run_enter:\n"
+    "  fxrstor run_fx\n"
     "  pushl run_entry\n"
     "  popfl\n"
     "  movl run_entry+4, %eax\n"
@@ -102,6 +107,8 @@ static volatile int run_active;
 static struct {
     int sig, code, trapno, err;
     uint32_t gpr[8], eflags, eip, cs, addr;
+    int have_fx;
+    uint8_t fx[512];
 } caught;
 
 static void on_signal(int sig, siginfo_t *si, void *ucv)
@@ -135,6 +142,13 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
     caught.eflags = g[REG_EFL];
     caught.eip = g[REG_EIP];
     caught.cs = g[REG_CS] & 0xffff;
+    /* A 32-bit signal frame's FP state: the FSAVE-format header (112
+     * bytes, magic at 110: 0 = an FXSAVE image follows), then the FXSAVE
+     * image (arch/x86/kernel/fpu/signal.c). */
+    const uint8_t *fp = (const uint8_t *)uc->uc_mcontext.fpregs;
+    caught.have_fx = fp && fp[110] == 0 && fp[111] == 0;
+    if (caught.have_fx)
+        memcpy(caught.fx, fp + 112, 512);
     run_active = 0;
     siglongjmp(run_jb, 1);
 }
@@ -289,6 +303,22 @@ static int run_case(const Case *c, Result *r)
     }
     if (r->exc == EXC_PF)
         r->addr = caught.addr;
+    result_fp_init(&r->fp);
+    if (caught.have_fx) {
+        const uint8_t *x = caught.fx;
+        unsigned top;
+        memcpy(&r->fp.fcw, x, 2);
+        memcpy(&r->fp.fsw, x + 2, 2);
+        r->fp.ftw = x[4];
+        memcpy(&r->fp.mxcsr, x + 24, 4);
+        top = (r->fp.fsw >> 11) & 7;
+        for (int i = 0; i < 8; i++) { /* the image holds ST(i): R[(top + i) & 7] */
+            memcpy(&r->fp.mant[(top + i) & 7], x + 32 + 16 * i, 8);
+            memcpy(&r->fp.sexp[(top + i) & 7], x + 40 + 16 * i, 2);
+        }
+        for (int i = 0; i < DIFF_NXMM; i++)
+            memcpy(r->fp.xmm[i], x + 160 + 16 * i, 16);
+    }
     memcpy(r->data, data_area, DIFF_DATA_SIZE);
     return 0;
 }
