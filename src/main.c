@@ -16,6 +16,7 @@
 #include "src/chardev.h"
 #include "src/device.h"
 #include "src/error.h"
+#include "src/gdbstub.h"
 #include "src/log.h"
 #include "src/irq.h"
 #include "src/mainloop.h"
@@ -25,6 +26,7 @@
 #include "src/physmem.h"
 #include "src/tb.h"
 #include "src/x86/dump.h"
+#include "src/x86/gdb.h"
 #include "src/x86/target.h"
 
 /* "-device NAME,help": 0 when answered. */
@@ -117,8 +119,6 @@ static int refuse_unbuilt(const PemuConfig *cfg, DisplayKind display)
         what = "-display curses";
     else if (display == DISPLAY_SDL && cfg->display != DISPLAY_DEFAULT)
         what = "-display sdl";
-    else if (cfg->gdb_chardev)
-        what = "-gdb";
     else if (cfg->loadvm)
         what = "-loadvm";
     else if (cfg->icount)
@@ -174,6 +174,8 @@ static int start_monitors(const PemuConfig *cfg, GuestRefs *refs)
     MonitorOps ops = { refs, mon_registers, mon_mtree, mon_pci, mon_reset,
                        mon_stop, mon_cont, mon_running };
     monitor_set_ops(&ops);
+    gdbstub_set_target(&x86_gdb_ops);
+    gdbstub_monitor_init();
     for (int i = 0; i < cfg->nmonitors; i++) {
         const MonitorConfig *mc = &cfg->monitors[i];
         Chardev *chr = mc->chardev ? chardev_find(mc->chardev) : NULL;
@@ -181,6 +183,14 @@ static int start_monitors(const PemuConfig *cfg, GuestRefs *refs)
         if (!chr)
             continue; /* -monitor none */
         if (!monitor_new(chr, &err)) {
+            error_report_err(err);
+            return -1;
+        }
+    }
+    if (cfg->gdb_chardev) {
+        Chardev *chr = chardev_find(cfg->gdb_chardev);
+        Error *err = NULL;
+        if (chr && !gdbstub_start(chr, &err)) {
             error_report_err(err);
             return -1;
         }
@@ -234,6 +244,7 @@ static int run_guest(PemuConfig *cfg)
     chardev_flush_all(1000000000);
     if (log_enabled(LOG_STATS))
         tb_print_stats(log_file());
+    gdbstub_stop();
     cpu_exit_list(&cpu->parent);
     monitor_free_all();
     pc_machine_free(m);

@@ -19,6 +19,9 @@ struct Monitor {
     size_t len;
     int esc;            /* 0; 1 after ESC; 2 inside "ESC [" (arrow keys: ignored) */
     bool last_cr;       /* drop the LF of a CR LF */
+    /* output to a function instead of chr (gdb's qRcmd) */
+    void (*capture)(void *opaque, const char *buf, size_t len);
+    void *capture_opaque;
     Monitor *next;
 };
 
@@ -37,6 +40,10 @@ void monitor_set_ops(const MonitorOps *o)
 
 static void mon_write(Monitor *mon, const char *p, size_t n)
 {
+    if (mon->capture) {
+        mon->capture(mon->capture_opaque, p, n);
+        return;
+    }
     /* Terminals in raw mode and telnet clients want CR LF. */
     size_t start = 0;
     for (size_t i = 0; i < n; i++) {
@@ -316,6 +323,13 @@ void monitor_execute(Monitor *mon, const char *line)
     while (al && (args[al - 1] == ' ' || args[al - 1] == '\t'))
         args[--al] = '\0';
     c->handler(mon, args);
+}
+
+void monitor_execute_capture(const char *line, void (*out)(void *opaque, const char *buf, size_t len),
+                             void *opaque)
+{
+    Monitor m = { .capture = out, .capture_opaque = opaque };
+    monitor_execute(&m, line);
 }
 
 /* ---- line editing ------------------------------------------------------------ */
