@@ -370,7 +370,7 @@ static void write_regs(GdbServer *s, const char *hex, size_t hexlen)
         }
         at += sz;
     }
-    send_str(s, "OK");
+    send_str(s, at == n ? "OK" : "E22"); /* a piece of a register is refused */
 }
 
 static void read_reg(GdbServer *s, const char *p)
