@@ -93,15 +93,44 @@ static void restore_from_host_pc(CPUState *cpu)
         cpu->ops->restore_state(cpu, tb, data[0], data[1]);
 }
 
+/*
+ * Debugger stops (src/cpu_debug.c): EXCP_DEBUG with cpu->debug_stop set.
+ * - Breakpoints are checked here at block entry: blocks end before
+ *   breakpoints and are never chained into one (src/tb.c).
+ * - A single step runs a one-instruction block and stops after it, or
+ *   after the delivery of the exception it raised (at the handler's first
+ *   instruction). Interrupts are masked while stepping (as QEMU does by
+ *   default), so that a step never lands in an interrupt handler.
+ * - A watchpoint hit reruns its instruction alone, then stops.
+ */
+static bool breakpoint_stop(CPUState *cpu)
+{
+    uint64_t pc, cs_base;
+    uint32_t flags;
+    CPUDebugPoint kind;
+    cpu->ops->get_tb_key(cpu, &pc, &cs_base, &flags);
+    if (!cpu_breakpoint_at(pc, &kind))
+        return false;
+    cpu->debug_stop = (CPUDebugStop){ kind, pc };
+    return true;
+}
+
 int cpu_exec(CPUState *cpu)
 {
     const TBBackend *be = tb_backend();
     TranslationBlock *volatile link_from = NULL;
     volatile int link_slot = 0;
     volatile uint64_t link_gen = 0;
+    /* a one-instruction block now running (step, replay): dropped after */
+    TranslationBlock *volatile one_tb = NULL;
+    volatile bool stepped = false;
     int ret;
 
     if (cpu->halted) {
+        if (cpu->debug_flags & CPU_DEBUG_SSTEP) {
+            cpu->debug_stop = (CPUDebugStop){ CPU_DEBUG_STEP, 0 };
+            return EXCP_DEBUG; /* interrupts are masked: nothing to step */
+        }
         if (!cpu->interrupt_request)
             return EXCP_HALTED;
         cpu->halted = 0;
@@ -113,6 +142,16 @@ int cpu_exec(CPUState *cpu)
         if (cpu->exception_index != EXCP_NONE)
             cpu->stats.exceptions++;
         link_from = NULL;
+        if (one_tb) {
+            tb_invalidate(one_tb);
+            one_tb = NULL;
+            if (!(cpu->debug_flags & CPU_DEBUG_REPLAY)) {
+                stepped = true; /* the step ended in an exception (or hlt) */
+            } else if (cpu->exception_index != EXCP_NONE) {
+                /* the rerun faulted: stop once the fault is delivered */
+                cpu->debug_flags = (cpu->debug_flags & ~CPU_DEBUG_REPLAY) | CPU_DEBUG_HIT;
+            }
+        }
     }
     for (;;) {
         if (cpu->exception_index != EXCP_NONE) {
@@ -120,6 +159,10 @@ int cpu_exec(CPUState *cpu)
             if (excp >= EXCP_FIRST_INTERNAL) {
                 cpu->exception_index = EXCP_NONE;
                 ret = excp;
+                if (stepped && (cpu->debug_flags & CPU_DEBUG_SSTEP)) {
+                    cpu->debug_stop = (CPUDebugStop){ CPU_DEBUG_STEP, 0 };
+                    ret = EXCP_DEBUG; /* stepped onto hlt: report the step */
+                }
                 break;
             }
             if (log_enabled(LOG_INT))
@@ -128,8 +171,19 @@ int cpu_exec(CPUState *cpu)
             cpu->exception_index = EXCP_NONE;
             link_from = NULL;
         }
+        if (unlikely(cpu->debug_flags & CPU_DEBUG_HIT)) {
+            cpu->debug_flags &= ~CPU_DEBUG_HIT;
+            ret = EXCP_DEBUG;
+            break;
+        }
+        if (stepped) {
+            cpu->debug_stop = (CPUDebugStop){ CPU_DEBUG_STEP, 0 };
+            ret = EXCP_DEBUG;
+            break;
+        }
         uint32_t req = cpu->interrupt_request;
-        if (req && cpu->ops->exec_interrupt && cpu->ops->exec_interrupt(cpu, req))
+        if (req && cpu->ops->exec_interrupt && !(cpu->debug_flags & CPU_DEBUG_SSTEP) &&
+            cpu->ops->exec_interrupt(cpu, req))
             link_from = NULL;
         if (cpu->exit_request) {
             cpu->exit_request = 0;
@@ -141,10 +195,20 @@ int cpu_exec(CPUState *cpu)
             break;
         }
 
-        TranslationBlock *tb = tb_find(cpu);
-        if (link_from && link_gen == tb_stats.flushes && !log_enabled(LOG_NOCHAIN))
-            tb_link(link_from, link_slot, tb);
-        link_from = NULL;
+        TranslationBlock *tb;
+        if (unlikely(cpu->debug_flags & (CPU_DEBUG_SSTEP | CPU_DEBUG_REPLAY))) {
+            tb = one_tb = tb_gen_one(cpu);
+            link_from = NULL;
+        } else {
+            if (unlikely(cpu_breakpoint_count) && breakpoint_stop(cpu)) {
+                ret = EXCP_DEBUG;
+                break;
+            }
+            tb = tb_find(cpu);
+            if (link_from && link_gen == tb_stats.flushes && !log_enabled(LOG_NOCHAIN))
+                tb_link(link_from, link_slot, tb);
+            link_from = NULL;
+        }
 
         cpu->stats.tb_exec++;
         cpu->exit_tb = NULL;
@@ -152,6 +216,17 @@ int cpu_exec(CPUState *cpu)
         if (r == BACKEND_EXIT_REQUESTED)
             restore_from_host_pc(cpu);
         cpu->host_pc = 0;
+        if (unlikely(one_tb != NULL)) {
+            tb_invalidate(one_tb);
+            one_tb = NULL;
+            if (cpu->debug_flags & CPU_DEBUG_REPLAY) {
+                cpu->debug_flags &= ~CPU_DEBUG_REPLAY; /* debug_stop says which watchpoint */
+                ret = EXCP_DEBUG;
+                break;
+            }
+            stepped = true;
+            continue;
+        }
         if (r <= BACKEND_EXIT_SLOT1 && cpu->exit_tb) {
             link_from = cpu->exit_tb;
             link_slot = (int)r;

@@ -126,10 +126,32 @@ typedef struct CPUTargetOps {
     bool (*exec_interrupt)(CPUState *cpu, uint32_t interrupt_request);
     /* Deliver cpu->exception_index (< EXCP_FIRST_INTERNAL). */
     void (*do_interrupt)(CPUState *cpu);
-    /* Optional: a watchpoint lies in this virtual page / hit check. */
-    bool (*page_has_watchpoint)(CPUState *cpu, uint64_t vpage);
-    void (*check_watchpoint)(CPUState *cpu, uint64_t vaddr, unsigned size, bool write);
 } CPUTargetOps;
+
+/* ---- debugger support (src/cpu_debug.c) ------------------------------------ */
+
+/* Breakpoint and watchpoint kinds: the numbers of gdb's Z packets. */
+typedef enum CPUDebugPoint {
+    CPU_BP_SW = 0,        /* software breakpoint (no guest memory is patched) */
+    CPU_BP_HW = 1,        /* hardware breakpoint (the same thing here) */
+    CPU_WP_WRITE = 2,
+    CPU_WP_READ = 3,
+    CPU_WP_ACCESS = 4,
+    CPU_DEBUG_STEP = 5,   /* stop reasons only: a single step ended */
+} CPUDebugPoint;
+
+/* Why cpu_exec returned EXCP_DEBUG. addr: the breakpoint's pc, or the
+ * watched address that was hit (inside the watchpoint's range). */
+typedef struct CPUDebugStop {
+    CPUDebugPoint kind;
+    uint64_t addr;
+} CPUDebugStop;
+
+enum {
+    CPU_DEBUG_SSTEP  = 1u << 0, /* run one instruction, then EXCP_DEBUG (IRQs masked) */
+    CPU_DEBUG_REPLAY = 1u << 1, /* a watchpoint hit: rerun its instruction alone, then stop */
+    CPU_DEBUG_HIT    = 1u << 2, /* a watchpoint hit outside a block: stop at the next boundary */
+};
 
 /* Engine counters (per vCPU) shown by `info jit` and -d stats. */
 typedef struct CPUCounters {
@@ -156,6 +178,8 @@ struct CPUState {
     int32_t exception_index;   /* EXCP_NONE or the pending exception */
     uint32_t halted;
     int cpu_index;
+    uint32_t debug_flags;      /* CPU_DEBUG_* */
+    CPUDebugStop debug_stop;   /* valid after cpu_exec returned EXCP_DEBUG */
 
     /* Backend position of the helper call or slow path now running (0 when
      * not inside a block): where an exception restores guest state from. */
@@ -207,5 +231,36 @@ PEMU_NORETURN void cpu_raise(CPUState *cpu, int excp);
  * and execution continues.
  */
 int cpu_exec(CPUState *cpu);
+
+/*
+ * Breakpoints and watchpoints, for every vCPU (one debugger drives them
+ * all). Addresses are guest virtual (linear) addresses: a breakpoint is
+ * compared with the pc of the TB key, a watchpoint with the address of a
+ * load or store. Inserting or removing a breakpoint flushes the TB cache,
+ * so that blocks end before breakpoints (src/tb.c); a watchpoint flushes
+ * the TLBs, so that accesses to its pages take the softmmu slow path.
+ * Returns 0, or -1 when the table is full / the point is unknown.
+ */
+#define CPU_MAX_BREAKPOINTS 64
+#define CPU_MAX_WATCHPOINTS 32
+int cpu_debug_insert(CPUDebugPoint kind, uint64_t addr, uint64_t len);
+int cpu_debug_remove(CPUDebugPoint kind, uint64_t addr, uint64_t len);
+void cpu_debug_remove_all(void);
+/* A breakpoint of any kind at pc (kind set if found). */
+bool cpu_breakpoint_at(uint64_t pc, CPUDebugPoint *kind);
+/* A breakpoint in [start, end) (the inside of a block). */
+bool cpu_breakpoint_in_range(uint64_t start, uint64_t end);
+extern int cpu_breakpoint_count; /* fast test in the CPU loop */
+/* The softmmu: a watchpoint lies in this virtual page; an access of size
+ * bytes at vaddr is about to happen (may unwind to replay the instruction). */
+bool cpu_watchpoint_in_page(uint64_t vpage);
+void cpu_watchpoint_check(CPUState *cpu, uint64_t vaddr, unsigned size, bool write);
+/*
+ * Debugger memory access by virtual address (page walk without faults,
+ * supervisor rights, writes allowed to read-only pages, translated code
+ * invalidated). Returns 0, or -1 if a page is not mapped (nothing past it
+ * is accessed).
+ */
+int cpu_memory_rw_debug(CPUState *cpu, uint64_t addr, uint8_t *buf, size_t len, bool write);
 
 #endif

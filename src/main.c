@@ -16,6 +16,7 @@
 #include "src/chardev.h"
 #include "src/device.h"
 #include "src/error.h"
+#include "src/gdbstub.h"
 #include "src/log.h"
 #include "src/irq.h"
 #include "src/mainloop.h"
@@ -26,6 +27,7 @@
 #include "src/qmp.h"
 #include "src/tb.h"
 #include "src/x86/dump.h"
+#include "src/x86/gdb.h"
 #include "src/x86/target.h"
 
 /* "-device NAME,help": 0 when answered. */
@@ -118,8 +120,6 @@ static int refuse_unbuilt(const PemuConfig *cfg, DisplayKind display)
         what = "-display curses";
     else if (display == DISPLAY_SDL && cfg->display != DISPLAY_DEFAULT)
         what = "-display sdl";
-    else if (cfg->gdb_chardev)
-        what = "-gdb";
     else if (cfg->loadvm)
         what = "-loadvm";
     else if (cfg->icount)
@@ -204,6 +204,8 @@ static int start_monitors(const PemuConfig *cfg, GuestRefs *refs)
     QmpMachine qm = { refs->m, &refs->cpu->parent, cfg->start_stopped, refs, mon_reset,
                       qmp_powerdown };
     qmp_cmds_register(&qm);
+    gdbstub_set_target(&x86_gdb_ops);
+    gdbstub_monitor_init();
     for (int i = 0; i < cfg->nmonitors; i++) {
         const MonitorConfig *mc = &cfg->monitors[i];
         Chardev *chr = mc->chardev ? chardev_find(mc->chardev) : NULL;
@@ -211,6 +213,14 @@ static int start_monitors(const PemuConfig *cfg, GuestRefs *refs)
         if (!chr)
             continue; /* -monitor none */
         if (mc->qmp ? !qmp_monitor_new(chr, mc->pretty, &err) : !monitor_new(chr, &err)) {
+            error_report_err(err);
+            return -1;
+        }
+    }
+    if (cfg->gdb_chardev) {
+        Chardev *chr = chardev_find(cfg->gdb_chardev);
+        Error *err = NULL;
+        if (chr && !gdbstub_start(chr, &err)) {
             error_report_err(err);
             return -1;
         }
@@ -269,6 +279,7 @@ static int run_guest(PemuConfig *cfg)
     chardev_flush_all(1000000000);
     if (log_enabled(LOG_STATS))
         tb_print_stats(log_file());
+    gdbstub_stop();
     cpu_exit_list(&cpu->parent);
     monitor_free_all();
     qmp_monitor_free_all();

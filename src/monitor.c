@@ -19,8 +19,9 @@ struct Monitor {
     size_t len;
     int esc;            /* 0; 1 after ESC; 2 inside "ESC [" (arrow keys: ignored) */
     bool last_cr;       /* drop the LF of a CR LF */
-    char *cap;          /* monitor_execute_capture: output goes here, not to chr */
-    size_t cap_len, cap_size;
+    /* output to a function instead of chr (gdb's qRcmd) */
+    void (*capture)(void *opaque, const char *buf, size_t len);
+    void *capture_opaque;
     Monitor *next;
 };
 
@@ -39,25 +40,15 @@ void monitor_set_ops(const MonitorOps *o)
 
 static void mon_out(Monitor *mon, const char *p, size_t n)
 {
-    if (!mon->cap) {
-        chardev_write(mon->chr, p, n);
-        return;
-    }
-    if (mon->cap_len + n + 1 > mon->cap_size) {
-        size_t sz = (mon->cap_len + n + 1) * 2;
-        char *c = realloc(mon->cap, sz);
-        if (!c)
-            fatal("out of memory (monitor output)");
-        mon->cap = c;
-        mon->cap_size = sz;
-    }
-    memcpy(mon->cap + mon->cap_len, p, n);
-    mon->cap_len += n;
-    mon->cap[mon->cap_len] = '\0';
+    chardev_write(mon->chr, p, n);
 }
 
 static void mon_write(Monitor *mon, const char *p, size_t n)
 {
+    if (mon->capture) {
+        mon->capture(mon->capture_opaque, p, n);
+        return;
+    }
     /* Terminals in raw mode and telnet clients want CR LF. */
     size_t start = 0;
     for (size_t i = 0; i < n; i++) {
@@ -363,15 +354,53 @@ void monitor_execute(Monitor *mon, const char *line)
     c->handler(mon, args);
 }
 
-char *monitor_execute_capture(const char *line)
+void monitor_execute_capture(const char *line, void (*out)(void *opaque, const char *buf, size_t len),
+                             void *opaque)
 {
-    Monitor tmp = { 0 };
-    tmp.cap = calloc(1, 1);
-    tmp.cap_size = 1;
-    if (!tmp.cap)
-        fatal("out of memory (monitor output)");
-    monitor_execute(&tmp, line);
-    return tmp.cap;
+    Monitor m = { .capture = out, .capture_opaque = opaque };
+    monitor_execute(&m, line);
+}
+
+typedef struct StrBuf {
+    char *p;
+    size_t len, size;
+} StrBuf;
+
+static void strbuf_add(StrBuf *b, const char *p, size_t n)
+{
+    if (b->len + n + 1 > b->size) {
+        size_t sz = (b->len + n + 1) * 2;
+        char *c = realloc(b->p, sz);
+        if (!c)
+            fatal("out of memory (monitor output)");
+        b->p = c;
+        b->size = sz;
+    }
+    memcpy(b->p + b->len, p, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+static void capture_crlf(void *opaque, const char *p, size_t n)
+{
+    StrBuf *b = opaque;
+    size_t start = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '\n') {
+            strbuf_add(b, p + start, i - start);
+            strbuf_add(b, "\r\n", 2);
+            start = i + 1;
+        }
+    }
+    strbuf_add(b, p + start, n - start);
+}
+
+char *monitor_execute_to_string(const char *line)
+{
+    StrBuf b = { 0 };
+    strbuf_add(&b, "", 0);
+    monitor_execute_capture(line, capture_crlf, &b);
+    return b.p;
 }
 
 /* ---- line editing ------------------------------------------------------------ */

@@ -55,9 +55,11 @@ void monitor_free_all(void);
 void monitor_printf(Monitor *mon, const char *fmt, ...) PEMU_PRINTF(2, 3);
 /* Run one command line as if typed (tests). */
 void monitor_execute(Monitor *mon, const char *line);
-/* Run one command line on no chardev and return what it printed ("\r\n"
- * line ends, as on a terminal); the caller frees it (QMP's
- * human-monitor-command). */
-char *monitor_execute_capture(const char *line);
+/* The same with the output (plain "\n" lines) going to out (gdb's qRcmd). */
+void monitor_execute_capture(const char *line, void (*out)(void *opaque, const char *buf, size_t len),
+                             void *opaque);
+/* The same into a string with "\r\n" line ends, as on a terminal; the
+ * caller frees it (QMP's human-monitor-command). */
+char *monitor_execute_to_string(const char *line);
 
 #endif

@@ -168,7 +168,7 @@ static json_t *json_string_lossy(const char *s)
 
 static json_t *cmd_human_monitor_command(json_t *args, QmpErrorClass *cls, Error **errp)
 {
-    char *out = monitor_execute_capture(json_string_value(json_object_get(args, "command-line")));
+    char *out = monitor_execute_to_string(json_string_value(json_object_get(args, "command-line")));
     json_t *r = json_string_lossy(out);
     free(out);
     return r;

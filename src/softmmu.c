@@ -89,7 +89,7 @@ static void set_page(CPUState *cpu, unsigned mmu, uint64_t vaddr, uint64_t paddr
     uint8_t *host = cpu->phys->ram_page(cpu->phys->opaque, ppage, &ro);
     uint64_t fl = host ? 0 : TLB_MMIO;
     uint64_t wfl = fl | (ro ? TLB_MMIO : 0) | (tb_page_has_code(ppage) ? TLB_CODE : 0);
-    if (cpu->ops->page_has_watchpoint && cpu->ops->page_has_watchpoint(cpu, vpage)) {
+    if (cpu_watchpoint_in_page(vpage)) {
         fl |= TLB_WATCH;
         wfl |= TLB_WATCH;
     }
@@ -154,9 +154,9 @@ static uint64_t ld_page(CPUState *cpu, uint64_t addr, unsigned size, unsigned mm
     CPUTLBEntry *e = entry_for(cpu, addr, acc, mmu, host_pc);
     uint64_t tag = entry_tag(e, acc);
     const CPUTLBEntryFull *full = &cpu->tlb_full[mmu][tlb_index(addr)];
-    if ((tag & TLB_WATCH) && cpu->ops->check_watchpoint) {
+    if (tag & TLB_WATCH) {
         cpu->host_pc = host_pc;
-        cpu->ops->check_watchpoint(cpu, addr, size, false);
+        cpu_watchpoint_check(cpu, addr, size, false);
     }
     if (tag & TLB_MMIO)
         return cpu->phys->io_read(cpu->phys->opaque, full->phys | (addr & ~TARGET_PAGE_MASK), size);
@@ -170,9 +170,9 @@ static void st_page(CPUState *cpu, uint64_t addr, uint64_t val, unsigned size, u
     CPUTLBEntry *e = entry_for(cpu, addr, MMU_DATA_STORE, mmu, host_pc);
     const CPUTLBEntryFull *full = &cpu->tlb_full[mmu][idx];
     uint64_t paddr = full->phys | (addr & ~TARGET_PAGE_MASK);
-    if ((e->addr_write & TLB_WATCH) && cpu->ops->check_watchpoint) {
+    if (e->addr_write & TLB_WATCH) {
         cpu->host_pc = host_pc;
-        cpu->ops->check_watchpoint(cpu, addr, size, true);
+        cpu_watchpoint_check(cpu, addr, size, true);
     }
     if (e->addr_write & TLB_MMIO) {
         cpu->phys->io_write(cpu->phys->opaque, paddr, val, size);

@@ -249,10 +249,14 @@ TranslationBlock *tb_lookup_chain(CPUState *cpu)
 {
     uint64_t pc, cs_base;
     uint32_t flags;
+    if (unlikely(cpu->debug_flags))
+        return NULL;
     cpu->ops->get_tb_key(cpu, &pc, &cs_base, &flags);
     uint32_t j = jc_index(pc);
     TranslationBlock *tb = cpu->jmp_cache[j];
     if (tb && tb->pc == pc && tb->cs_base == cs_base && tb->flags == flags) {
+        if (tb->cflags & TB_CF_BP)
+            return NULL;
         cpu->stats.lookup_hits++;
         return tb;
     }
@@ -261,7 +265,7 @@ TranslationBlock *tb_lookup_chain(CPUState *cpu)
     uint64_t phys;
     if (softmmu_code_phys_probe(cpu, pc, &phys)) {
         tb = tb_lookup(phys, pc, cs_base, flags);
-        if (tb && tb->phys_page2 == UINT64_MAX) {
+        if (tb && tb->phys_page2 == UINT64_MAX && !(tb->cflags & TB_CF_BP)) {
             cpu->jmp_cache[j] = tb;
             cpu->stats.lookup_hits++;
             return tb;
@@ -302,11 +306,27 @@ static void tbs_push(TranslationBlock *tb)
     tbs[ntbs++] = tb;
 }
 
+static TranslationBlock *gen_code(CPUState *cpu, uint64_t pc, uint64_t cs_base, uint32_t flags,
+                                  int max_insns);
+
 TranslationBlock *tb_gen_code(CPUState *cpu, uint64_t pc, uint64_t cs_base, uint32_t flags)
+{
+    return gen_code(cpu, pc, cs_base, flags, TB_MAX_INSNS);
+}
+
+TranslationBlock *tb_gen_one(CPUState *cpu)
+{
+    uint64_t pc, cs_base;
+    uint32_t flags;
+    cpu->ops->get_tb_key(cpu, &pc, &cs_base, &flags);
+    return gen_code(cpu, pc, cs_base, flags, 1);
+}
+
+static TranslationBlock *gen_code(CPUState *cpu, uint64_t pc, uint64_t cs_base, uint32_t flags,
+                                  int max_insns)
 {
     ensure_init();
     uint64_t phys_pc = softmmu_code_phys(cpu, pc);
-    int max_insns = TB_MAX_INSNS;
     bool flushed = false;
     TranslationBlock *tb;
     long r;
@@ -329,6 +349,13 @@ TranslationBlock *tb_gen_code(CPUState *cpu, uint64_t pc, uint64_t cs_base, uint
         tb->phys_pc = phys_pc;
         tb->phys_page2 = UINT64_MAX;
         f = cpu->ops->translate(cpu, tb, max_insns);
+        if (cpu_breakpoint_count && tb->icount > 1 &&
+            cpu_breakpoint_in_range(pc + 1, pc + tb->size)) {
+            /* A breakpoint inside: end the block before it (translation
+             * is a prefix, so fewer instructions cover fewer bytes). */
+            max_insns = (int)tb->icount - 1;
+            continue;
+        }
         bool logged = log_filter_pc(pc);
         if (log_enabled(LOG_OP) && logged) {
             log_printf("OP: pc=0x%" PRIx64 "\n", pc);
@@ -368,6 +395,8 @@ TranslationBlock *tb_gen_code(CPUState *cpu, uint64_t pc, uint64_t cs_base, uint
         if ((last & TARGET_PAGE_MASK) != (pc & TARGET_PAGE_MASK))
             tb->phys_page2 = softmmu_code_phys(cpu, last) & TARGET_PAGE_MASK;
     }
+    if (cpu_breakpoint_count && cpu_breakpoint_at(pc, NULL))
+        tb->cflags |= TB_CF_BP;
     tbs_push(tb);
     uint32_t h = tb_hash_of(phys_pc, pc, cs_base, flags);
     tb->hash_next = tb_hash[h];
@@ -390,7 +419,7 @@ TranslationBlock *tb_gen_code(CPUState *cpu, uint64_t pc, uint64_t cs_base, uint
 void tb_link(TranslationBlock *tb, int slot, TranslationBlock *dest)
 {
     if (!tb->jmp_slot[slot] || tb->jmp_dest[slot] ||
-        ((tb->cflags | dest->cflags) & TB_CF_INVALID) ||
+        ((tb->cflags | dest->cflags) & TB_CF_INVALID) || (dest->cflags & TB_CF_BP) ||
         ((tb->cflags ^ dest->cflags) & TB_CF_DISPATCH))
         return;
     tb->jmp_dest[slot] = dest;

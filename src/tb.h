@@ -19,6 +19,7 @@
 enum {
     TB_CF_INVALID = 1u << 0,  /* invalidated: never entered or linked again */
     TB_CF_DISPATCH = 1u << 1, /* interp: lowered for the computed-goto skin */
+    TB_CF_BP = 1u << 2,       /* starts at a breakpoint: never chained into */
 };
 
 typedef struct TranslationBlock {
@@ -75,11 +76,16 @@ void tb_set_optimizer(void (*opt)(struct IRFunc *f));
 TranslationBlock *tb_find(CPUState *cpu);
 /* Hash lookup (no translation); phys_pc must be the physical address of pc. */
 TranslationBlock *tb_lookup(uint64_t phys_pc, uint64_t pc, uint64_t cs_base, uint32_t flags);
-/* Translate and insert (used by tb_find). */
+/* Translate and insert (used by tb_find). While breakpoints are set, the
+ * block ends before the first one after pc (cpu_breakpoint_in_range). */
 TranslationBlock *tb_gen_code(CPUState *cpu, uint64_t pc, uint64_t cs_base, uint32_t flags);
+/* A block of the one instruction at the CPU's current key (single step,
+ * watchpoint replay); the caller invalidates it after running it. */
+TranslationBlock *tb_gen_one(CPUState *cpu);
 /* goto_lookup: the next block for the CPU's current key if the jump cache
  * (or the hash table, with the page in the code TLB) has it, else NULL.
- * Never translates, never raises. */
+ * Never translates, never raises. NULL also for a block at a breakpoint
+ * and while the debugger runs the CPU one instruction at a time. */
 TranslationBlock *tb_lookup_chain(CPUState *cpu);
 
 void tb_link(TranslationBlock *tb, int slot, TranslationBlock *dest);

@@ -37,4 +37,29 @@ void accel_vm_stop(void);
 void accel_vm_cont(void);
 bool accel_vm_running(void);
 
+/*
+ * Debugging (the gdbstub drives these). Every accelerator implements them:
+ * the translating one with the engine's tables (src/cpu_debug.c: blocks
+ * end before breakpoints, watchpoints through the softmmu slow path), a
+ * KVM one later with KVM_SET_GUEST_DEBUG (hardware breakpoints in DR0-3,
+ * software ones as int3 patches, single step by TF). Addresses are guest
+ * linear addresses. Call from the main-loop thread while the VM is stopped.
+ */
+typedef struct AccelDebugOps {
+    /* 0, or -1 if the kind is not supported / the table is full */
+    int (*insert_point)(CPUState *cpu, CPUDebugPoint kind, uint64_t addr, uint64_t len);
+    int (*remove_point)(CPUState *cpu, CPUDebugPoint kind, uint64_t addr, uint64_t len);
+    void (*remove_all_points)(void);
+    /* On: the CPU runs one instruction when resumed, then stops with
+     * CPU_DEBUG_STEP; interrupts stay masked during the step. */
+    void (*set_single_step)(CPUState *cpu, bool on);
+    /* Why the CPU last stopped for the debugger. */
+    CPUDebugStop (*stop_reason)(CPUState *cpu);
+} AccelDebugOps;
+
+const AccelDebugOps *accel_debug_ops(void);
+/* fn runs (in the loop's thread) when a CPU stopped for the debugger; the
+ * VM is already stopped then. NULL: the VM only stops. */
+void accel_set_debug_handler(void (*fn)(void *opaque, CPUState *cpu), void *opaque);
+
 #endif

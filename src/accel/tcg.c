@@ -102,6 +102,52 @@ bool accel_vm_running(void)
     return !vm_stopped;
 }
 
+/* ---- debugging ------------------------------------------------------------- */
+
+static void (*debug_fn)(void *opaque, CPUState *cpu);
+static void *debug_opaque;
+
+void accel_set_debug_handler(void (*fn)(void *opaque, CPUState *cpu), void *opaque)
+{
+    debug_fn = fn;
+    debug_opaque = opaque;
+}
+
+static int tcg_insert_point(CPUState *cpu, CPUDebugPoint kind, uint64_t addr, uint64_t len)
+{
+    (void)cpu; /* the engine's tables serve every vCPU */
+    return cpu_debug_insert(kind, addr, len);
+}
+
+static int tcg_remove_point(CPUState *cpu, CPUDebugPoint kind, uint64_t addr, uint64_t len)
+{
+    (void)cpu;
+    return cpu_debug_remove(kind, addr, len);
+}
+
+static void tcg_set_single_step(CPUState *cpu, bool on)
+{
+    if (on)
+        cpu->debug_flags |= CPU_DEBUG_SSTEP;
+    else
+        cpu->debug_flags &= ~(uint32_t)CPU_DEBUG_SSTEP;
+}
+
+static CPUDebugStop tcg_stop_reason(CPUState *cpu)
+{
+    return cpu->debug_stop;
+}
+
+static const AccelDebugOps tcg_debug_ops = {
+    tcg_insert_point, tcg_remove_point, cpu_debug_remove_all, tcg_set_single_step,
+    tcg_stop_reason,
+};
+
+const AccelDebugOps *accel_debug_ops(void)
+{
+    return &tcg_debug_ops;
+}
+
 int tcg_run(Machine *m, CPUState *cpu, const AccelBoardOps *ops)
 {
     Kicker k = { .cpu = cpu, .when = INT64_MAX };
@@ -125,7 +171,12 @@ int tcg_run(Machine *m, CPUState *cpu, const AccelBoardOps *ops)
         kicker_arm(&k, slice_end());
         int r = cpu_exec(cpu);
         kicker_arm(&k, INT64_MAX);
-        if (r == EXCP_HALTED || r == EXCP_HLT) {
+        if (r == EXCP_DEBUG) {
+            accel_vm_stop();
+            if (debug_fn)
+                debug_fn(debug_opaque, cpu);
+            mainloop_wait(0);
+        } else if (r == EXCP_HALTED || r == EXCP_HLT) {
             /* Nothing to run until an interrupt: sleep in the main loop
              * until the next timer or an fd/bottom half wakes it. */
             int64_t dl = timerlist_deadline_ns(PEMU_CLOCK_VIRTUAL);
