@@ -26,6 +26,11 @@
 #include "src/tb.h"
 #include "src/x86/dump.h"
 #include "src/x86/target.h"
+#include "ui/display.h"
+#include "ui/vc.h"
+#ifdef CONFIG_CURSES
+#include "ui/curses.h"
+#endif
 
 /* "-device NAME,help": 0 when answered. */
 static int print_device_props(const char *name)
@@ -96,12 +101,10 @@ static int setup_logging(const PemuConfig *cfg)
 static DisplayKind choose_display(const PemuConfig *cfg)
 {
     const char *x = getenv("DISPLAY"), *w = getenv("WAYLAND_DISPLAY");
+    /* The SDL window is not written yet: the default never picks it. */
     bool have_sdl = false, have_curses = false;
     if (cfg->display != DISPLAY_DEFAULT)
         return cfg->display;
-#ifdef CONFIG_SDL
-    have_sdl = true;
-#endif
 #ifdef CONFIG_CURSES
     have_curses = true;
 #endif
@@ -113,9 +116,7 @@ static DisplayKind choose_display(const PemuConfig *cfg)
 static int refuse_unbuilt(const PemuConfig *cfg, DisplayKind display)
 {
     const char *what = NULL;
-    if (display == DISPLAY_CURSES && cfg->display != DISPLAY_DEFAULT)
-        what = "-display curses";
-    else if (display == DISPLAY_SDL && cfg->display != DISPLAY_DEFAULT)
+    if (display == DISPLAY_SDL && cfg->display != DISPLAY_DEFAULT)
         what = "-display sdl";
     else if (cfg->gdb_chardev)
         what = "-gdb";
@@ -188,6 +189,43 @@ static int start_monitors(const PemuConfig *cfg, GuestRefs *refs)
     return 0;
 }
 
+/*
+ * The display's consoles: the guest's screen (console 0, made by the VGA),
+ * then a terminal for each vc chardev, the monitors' first (QEMU's order:
+ * Alt-1 guest, Alt-2 monitor, Alt-3 serial).
+ */
+static int start_display(const PemuConfig *cfg, DisplayKind display)
+{
+    if (display != DISPLAY_CURSES && display != DISPLAY_SDL)
+        return 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (Chardev *c = chardev_next(NULL); c; c = chardev_next(c)) {
+            bool is_mon = false;
+            for (int i = 0; i < cfg->nmonitors; i++)
+                is_mon |= cfg->monitors[i].chardev && !strcmp(cfg->monitors[i].chardev, chardev_id(c));
+            if (chardev_is_vc(c) && is_mon == (pass == 0))
+                vc_new(is_mon ? "monitor" : chardev_id(c), c, 80, 25);
+        }
+#ifdef CONFIG_CURSES
+    if (display == DISPLAY_CURSES) {
+        Error *err = NULL;
+        if (curses_display_init(cfg->curses_charset, &err) < 0) {
+            error_report_err(err);
+            return -1;
+        }
+    }
+#endif
+    return 0;
+}
+
+static void stop_display(void)
+{
+#ifdef CONFIG_CURSES
+    curses_display_fini();
+#endif
+    vc_free_all();
+}
+
 static const AccelBoardOps pc_accel_ops = { pc_reset_requested, pc_reset };
 
 /* Build the machine from cfg and run it until it exits. */
@@ -198,9 +236,9 @@ static int run_guest(PemuConfig *cfg)
 
     if (refuse_unbuilt(cfg, display) < 0)
         return 1;
-    if (display == DISPLAY_CURSES || display == DISPLAY_SDL)
-        warn_report("no %s console yet: running without a display (use -nographic for the "
-                    "serial console)", display == DISPLAY_SDL ? "SDL" : "curses");
+    if (display == DISPLAY_NONE && cfg->display == DISPLAY_DEFAULT && !cfg->nographic)
+        warn_report("no display: stdout is not a terminal (use -nographic for the serial "
+                    "console and the monitor here, or -display none to silence this)");
     mainloop_init();
     chardev_mux_set_escape(cfg->echr);
     Machine *m = pc_machine_new(cfg, &err);
@@ -219,7 +257,8 @@ static int run_guest(PemuConfig *cfg)
         return 1;
     }
     GuestRefs refs = { m, cpu };
-    if (start_monitors(cfg, &refs) < 0) {
+    if (start_display(cfg, display) < 0 || start_monitors(cfg, &refs) < 0) {
+        stop_display();
         monitor_free_all();
         pc_machine_free(m);
         free(cpu);
@@ -235,6 +274,7 @@ static int run_guest(PemuConfig *cfg)
     if (log_enabled(LOG_STATS))
         tb_print_stats(log_file());
     cpu_exit_list(&cpu->parent);
+    stop_display();
     monitor_free_all();
     pc_machine_free(m);
     free(cpu);
