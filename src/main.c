@@ -3,6 +3,7 @@
  * set up logging, then build the machine and run it. Exit status: 0 after
  * a help answer or a guest that powered off, 1 on any error.
  */
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "hw/pc.h"
+#include "hw/i8259.h"
 #include "hw/pci.h"
 #include "ports/term.h"
 #include "src/accel/accel.h"
@@ -24,7 +26,9 @@
 #include "src/options.h"
 #include "src/physmem.h"
 #include "src/tb.h"
+#include "src/x86/disas.h"
 #include "src/x86/dump.h"
+#include "src/x86/helper_sys.h"
 #include "src/x86/target.h"
 #include "ui/display.h"
 #include "ui/vc.h"
@@ -170,10 +174,65 @@ static void mon_stop(void *o) { (void)o; accel_vm_stop(); }
 static void mon_cont(void *o) { (void)o; accel_vm_cont(); }
 static bool mon_running(void *o) { (void)o; return accel_vm_running(); }
 
+/* Linear (through the page tables, without faulting) or physical. */
+static int mon_read(void *o, uint64_t addr, bool phys, void *buf, size_t len)
+{
+    GuestRefs *r = o;
+    uint8_t *p = buf;
+    while (len) {
+        uint64_t pa = addr, page_left = TARGET_PAGE_SIZE - (addr & (TARGET_PAGE_SIZE - 1));
+        size_t n = len < page_left ? len : (size_t)page_left;
+        if (!phys) {
+            uint32_t prot;
+            X86State *s = &r->cpu->env;
+            if (!x86_tlb_fill(&r->cpu->parent, addr, MMU_DATA_LOAD, x86_mmu_index(s), true, &pa,
+                              &prot))
+                return -1;
+            pa |= addr & (TARGET_PAGE_SIZE - 1);
+        }
+        address_space_read(r->m->as, pa, p, n);
+        p += n;
+        addr += n;
+        len -= n;
+    }
+    return 0;
+}
+
+static int mon_disas(void *o, uint64_t addr, bool phys, char *buf, size_t n)
+{
+    GuestRefs *r = o;
+    uint8_t bytes[16];
+    unsigned avail = sizeof(bytes);
+    /* The bytes may end at an unmapped page: take what can be read. */
+    while (avail && mon_read(o, addr, phys, bytes, avail) < 0)
+        avail = avail > 1 ? avail / 2 : 0;
+    if (!avail)
+        return -1;
+    uint32_t hf = r->cpu->env.hflags;
+    X86Mode mode = (hf & HF_CS64) ? X86_MODE_64 : (hf & HF_CS32) ? X86_MODE_32 : X86_MODE_16;
+    return x86_disas_bytes(buf, n, bytes, avail, mode, addr);
+}
+
+static void mon_cpus(FILE *f, void *o)
+{
+    GuestRefs *r = o;
+    X86State *s = &r->cpu->env;
+    fprintf(f, "* CPU #0: pc=0x%016" PRIx64 "%s thread_id=%d\n", s->segs[R_CS].base + s->rip,
+            r->cpu->parent.halted ? " (halted)" : "", (int)getpid());
+}
+
+static void mon_pic(FILE *f, void *o)
+{
+    for (Device *d = ((GuestRefs *)o)->m->devices; d; d = d->next)
+        if (!strcmp(d->cls->name, "i8259"))
+            i8259_print(d, f);
+}
+
 static int start_monitors(const PemuConfig *cfg, GuestRefs *refs)
 {
     MonitorOps ops = { refs, mon_registers, mon_mtree, mon_pci, mon_reset,
-                       mon_stop, mon_cont, mon_running };
+                       mon_stop, mon_cont, mon_running, mon_read, mon_disas,
+                       mon_cpus, mon_pic };
     monitor_set_ops(&ops);
     for (int i = 0; i < cfg->nmonitors; i++) {
         const MonitorConfig *mc = &cfg->monitors[i];
@@ -236,9 +295,6 @@ static int run_guest(PemuConfig *cfg)
 
     if (refuse_unbuilt(cfg, display) < 0)
         return 1;
-    if (display == DISPLAY_NONE && cfg->display == DISPLAY_DEFAULT && !cfg->nographic)
-        warn_report("no display: stdout is not a terminal (use -nographic for the serial "
-                    "console and the monitor here, or -display none to silence this)");
     mainloop_init();
     chardev_mux_set_escape(cfg->echr);
     Machine *m = pc_machine_new(cfg, &err);
@@ -264,6 +320,10 @@ static int run_guest(PemuConfig *cfg)
         free(cpu);
         return 1;
     }
+    /* Said once the machine is up, so that configuration errors come first. */
+    if (display == DISPLAY_NONE && cfg->display == DISPLAY_DEFAULT && !cfg->nographic)
+        warn_report("no display: stdout is not a terminal (use -nographic for the serial "
+                    "console and the monitor here, or -display none to silence this)");
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     signal(SIGPIPE, SIG_IGN);
