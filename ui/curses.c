@@ -16,6 +16,7 @@
 
 #include "ports/term.h"
 #include "src/mainloop.h"
+#include "src/timer.h"
 #include "ui/cp437.h"
 #include "ui/display.h"
 #include "ui/input.h"
@@ -458,7 +459,19 @@ static const DisplayListenerOps curses_ops = {
 
 /* ---- keys -------------------------------------------------------------------- */
 
-static void key_tap(unsigned kc, unsigned mods)
+/*
+ * Key taps wait in a queue and go to the guest one per KEY_PACE_MS: a
+ * burst (a paste, keys typed while the UI was busy) would overflow the
+ * PS/2 keyboard's 16-byte buffer as it does on real hardware.
+ */
+#define KEY_PACE_MS 5
+#define KEYQ_SIZE 256
+
+static struct { uint16_t kc; uint8_t mods; } keyq[KEYQ_SIZE];
+static unsigned keyq_head, keyq_len;
+static Timer *key_timer;
+
+static void key_tap_now(unsigned kc, unsigned mods)
 {
     if (mods & MOD_CTRL) input_key_event(KC_LEFTCTRL, true);
     if (mods & MOD_SHIFT) input_key_event(KC_LEFTSHIFT, true);
@@ -468,6 +481,29 @@ static void key_tap(unsigned kc, unsigned mods)
     if (mods & MOD_ALT) input_key_event(KC_LEFTALT, false);
     if (mods & MOD_SHIFT) input_key_event(KC_LEFTSHIFT, false);
     if (mods & MOD_CTRL) input_key_event(KC_LEFTCTRL, false);
+}
+
+static void key_pace(void *opaque)
+{
+    (void)opaque;
+    if (!keyq_len)
+        return;
+    key_tap_now(keyq[keyq_head].kc, keyq[keyq_head].mods);
+    keyq_head = (keyq_head + 1) % KEYQ_SIZE;
+    keyq_len--;
+    /* armed even when empty: the next tap waits its turn */
+    timer_mod_in(key_timer, (int64_t)KEY_PACE_MS * NS_PER_MS);
+}
+
+static void key_tap(unsigned kc, unsigned mods)
+{
+    if (keyq_len == KEYQ_SIZE)
+        return; /* typed far ahead: dropped, as a full keyboard buffer would */
+    unsigned i = (keyq_head + keyq_len++) % KEYQ_SIZE;
+    keyq[i].kc = (uint16_t)kc;
+    keyq[i].mods = (uint8_t)mods;
+    if (!timer_pending(key_timer))
+        key_pace(NULL);
 }
 
 /* A curses function key: keycode and modifiers, false if unknown. */
@@ -610,6 +646,60 @@ static void typed_char(wint_t ch, bool alt)
     key_tap((unsigned)kc, mods);
 }
 
+/* A key the terminal sent as ESC [ ... or ESC O x and curses did not know
+ * (tmux sends Home as ESC [ 1 ~): true if it was one. */
+static bool csi_key(wint_t intro)
+{
+    int params[2] = { 0, 1 }, np = 0;
+    wint_t ch;
+    for (int i = 0; i < 12; i++) {
+        if (get_wch(&ch) == ERR)
+            return false;
+        if (ch >= '0' && ch <= '9' && intro == '[') {
+            params[np] = params[np] * 10 + (int)(ch - '0');
+            continue;
+        }
+        if (ch == ';' && np == 0) {
+            np = 1;
+            params[1] = 0;
+            continue;
+        }
+        break;
+    }
+    static const unsigned tilde[25] = {
+        [1] = KC_HOME, [2] = KC_INSERT, [3] = KC_DELETE, [4] = KC_END, [5] = KC_PAGEUP,
+        [6] = KC_PAGEDOWN, [7] = KC_HOME, [8] = KC_END, [11] = KC_F1, [12] = KC_F2,
+        [13] = KC_F3, [14] = KC_F4, [15] = KC_F5, [17] = KC_F6, [18] = KC_F7, [19] = KC_F8,
+        [20] = KC_F9, [21] = KC_F10, [23] = KC_F11, [24] = KC_F12,
+    };
+    unsigned kc = 0;
+    switch (ch) {
+    case 'A': kc = KC_UP; break;
+    case 'B': kc = KC_DOWN; break;
+    case 'C': kc = KC_RIGHT; break;
+    case 'D': kc = KC_LEFT; break;
+    case 'H': kc = KC_HOME; break;
+    case 'F': kc = KC_END; break;
+    case 'P': kc = KC_F1; break;
+    case 'Q': kc = KC_F2; break;
+    case 'R': kc = KC_F3; break;
+    case 'S': kc = KC_F4; break;
+    case '~': kc = params[0] < 25 ? tilde[params[0]] : 0; break;
+    default: break;
+    }
+    if (!kc)
+        return true; /* a sequence, but not a key we know: swallowed */
+    /* xterm's modifier parameter: 1 + (shift 1 | alt 2 | ctrl 4) */
+    int m = params[1] - 1;
+    unsigned mods = (m & 1 ? MOD_SHIFT : 0) | (m & 2 ? MOD_ALT : 0) | (m & 4 ? MOD_CTRL : 0);
+    VcTerm *vc = vc_find(ui.dl.con);
+    if (vc)
+        vc_key(vc, kc, mods);
+    else
+        key_tap(kc, mods);
+    return true;
+}
+
 static void poll_input(void)
 {
     wint_t ch;
@@ -635,6 +725,10 @@ static void poll_input(void)
         }
         if (ch == 0x1b && !esc) {
             esc = true; /* Alt-x arrives as ESC x */
+            continue;
+        }
+        if (esc && (ch == '[' || ch == 'O') && csi_key(ch)) {
+            esc = false;
             continue;
         }
         typed_char(ch, esc);
@@ -704,6 +798,8 @@ int curses_display_init(const char *charset, Error **errp)
     if (!ui.gpair)
         fatal("out of memory (curses)");
     find_ext_keys();
+    key_timer = timer_new(PEMU_CLOCK_REALTIME, key_pace, NULL);
+    keyq_head = keyq_len = 0;
     ui.dl.ops = &curses_ops;
     display_listener_register(&ui.dl, console_get(0));
     redraw_all();
@@ -725,4 +821,6 @@ void curses_display_fini(void)
     term_restore();
     free(ui.gpair);
     ui.gpair = NULL;
+    timer_free(key_timer);
+    key_timer = NULL;
 }
