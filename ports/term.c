@@ -20,14 +20,18 @@ void term_set_restore_output(const char *s)
 
 void term_restore(void)
 {
-    if (!raw_now || saved_fd < 0)
+    if (saved_fd < 0)
         return;
-    raw_now = 0;
-    const char *out = restore_output;
-    if (out && *out) {
-        /* write(2) is async-signal-safe; a short write is not worth a retry here */
-        ssize_t r = write(STDOUT_FILENO, out, strlen(out));
-        (void)r;
+    /* Restored again even when done already: a full-screen UI's library
+     * (curses' endwin) may have put back its own raw "shell" modes since. */
+    if (raw_now) {
+        raw_now = 0;
+        const char *out = restore_output;
+        if (out && *out) {
+            /* write(2) is async-signal-safe; a short write is not worth a retry */
+            ssize_t r = write(STDOUT_FILENO, out, strlen(out));
+            (void)r;
+        }
     }
     tcsetattr(saved_fd, TCSANOW, &saved); /* async-signal-safe (POSIX) */
 }

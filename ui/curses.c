@@ -83,10 +83,12 @@ static void cell_style(const ConsoleCell *c, attr_t *attr, int *pair)
         if (fg & 8)
             *attr |= A_BOLD;
     } else {
-        /* Monochrome: bright foreground is bold, a lit background reverse. */
+        /* Monochrome: bright foreground is bold; a background brighter
+         * than the text (menus, status bars) is reverse video. */
+        static const uint8_t vga_luma[16] = { 0, 1, 3, 4, 2, 3, 4, 6, 3, 4, 7, 8, 5, 6, 9, 10 };
         if (fg & 8)
             *attr |= A_BOLD;
-        if (bg != 0 && bg != 8 && (bg == 7 || bg >= 8 || fg == 0))
+        if (vga_luma[bg] > vga_luma[fg])
             *attr |= A_REVERSE;
     }
 }
