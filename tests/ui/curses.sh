@@ -33,9 +33,14 @@ fi
 
 # start TERM ARGS...: pemu in a fresh 100x30 pane; after it exits the pane
 # prints its exit status and the terminal modes (for the restore checks).
+# Each run gets its own tmux server: a server killed a moment ago may still
+# hold its socket and refuse the next session.
+n=0
 start() {
     term=$1; shift
     $T kill-server >/dev/null 2>&1
+    n=$((n + 1))
+    T="tmux -L $sock-$n"
     rm -f "$tmp/dbg" "$tmp/pid"
     printf '%s\n' "echo \$\$ > $tmp/pid; exec env TERM=$term LANG=${PANE_LANG:-C.UTF-8} $PEMU -display curses -m 32 $* -debugcon file:$tmp/dbg 2>$tmp/err" >"$tmp/run.sh"
     $T new-session -d -x 100 -y 30 "sh $tmp/run.sh; echo EXIT=\$?; stty -a | tr ';' '\n' | grep -Eo -- '(^| )-?(icanon|echo)( |\$)' | tr -d ' ' | tr '\n' ' '; echo; sleep 60"
