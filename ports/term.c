@@ -11,12 +11,28 @@ static struct termios saved;
 static int saved_fd = -1;
 static volatile sig_atomic_t raw_now;
 static bool hooks_installed;
+static const char *volatile restore_output;
+
+void term_set_restore_output(const char *s)
+{
+    restore_output = s;
+}
 
 void term_restore(void)
 {
-    if (!raw_now || saved_fd < 0)
+    if (saved_fd < 0)
         return;
-    raw_now = 0;
+    /* Restored again even when done already: a full-screen UI's library
+     * (curses' endwin) may have put back its own raw "shell" modes since. */
+    if (raw_now) {
+        raw_now = 0;
+        const char *out = restore_output;
+        if (out && *out) {
+            /* write(2) is async-signal-safe; a short write is not worth a retry */
+            ssize_t r = write(STDOUT_FILENO, out, strlen(out));
+            (void)r;
+        }
+    }
     tcsetattr(saved_fd, TCSANOW, &saved); /* async-signal-safe (POSIX) */
 }
 

@@ -20,6 +20,11 @@
 bool term_raw_enter(int fd, bool keep_signal_keys);
 /* Put the saved attributes back; idempotent and async-signal-safe. */
 void term_restore(void);
+/*
+ * Bytes term_restore also writes to stdout (a full-screen UI's "leave the
+ * alternate screen, show the cursor"), or NULL. s must stay valid.
+ */
+void term_set_restore_output(const char *s);
 /* Is a terminal in raw mode now? */
 bool term_is_raw(void);
 

@@ -29,7 +29,7 @@
 #define MSG_NOSIGNAL 0 /* hosts without it ignore SIGPIPE globally */
 #endif
 
-typedef enum ChrKind { CHR_NULL, CHR_STDIO, CHR_FILE, CHR_FD, CHR_PTY, CHR_SOCKET } ChrKind;
+typedef enum ChrKind { CHR_NULL, CHR_STDIO, CHR_FILE, CHR_FD, CHR_PTY, CHR_SOCKET, CHR_VC } ChrKind;
 
 /* Telnet (RFC 854) bytes. */
 enum { TN_SE = 240, TN_BRK = 243, TN_SB = 250, TN_WILL = 251, TN_DONT = 254, TN_IAC = 255 };
@@ -69,6 +69,10 @@ struct Chardev {
     struct { const ChardevHandlers *h; void *opaque; } fe[CHARDEV_MUX_MAX];
     int nfe, focus;
     bool mux_esc;           /* the escape key was just typed */
+
+    /* vc: the display's terminal for it (NULL: output is dropped) */
+    ChardevVcOutput *vc_out;
+    void *vc_opaque;
 
     Chardev *next;
 };
@@ -376,6 +380,11 @@ static void chr_put(Chardev *c, const uint8_t *p, size_t n)
 
 size_t chardev_write(Chardev *c, const void *buf, size_t len)
 {
+    if (c && c->kind == CHR_VC) {
+        if (c->vc_out)
+            c->vc_out(c->vc_opaque, buf, len);
+        return len;
+    }
     if (!c || c->out_fd < 0 || !c->connected || c->out_dead)
         return len;
     const uint8_t *p = buf;
@@ -1013,6 +1022,38 @@ static Chardev *null_open(const char *id, Error **errp)
     return chr_publish(c);
 }
 
+static Chardev *vc_open(const char *id, Error **errp)
+{
+    Chardev *c = chr_new(id, CHR_VC, errp);
+    if (!c)
+        return NULL;
+    c->connected = true;
+    chr_set_filename(c, chr_strdup("vc"));
+    return chr_publish(c);
+}
+
+bool chardev_is_vc(const Chardev *c) { return c->kind == CHR_VC; }
+
+void chardev_vc_set_output(Chardev *c, ChardevVcOutput *fn, void *opaque)
+{
+    c->vc_out = fn;
+    c->vc_opaque = opaque;
+}
+
+size_t chardev_vc_input(Chardev *c, const uint8_t *buf, size_t len)
+{
+    size_t done = 0;
+    while (done < len) {
+        int room = chr_room(c);
+        if (room <= 0)
+            break;
+        size_t n = len - done < (size_t)room ? len - done : (size_t)room;
+        chr_deliver(c, buf + done, n);
+        done += n;
+    }
+    return done;
+}
+
 /* ---- option parsing --------------------------------------------------------- */
 
 static const char backends_help[] =
@@ -1552,10 +1593,9 @@ Chardev *chardev_new_config(const ChardevConfig *cc, Error **errp)
         c = sock_open(cc->id, &so, errp);
         break;
     case CHARDEV_VC:
-        /* A console of the display (the default serial port with a graphical
-         * or no display). Until the consoles (ui/) show them, output goes
-         * nowhere, as QEMU's does with -display none. */
-        c = null_open(cc->id, errp);
+        /* A console of the display (ui/vc.c shows it); without a display
+         * output goes nowhere, as QEMU's does with -display none. */
+        c = vc_open(cc->id, errp);
         break;
     case CHARDEV_PIPE:
         error_setg(errp, "%s: the pipe backend is not supported yet",

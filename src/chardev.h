@@ -92,6 +92,17 @@ int chardev_new_legacy(const char *id, const char *spec, Chardev **out, Error **
  * them; in_fd < 0: no input; in_fd may equal out_fd. */
 Chardev *chardev_new_fd(const char *id, int in_fd, int out_fd, Error **errp);
 
+/*
+ * vc: a console of the display (-serial vc, the default serial port and
+ * monitor with a display). The UI's terminal (ui/vc.c) takes its output
+ * and types into it; without one output is dropped.
+ */
+typedef void ChardevVcOutput(void *opaque, const uint8_t *buf, size_t len);
+bool chardev_is_vc(const Chardev *chr);
+void chardev_vc_set_output(Chardev *chr, ChardevVcOutput *fn, void *opaque);
+/* Typed input for the frontend: returns how much it took (its can_receive). */
+size_t chardev_vc_input(Chardev *chr, const uint8_t *buf, size_t len);
+
 Chardev *chardev_find(const char *id);
 /* Every chardev in creation order: for (c = chardev_next(NULL); c; c = chardev_next(c)). */
 Chardev *chardev_next(const Chardev *prev);

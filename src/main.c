@@ -3,6 +3,7 @@
  * set up logging, then build the machine and run it. Exit status: 0 after
  * a help answer or a guest that powered off, 1 on any error.
  */
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "hw/pc.h"
+#include "hw/i8259.h"
 #include "hw/pci.h"
 #include "ports/term.h"
 #include "src/accel/accel.h"
@@ -26,9 +28,16 @@
 #include "src/physmem.h"
 #include "src/qmp.h"
 #include "src/tb.h"
+#include "src/x86/disas.h"
 #include "src/x86/dump.h"
 #include "src/x86/gdb.h"
+#include "src/x86/helper_sys.h"
 #include "src/x86/target.h"
+#include "ui/display.h"
+#include "ui/vc.h"
+#ifdef CONFIG_CURSES
+#include "ui/curses.h"
+#endif
 
 /* "-device NAME,help": 0 when answered. */
 static int print_device_props(const char *name)
@@ -99,12 +108,10 @@ static int setup_logging(const PemuConfig *cfg)
 static DisplayKind choose_display(const PemuConfig *cfg)
 {
     const char *x = getenv("DISPLAY"), *w = getenv("WAYLAND_DISPLAY");
+    /* The SDL window is not written yet: the default never picks it. */
     bool have_sdl = false, have_curses = false;
     if (cfg->display != DISPLAY_DEFAULT)
         return cfg->display;
-#ifdef CONFIG_SDL
-    have_sdl = true;
-#endif
 #ifdef CONFIG_CURSES
     have_curses = true;
 #endif
@@ -116,9 +123,7 @@ static DisplayKind choose_display(const PemuConfig *cfg)
 static int refuse_unbuilt(const PemuConfig *cfg, DisplayKind display)
 {
     const char *what = NULL;
-    if (display == DISPLAY_CURSES && cfg->display != DISPLAY_DEFAULT)
-        what = "-display curses";
-    else if (display == DISPLAY_SDL && cfg->display != DISPLAY_DEFAULT)
+    if (display == DISPLAY_SDL && cfg->display != DISPLAY_DEFAULT)
         what = "-display sdl";
     else if (cfg->loadvm)
         what = "-loadvm";
@@ -195,11 +200,65 @@ static void mon_stop(void *o) { (void)o; accel_vm_stop(); }
 static void mon_cont(void *o) { (void)o; accel_vm_cont(); }
 static bool mon_running(void *o) { (void)o; return accel_vm_running(); }
 
+/* Linear (through the page tables, without faulting) or physical. */
+static int mon_read(void *o, uint64_t addr, bool phys, void *buf, size_t len)
+{
+    GuestRefs *r = o;
+    uint8_t *p = buf;
+    while (len) {
+        uint64_t pa = addr, page_left = TARGET_PAGE_SIZE - (addr & (TARGET_PAGE_SIZE - 1));
+        size_t n = len < page_left ? len : (size_t)page_left;
+        if (!phys) {
+            uint32_t prot;
+            X86State *s = &r->cpu->env;
+            if (!x86_tlb_fill(&r->cpu->parent, addr, MMU_DATA_LOAD, x86_mmu_index(s), true, &pa,
+                              &prot))
+                return -1;
+            pa |= addr & (TARGET_PAGE_SIZE - 1);
+        }
+        address_space_read(r->m->as, pa, p, n);
+        p += n;
+        addr += n;
+        len -= n;
+    }
+    return 0;
+}
+
+static int mon_disas(void *o, uint64_t addr, bool phys, char *buf, size_t n)
+{
+    GuestRefs *r = o;
+    uint8_t bytes[16];
+    unsigned avail = sizeof(bytes);
+    /* The bytes may end at an unmapped page: take what can be read. */
+    while (avail && mon_read(o, addr, phys, bytes, avail) < 0)
+        avail = avail > 1 ? avail / 2 : 0;
+    if (!avail)
+        return -1;
+    uint32_t hf = r->cpu->env.hflags;
+    X86Mode mode = (hf & HF_CS64) ? X86_MODE_64 : (hf & HF_CS32) ? X86_MODE_32 : X86_MODE_16;
+    return x86_disas_bytes(buf, n, bytes, avail, mode, addr);
+}
+
+static void mon_cpus(FILE *f, void *o)
+{
+    GuestRefs *r = o;
+    X86State *s = &r->cpu->env;
+    fprintf(f, "* CPU #0: pc=0x%016" PRIx64 "%s thread_id=%d\n", s->segs[R_CS].base + s->rip,
+            r->cpu->parent.halted ? " (halted)" : "", (int)getpid());
+}
+
+static void mon_pic(FILE *f, void *o)
+{
+    for (Device *d = ((GuestRefs *)o)->m->devices; d; d = d->next)
+        if (!strcmp(d->cls->name, "i8259"))
+            i8259_print(d, f);
+}
+
 static int start_monitors(const PemuConfig *cfg, GuestRefs *refs)
 {
     MonitorOps ops = { refs, mon_registers, mon_mtree, mon_pci, mon_reset,
                        mon_stop, mon_cont, mon_running, mon_powerdown,
-                       mon_lapic, mon_ioapic };
+                       mon_lapic, mon_ioapic, mon_read, mon_disas, mon_cpus, mon_pic };
     monitor_set_ops(&ops);
     QmpMachine qm = { refs->m, &refs->cpu->parent, cfg->start_stopped, refs, mon_reset,
                       qmp_powerdown };
@@ -228,6 +287,43 @@ static int start_monitors(const PemuConfig *cfg, GuestRefs *refs)
     return 0;
 }
 
+/*
+ * The display's consoles: the guest's screen (console 0, made by the VGA),
+ * then a terminal for each vc chardev, the monitors' first (QEMU's order:
+ * Alt-1 guest, Alt-2 monitor, Alt-3 serial).
+ */
+static int start_display(const PemuConfig *cfg, DisplayKind display)
+{
+    if (display != DISPLAY_CURSES && display != DISPLAY_SDL)
+        return 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (Chardev *c = chardev_next(NULL); c; c = chardev_next(c)) {
+            bool is_mon = false;
+            for (int i = 0; i < cfg->nmonitors; i++)
+                is_mon |= cfg->monitors[i].chardev && !strcmp(cfg->monitors[i].chardev, chardev_id(c));
+            if (chardev_is_vc(c) && is_mon == (pass == 0))
+                vc_new(is_mon ? "monitor" : chardev_id(c), c, 80, 25);
+        }
+#ifdef CONFIG_CURSES
+    if (display == DISPLAY_CURSES) {
+        Error *err = NULL;
+        if (curses_display_init(cfg->curses_charset, &err) < 0) {
+            error_report_err(err);
+            return -1;
+        }
+    }
+#endif
+    return 0;
+}
+
+static void stop_display(void)
+{
+#ifdef CONFIG_CURSES
+    curses_display_fini();
+#endif
+    vc_free_all();
+}
+
 static const AccelBoardOps pc_accel_ops = { pc_reset_requested, board_reset };
 
 /* Build the machine from cfg and run it until it exits. */
@@ -238,9 +334,6 @@ static int run_guest(PemuConfig *cfg)
 
     if (refuse_unbuilt(cfg, display) < 0)
         return 1;
-    if (display == DISPLAY_CURSES || display == DISPLAY_SDL)
-        warn_report("no %s console yet: running without a display (use -nographic for the "
-                    "serial console)", display == DISPLAY_SDL ? "SDL" : "curses");
     mainloop_init();
     chardev_mux_set_escape(cfg->echr);
     Machine *m = pc_machine_new(cfg, &err);
@@ -259,13 +352,18 @@ static int run_guest(PemuConfig *cfg)
         return 1;
     }
     GuestRefs refs = { m, cpu };
-    if (start_monitors(cfg, &refs) < 0) {
+    if (start_display(cfg, display) < 0 || start_monitors(cfg, &refs) < 0) {
+        stop_display();
         monitor_free_all();
         qmp_monitor_free_all();
         pc_machine_free(m);
         free(cpu);
         return 1;
     }
+    /* Said once the machine is up, so that configuration errors come first. */
+    if (display == DISPLAY_NONE && cfg->display == DISPLAY_DEFAULT && !cfg->nographic)
+        warn_report("no display: stdout is not a terminal (use -nographic for the serial "
+                    "console and the monitor here, or -display none to silence this)");
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     signal(SIGPIPE, SIG_IGN);
@@ -281,6 +379,7 @@ static int run_guest(PemuConfig *cfg)
         tb_print_stats(log_file());
     gdbstub_stop();
     cpu_exit_list(&cpu->parent);
+    stop_display();
     monitor_free_all();
     qmp_monitor_free_all();
     pc_machine_free(m);

@@ -9,15 +9,19 @@
 #include "src/options.h"
 
 #define MON_LINE_MAX 512
-#define MON_MAX_CMDS 64
+#define MON_MAX_CMDS 96
+#define MON_HISTORY 64
 
 struct Monitor {
     Chardev *chr;
     bool mux;
     bool banner_done;
     char line[MON_LINE_MAX];
-    size_t len;
-    int esc;            /* 0; 1 after ESC; 2 inside "ESC [" (arrow keys: ignored) */
+    size_t len, pos;    /* text length, cursor */
+    int esc;            /* 0; 1 after ESC; 2 inside "ESC [" or "ESC O" */
+    int esc_param;      /* the number in "ESC [ 3 ~" */
+    char *hist[MON_HISTORY];
+    unsigned nhist, hpos; /* commands entered; the one shown (nhist: a new line) */
     bool last_cr;       /* drop the LF of a CR LF */
     /* output to a function instead of chr (gdb's qRcmd) */
     void (*capture)(void *opaque, const char *buf, size_t len);
@@ -34,6 +38,11 @@ static bool tables_ready;
 void monitor_set_ops(const MonitorOps *o)
 {
     ops = *o;
+}
+
+const MonitorOps *monitor_ops(void)
+{
+    return &ops;
 }
 
 /* ---- output ----------------------------------------------------------------- */
@@ -86,7 +95,7 @@ void monitor_printf(Monitor *mon, const char *fmt, ...)
 
 /* The printers of other modules write to a FILE: collect it in a
  * temporary file and send that. */
-static void mon_print_file(Monitor *mon, void (*fn)(FILE *, void *), void *opaque)
+void monitor_print_from(Monitor *mon, void (*fn)(FILE *, void *), void *opaque)
 {
     FILE *f = tmpfile();
     if (!f) {
@@ -252,7 +261,7 @@ static void info_chardev(Monitor *mon, const char *args)
 static void info_printer(Monitor *mon, void (*fn)(FILE *, void *), const char *what)
 {
     if (fn)
-        mon_print_file(mon, fn, ops.opaque);
+        monitor_print_from(mon, fn, ops.opaque);
     else
         not_available(mon, what);
 }
@@ -317,6 +326,7 @@ static void tables_init(void)
         monitor_register_command(&base_cmds[i], false);
     for (size_t i = 0; i < PEMU_ARRAY_SIZE(base_infos); i++)
         monitor_register_command(&base_infos[i], true);
+    monitor_cmds_register();
 }
 
 void monitor_register_command(const MonitorCommand *cmd, bool is_info)
@@ -335,7 +345,8 @@ void monitor_execute(Monitor *mon, const char *line)
     tables_init();
     while (*line == ' ' || *line == '\t')
         line++;
-    size_t wl = strcspn(line, " \t");
+    /* "x/4xb addr": the format may follow the name without a blank */
+    size_t wl = strcspn(line, " \t/");
     if (!wl)
         return;
     const MonitorCommand *c = find_cmd(cmds, ncmds, line, wl);
@@ -405,15 +416,125 @@ char *monitor_execute_to_string(const char *line)
 
 /* ---- line editing ------------------------------------------------------------ */
 
+/* Redraw the line from the prompt on: CR, prompt, text, erase to the end
+ * of the line, then back to the cursor. */
+static void mon_redraw(Monitor *mon)
+{
+    monitor_printf(mon, "\r(pemu) %.*s\033[K", (int)mon->len, mon->line);
+    if (mon->len > mon->pos)
+        monitor_printf(mon, "\033[%dD", (int)(mon->len - mon->pos));
+}
+
+static void mon_set_line(Monitor *mon, const char *text)
+{
+    size_t n = strlen(text);
+    if (n >= MON_LINE_MAX)
+        n = MON_LINE_MAX - 1;
+    memcpy(mon->line, text, n);
+    mon->len = mon->pos = n;
+    mon_redraw(mon);
+}
+
+static void mon_history_add(Monitor *mon, const char *line)
+{
+    if (!*line)
+        return;
+    if (mon->nhist && !strcmp(mon->hist[(mon->nhist - 1) % MON_HISTORY], line))
+        return; /* the same command twice is kept once */
+    char *copy = malloc(strlen(line) + 1);
+    if (!copy)
+        return;
+    strcpy(copy, line);
+    free(mon->hist[mon->nhist % MON_HISTORY]);
+    mon->hist[mon->nhist % MON_HISTORY] = copy;
+    mon->nhist++;
+}
+
+/* Up (dir -1) and Down (+1) through the history; past the newest: empty. */
+static void mon_history_move(Monitor *mon, int dir)
+{
+    unsigned oldest = mon->nhist > MON_HISTORY ? mon->nhist - MON_HISTORY : 0;
+    if (dir < 0 && mon->hpos > oldest)
+        mon->hpos--;
+    else if (dir > 0 && mon->hpos < mon->nhist)
+        mon->hpos++;
+    else
+        return;
+    mon_set_line(mon, mon->hpos < mon->nhist ? mon->hist[mon->hpos % MON_HISTORY] : "");
+}
+
+static void mon_delete(Monitor *mon, size_t from, size_t to)
+{
+    if (to <= from)
+        return;
+    memmove(mon->line + from, mon->line + to, mon->len - to);
+    mon->len -= to - from;
+    mon->pos = from;
+    mon_redraw(mon);
+}
+
+static void mon_enter(Monitor *mon)
+{
+    mon_write(mon, "\n", 1);
+    mon->line[mon->len] = '\0';
+    mon->len = mon->pos = 0;
+    mon_history_add(mon, mon->line);
+    mon->hpos = mon->nhist;
+    monitor_execute(mon, mon->line);
+    mon_prompt(mon);
+}
+
+/* The final byte of an escape sequence (ESC [ params final, or ESC O final). */
+static void mon_escape(Monitor *mon, uint8_t final)
+{
+    int p = mon->esc_param;
+    switch (final) {
+    case 'A': mon_history_move(mon, -1); break;
+    case 'B': mon_history_move(mon, 1); break;
+    case 'C':
+        if (mon->pos < mon->len) {
+            chardev_write(mon->chr, &mon->line[mon->pos], 1);
+            mon->pos++;
+        }
+        break;
+    case 'D':
+        if (mon->pos > 0) {
+            mon->pos--;
+            chardev_write(mon->chr, "\b", 1);
+        }
+        break;
+    case 'H': mon->pos = 0; mon_redraw(mon); break;
+    case 'F': mon->pos = mon->len; mon_redraw(mon); break;
+    case '~':
+        if (p == 1 || p == 7) {
+            mon->pos = 0;
+            mon_redraw(mon);
+        } else if (p == 4 || p == 8) {
+            mon->pos = mon->len;
+            mon_redraw(mon);
+        } else if (p == 3) {
+            mon_delete(mon, mon->pos, mon->pos + (mon->pos < mon->len));
+        }
+        break;
+    default:
+        break;
+    }
+}
+
 static void mon_key(Monitor *mon, uint8_t ch)
 {
     if (mon->esc == 1) {
         mon->esc = ch == '[' || ch == 'O' ? 2 : 0;
+        mon->esc_param = 0;
         return;
     }
     if (mon->esc == 2) {
-        if (ch >= 0x40 && ch <= 0x7e)
-            mon->esc = 0; /* the final byte of a CSI sequence */
+        if (ch >= '0' && ch <= '9') {
+            mon->esc_param = mon->esc_param * 10 + (ch - '0');
+        } else if (ch >= 0x40 && ch <= 0x7e) {
+            mon->esc = 0;
+            mon_escape(mon, ch);
+        }
         return;
     }
     bool was_cr = mon->last_cr;
@@ -424,33 +545,62 @@ static void mon_key(Monitor *mon, uint8_t ch)
             return;
         /* fall through */
     case '\r':
-        mon_write(mon, "\n", 1);
-        mon->line[mon->len] = '\0';
-        mon->len = 0;
-        monitor_execute(mon, mon->line);
-        mon_prompt(mon);
+        mon_enter(mon);
         return;
     case 0x7f:
     case 0x08:
-        if (mon->len) {
+        if (mon->pos == mon->len && mon->len) {
             mon->len--;
+            mon->pos--;
             chardev_write(mon->chr, "\b \b", 3);
+        } else if (mon->pos) {
+            mon_delete(mon, mon->pos - 1, mon->pos);
         }
         return;
-    case 0x15: /* Ctrl-U: kill the line */
-        while (mon->len) {
-            mon->len--;
-            chardev_write(mon->chr, "\b \b", 3);
-        }
+    case 0x01: /* Ctrl-A: start of line */
+        mon->pos = 0;
+        mon_redraw(mon);
         return;
+    case 0x05: /* Ctrl-E: end of line */
+        mon->pos = mon->len;
+        mon_redraw(mon);
+        return;
+    case 0x02: mon_escape(mon, 'D'); return; /* Ctrl-B */
+    case 0x06: mon_escape(mon, 'C'); return; /* Ctrl-F */
+    case 0x10: mon_escape(mon, 'A'); return; /* Ctrl-P */
+    case 0x0e: mon_escape(mon, 'B'); return; /* Ctrl-N */
+    case 0x0b: /* Ctrl-K: kill to the end */
+        mon->len = mon->pos;
+        mon_redraw(mon);
+        return;
+    case 0x15: /* Ctrl-U: kill to the start */
+        mon_delete(mon, 0, mon->pos);
+        return;
+    case 0x17: { /* Ctrl-W: kill the word before the cursor */
+        size_t p = mon->pos;
+        while (p && mon->line[p - 1] == ' ')
+            p--;
+        while (p && mon->line[p - 1] != ' ')
+            p--;
+        mon_delete(mon, p, mon->pos);
+        return;
+    }
     case 0x1b:
         mon->esc = 1;
         return;
     default:
         if (ch < 0x20 || mon->len + 1 >= sizeof(mon->line))
             return;
-        mon->line[mon->len++] = (char)ch;
-        chardev_write(mon->chr, &ch, 1);
+        if (mon->pos == mon->len) {
+            mon->line[mon->len++] = (char)ch;
+            mon->pos++;
+            chardev_write(mon->chr, &ch, 1);
+        } else {
+            memmove(mon->line + mon->pos + 1, mon->line + mon->pos, mon->len - mon->pos);
+            mon->line[mon->pos++] = (char)ch;
+            mon->len++;
+            mon_redraw(mon);
+        }
     }
 }
 
@@ -477,7 +627,7 @@ static void mon_event(void *opaque, ChardevEvent ev)
         mon->banner_done = true;
         monitor_printf(mon, "pemu %s monitor - type 'help' for more information\n", PEMU_VERSION);
     }
-    mon->len = 0;
+    mon->len = mon->pos = 0;
     mon->esc = 0;
     mon_prompt(mon);
 }
@@ -513,6 +663,8 @@ void monitor_free(Monitor *mon)
         }
     }
     chardev_set_handlers(mon->chr, NULL, mon);
+    for (int i = 0; i < MON_HISTORY; i++)
+        free(mon->hist[i]);
     free(mon);
 }
 

@@ -11,6 +11,8 @@
 #define PEMU_MONITOR_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include "src/chardev.h"
 #include "src/error.h"
@@ -29,6 +31,14 @@ typedef struct MonitorOps {
     void (*system_powerdown)(void *opaque);          /* system_powerdown: ACPI power button */
     void (*print_lapic)(FILE *f, void *opaque);      /* info lapic */
     void (*print_ioapic)(FILE *f, void *opaque);     /* info ioapic */
+    /* x, xp: read guest memory at a linear (phys false) or physical
+     * address; -1 where nothing is mapped. */
+    int (*read_memory)(void *opaque, uint64_t addr, bool phys, void *buf, size_t len);
+    /* x/i, xp/i: one instruction at addr, as text; returns its length
+     * (>= 1) or -1 if its bytes cannot be read. */
+    int (*disas)(void *opaque, uint64_t addr, bool phys, char *buf, size_t n);
+    void (*print_cpus)(FILE *f, void *opaque);       /* info cpus */
+    void (*print_pic)(FILE *f, void *opaque);        /* info pic */
 } MonitorOps;
 
 /* One command. args: QEMU's help text for its arguments ("" for none);
@@ -53,6 +63,12 @@ void monitor_free_all(void);
 
 /* Output, with "\n" sent as "\r\n". */
 void monitor_printf(Monitor *mon, const char *fmt, ...) PEMU_PRINTF(2, 3);
+/* Send what fn(f, opaque) prints to a FILE. */
+void monitor_print_from(Monitor *mon, void (*fn)(FILE *f, void *opaque), void *opaque);
+/* The hooks (never NULL; hooks inside may be). */
+const MonitorOps *monitor_ops(void);
+/* The commands of src/monitor_cmds.c (registered with the built-in ones). */
+void monitor_cmds_register(void);
 /* Run one command line as if typed (tests). */
 void monitor_execute(Monitor *mon, const char *line);
 /* The same with the output (plain "\n" lines) going to out (gdb's qRcmd). */

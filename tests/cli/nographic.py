@@ -118,6 +118,22 @@ report("sigterm_exits", st is not None, "did not exit")
 report("sigterm_restored", not r.raw_now(), "terminal attributes not restored")
 r.close()
 
+# 3b: SIGINT (from kill: the terminal's Ctrl-C goes to the guest), and a
+# crash of pemu itself (SIGSEGV, SIGABRT): the terminal is restored by the
+# signal hooks before the process dies
+for name, sig in (("sigint", signal.SIGINT), ("sigsegv", signal.SIGSEGV),
+                  ("sigabrt", signal.SIGABRT)):
+    r = Run()
+    time.sleep(0.5)
+    report(name + "_raw", r.raw_now(), "not in raw mode")
+    r.proc.send_signal(sig)
+    st = r.wait()
+    report(name + "_exits", st is not None, "did not exit")
+    if sig != signal.SIGINT:
+        report(name + "_dies_by_signal", st == -sig, "exit status %s, want death by signal" % st)
+    report(name + "_restored", not r.raw_now(), "terminal attributes not restored")
+    r.close()
+
 # 4: -S starts paused; cont runs the kernel
 r = Run(["-S"])
 time.sleep(0.3)
