@@ -14,98 +14,101 @@ LINUX_CACHE=${PEMU_CACHE:-cache}/linux
 
 # The metapackage's dependency names the versioned kernel package.
 linux_pkg_name() {
-    meta=$1
-    apt-cache depends "$meta" 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*\).*/\1/p' | head -n 1
+    _lmeta=$1
+    apt-cache depends "$_lmeta" 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*\).*/\1/p' | head -n 1
 }
 
 # apt-get download PKG into directory $2 and unpack its data into $3.
 linux_get_deb() {
-    pkg=$1 dl=$2 into=$3
-    mkdir -p "$dl" "$into" || return 1
-    (cd "$dl" && rm -f ./*.deb && apt-get download "$pkg" >"$dl/apt.log" 2>&1) || {
-        LINUX_WHY="apt-get download $pkg failed (see $dl/apt.log)"
+    _lpkg=$1 _ldl=$2 _linto=$3
+    mkdir -p "$_ldl" "$_linto" || return 1
+    (cd "$_ldl" && rm -f ./*.deb && apt-get download "$_lpkg" >"$_ldl/apt.log" 2>&1) || {
+        LINUX_WHY="apt-get download $_lpkg failed (see $_ldl/apt.log)"
         return 1
     }
-    for deb in "$dl"/*.deb; do
-        dpkg-deb -x "$deb" "$into" || { LINUX_WHY="dpkg-deb -x $deb failed"; return 1; }
+    for _ldeb in "$_ldl"/*.deb; do
+        dpkg-deb -x "$_ldeb" "$_linto" || { LINUX_WHY="dpkg-deb -x $_ldeb failed"; return 1; }
     done
 }
 
 linux_fetch() {
-    arch=$1
-    dir=$LINUX_CACHE/$arch
-    [ -s "$dir/vmlinuz" ] && [ -x "$dir/busybox" ] && return 0
+    _larch=$1
+    _ldir=$LINUX_CACHE/$_larch
+    [ -s "$_ldir/vmlinuz" ] && [ -x "$_ldir/busybox" ] && return 0
     if ! command -v apt-get >/dev/null 2>&1 || ! command -v dpkg-deb >/dev/null 2>&1; then
         LINUX_WHY="no apt-get/dpkg-deb on this host: pass KERNEL=<bzImage> INITRD=<initramfs>"
         return 1
     fi
-    case $arch in
-    amd64) meta=linux-image-amd64 bb=busybox-static ;;
+    case $_larch in
+    amd64) _lmeta=linux-image-amd64 _lbb=busybox-static ;;
     i386)
-        meta=linux-image-686:i386 bb=busybox-static:i386
+        _lmeta=linux-image-686:i386 _lbb=busybox-static:i386
         if ! dpkg --print-foreign-architectures | grep -qx i386; then
             LINUX_WHY="the i386 packages need 'dpkg --add-architecture i386 && apt-get update' (ports/deps.sh linux does it as root)"
             return 1
         fi ;;
-    *) LINUX_WHY="unknown architecture $arch"; return 1 ;;
+    *) LINUX_WHY="unknown architecture $_larch"; return 1 ;;
     esac
-    kpkg=$(linux_pkg_name "$meta")
-    if [ -z "$kpkg" ]; then
-        LINUX_WHY="apt-cache does not know $meta (apt-get update?)"
+    _lkpkg=$(linux_pkg_name "$_lmeta")
+    if [ -z "$_lkpkg" ]; then
+        LINUX_WHY="apt-cache does not know $_lmeta (apt-get update?)"
         return 1
     fi
-    case $arch:$kpkg in i386:*:i386) ;; i386:*) kpkg=$kpkg:i386 ;; esac
-    rm -rf "$dir.tmp" && mkdir -p "$dir.tmp" || return 1
-    linux_get_deb "$kpkg" "$dir.tmp/k" "$dir.tmp/kroot" || return 1
-    linux_get_deb "$bb" "$dir.tmp/b" "$dir.tmp/broot" || return 1
-    mkdir -p "$dir" || return 1
-    cp "$dir.tmp"/kroot/boot/vmlinuz-* "$dir/vmlinuz" &&
-        cp "$dir.tmp/broot/bin/busybox" "$dir/busybox" &&
-        echo "$kpkg" >"$dir/version" || { LINUX_WHY="unexpected package contents in $dir.tmp"; return 1; }
-    rm -rf "$dir.tmp"
+    case $_larch:$_lkpkg in i386:*:i386) ;; i386:*) _lkpkg=$_lkpkg:i386 ;; esac
+    rm -rf "$_ldir.tmp" && mkdir -p "$_ldir.tmp" || return 1
+    linux_get_deb "$_lkpkg" "$_ldir.tmp/k" "$_ldir.tmp/kroot" || return 1
+    linux_get_deb "$_lbb" "$_ldir.tmp/b" "$_ldir.tmp/broot" || return 1
+    mkdir -p "$_ldir" || return 1
+    cp "$_ldir.tmp"/kroot/boot/vmlinuz-* "$_ldir/vmlinuz" &&
+        cp "$_ldir.tmp/broot/bin/busybox" "$_ldir/busybox" &&
+        echo "$_lkpkg" >"$_ldir/version" || { LINUX_WHY="unexpected package contents in $_ldir.tmp"; return 1; }
+    rm -rf "$_ldir.tmp"
 }
 
 # The /init of both kinds: mount the pseudo file systems, say hello, then
 # either a console shell (demo) or /test.sh and poweroff (test).
 linux_write_init() {
-    kind=$1 out=$2
-    cat >"$out" <<'EOT'
+    _lwkind=$1 _lwout=$2
+    cat >"$_lwout" <<'EOT'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
+# The archive has no device nodes (built without root): the console comes
+# from devtmpfs.
+mount -t devtmpfs devtmpfs /dev
+exec 0</dev/console 1>/dev/console 2>&1
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev 2>/dev/null
 echo "pemu-init: userspace reached ($(uname -m), $(uname -r))"
 EOT
-    if [ "$kind" = demo ]; then
-        cat >>"$out" <<'EOT'
+    if [ "$_lwkind" = demo ]; then
+        cat >>"$_lwout" <<'EOT'
 echo
 echo "Welcome to Linux on pemu: a busybox shell. 'poweroff -f' (or Ctrl-A x) ends pemu."
 echo
 exec setsid cttyhack sh
 EOT
     else
-        cat >>"$out" <<'EOT'
+        cat >>"$_lwout" <<'EOT'
 echo "pemu-test: begin"
 [ -x /test.sh ] && /test.sh
 echo "pemu-test: end"
 poweroff -f
 EOT
     fi
-    chmod 755 "$out"
+    chmod 755 "$_lwout"
 }
 
 linux_initramfs() {
-    arch=$1 kind=$2 out=$3
+    _larch=$1 _lkind=$2 _lout=$3
     if ! command -v cpio >/dev/null 2>&1; then
         LINUX_WHY="cpio is not installed (Debian: apt-get install cpio)"
         return 1
     fi
-    root=$out.root
-    rm -rf "$root" && mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev" "$root/tmp" || return 1
-    cp "$LINUX_CACHE/$arch/busybox" "$root/bin/busybox" || return 1
-    linux_write_init "$kind" "$root/init"
-    (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) | gzip -9 >"$out.tmp" &&
-        mv "$out.tmp" "$out" || { LINUX_WHY="cpio/gzip failed for $out"; return 1; }
-    rm -rf "$root"
+    _lroot=$_lout.root
+    rm -rf "$_lroot" && mkdir -p "$_lroot/bin" "$_lroot/proc" "$_lroot/sys" "$_lroot/dev" "$_lroot/tmp" || return 1
+    cp "$LINUX_CACHE/$_larch/busybox" "$_lroot/bin/busybox" || return 1
+    linux_write_init "$_lkind" "$_lroot/init"
+    (cd "$_lroot" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) | gzip -9 >"$_lout.tmp" &&
+        mv "$_lout.tmp" "$_lout" || { LINUX_WHY="cpio/gzip failed for $_lout"; return 1; }
+    rm -rf "$_lroot"
 }
