@@ -3,6 +3,9 @@
 # Debian's kernels through the Linux boot protocol (hw/linuxboot.c), with
 # the test initramfs of tests/linux/lib.sh (busybox, /init prints markers
 # and powers off). Kernels are fetched once into $PEMU_CACHE/linux.
+#   rom_handoff, rom_initrd_max  a fake bzImage (linux_setup.asm) reports
+#                  segments, header fields, command line, kernel and initrd
+#                  bytes and the e820 map as the option ROM handed them over
 #   amd64_seabios  linux-image-*-amd64 via SeaBIOS and the generated option
 #                  ROM: setup's CPU check says it needs an x86-64 CPU while
 #                  pemu has no long mode (proves ROM, fw_cfg, setup entry)
@@ -64,6 +67,53 @@ run() {
 tail_of() {
     tail -c 400 "$1" | tr -d '\033\r' | tr '\n' '|'
 }
+
+# --- the option ROM's hand-over, exactly: a fake bzImage whose setup code
+# reports what it got (tests/boot/linux_setup.asm). The expected initrd
+# address comes from the e820 map it prints: the end of the highest RAM
+# range below 4 GiB, capped at initrd_addr_max + 1, minus the size, rounded
+# down to 4 KiB.
+rom_case() {
+    _n=$1 _max=$2
+    nasm -f bin -DINITRD_MAX=$_max -o "$out/$_n.bin" "$PEMU_SRC/tests/boot/linux_setup.asm" || {
+        echo "FAIL boot/linux_$_n: nasm failed"; return; }
+    printf 'PEMU-INITRD-DATA%05000d' 7 >"$out/$_n.initrd"
+    rm -f "$out/$_n.dbg"
+    timeout $((60 * slow)) $PEMU -nographic -m 64 -kernel "$out/$_n.bin" -initrd "$out/$_n.initrd" \
+        -append "console=ttyS0 pemu,test" -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+        -debugcon file:"$out/$_n.dbg" >"$out/$_n.log" 2>&1 </dev/null
+    _st=$?
+    _top=0
+    while read -r _w _base _len _type; do
+        [ "$_w" = e820 ] && [ "$_type" = 01 ] || continue
+        _e=$((0x$_base + 0x$_len))
+        [ $_e -le 4294967296 ] && [ $_e -gt $_top ] && _top=$_e
+    done <"$out/$_n.dbg"
+    _size=$(wc -c <"$out/$_n.initrd")
+    _lim=$((_max + 1))
+    [ "${_top:-0}" -lt $_lim ] && _lim=$_top
+    _want=$(printf 'rdimage=%08x rdsize=%08x' $(( (_lim - _size) & ~0xfff )) $_size)
+    _bad=""
+    [ "$_st" = 33 ] || _bad="$_bad, exit status $_st (not 33)"
+    grep -q "^cs=1020 ds=1000 es=1000 ss=1000 sp=e000$" "$out/$_n.dbg" || _bad="$_bad, segments/stack"
+    grep -q "^loader=ff flags=81 heap=de00 cmdline=0001e000 $_want$" "$out/$_n.dbg" ||
+        _bad="$_bad, header fields (want '$_want')"
+    grep -q "^cmd=console=ttyS0 pemu,test$" "$out/$_n.dbg" || _bad="$_bad, command line"
+    grep -q "^kernel=PEMU-KERNEL-1MiB$" "$out/$_n.dbg" || _bad="$_bad, kernel at 1 MiB"
+    grep -q "^initrd=PEMU-INITRD-DATA$" "$out/$_n.dbg" || _bad="$_bad, initrd contents"
+    [ "${_top:-0}" -gt 0 ] || _bad="$_bad, no RAM in the e820 map"
+    if [ -z "$_bad" ]; then
+        echo "PASS boot/linux_$_n"
+    else
+        echo "FAIL boot/linux_$_n: ${_bad#, }: $(tr '\n' '|' <"$out/$_n.dbg" 2>/dev/null)"
+    fi
+}
+if command -v nasm >/dev/null 2>&1; then
+    rom_case rom_handoff 0x7fffffff        # placed by the end of RAM
+    rom_case rom_initrd_max 0x01ffffff     # placed by initrd_addr_max (32 MiB)
+else
+    echo "SKIP boot/linux_rom_handoff: nasm is not installed"
+fi
 
 have=""
 for arch in amd64 i386; do
