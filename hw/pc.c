@@ -23,7 +23,9 @@
  *
  * -kernel with a Multiboot kernel starts it directly in the state firmware
  * leaves (PICs at vectors 0x08/0x70, an IVT of iret stubs, A20 on, PIT
- * running); the Linux boot protocol comes with the Linux work.
+ * running). A Linux bzImage (hw/linuxboot.c) goes through SeaBIOS and the
+ * generated option ROM, or with firmware=none straight to its 32-bit
+ * (64-bit when the CPU has long mode) entry with boot_params built here.
  */
 #include "hw/pc.h"
 
@@ -40,6 +42,7 @@
 #include "hw/i8042.h"
 #include "hw/i8259.h"
 #include "hw/ioapic.h"
+#include "hw/linuxboot.h"
 #include "hw/mc146818.h"
 #include "hw/multiboot.h"
 #include "hw/piix3.h"
@@ -51,6 +54,7 @@
 #include "src/log.h"
 #include "src/softmmu.h"
 #include "src/tb.h"
+#include "src/x86/helper_sys.h"
 
 #define BIOS_MAX (16u << 20)
 
@@ -76,6 +80,9 @@ typedef struct PCBoard {
     bool multiboot;
     MultibootInfo mbi;
     char *mb_cmdline;
+    /* Linux: through the option ROM, or direct with firmware=none */
+    bool linux_boot;
+    LinuxBoot linux;
 } PCBoard;
 
 static PCBoard *board(Machine *m)
@@ -517,23 +524,40 @@ static int vga_bios(PCBoard *b, Error **errp)
     return r;
 }
 
+/* -kernel: a Multiboot kernel, else a Linux bzImage (whose parser names
+ * what is wrong with anything else). */
+static int open_kernel(PCBoard *b, Error **errp)
+{
+    PemuConfig *cfg = b->cfg;
+    if (!cfg->kernel) {
+        if (cfg->initrd || cfg->append) {
+            error_setg(errp, "-initrd or -append only allowed with -kernel option");
+            return -1;
+        }
+        return 0;
+    }
+    /* "could not load kernel 'FILE': ...", as QEMU says it */
+    int mb = multiboot_probe(cfg->kernel, errp);
+    if (mb < 0)
+        return -1;
+    if (mb) {
+        size_t n = strlen(cfg->kernel) + (cfg->append ? strlen(cfg->append) : 0) + 2;
+        b->mb_cmdline = malloc(n);
+        if (!b->mb_cmdline)
+            pemu_abort("out of memory");
+        snprintf(b->mb_cmdline, n, "%s%s%s", cfg->kernel, cfg->append ? " " : "",
+                 cfg->append ? cfg->append : "");
+        b->multiboot = true;
+        return 0;
+    }
+    if (linuxboot_open(&b->linux, cfg->kernel, cfg->initrd, cfg->append, errp) < 0)
+        return -1;
+    b->linux_boot = true;
+    return 0;
+}
+
 static int check_unsupported(PemuConfig *cfg, Error **errp)
 {
-    if (cfg->kernel && !cfg->no_firmware) {
-        Error *err = NULL;
-        int mb = multiboot_probe(cfg->kernel, &err);
-        if (mb < 0) {
-            /* "could not load kernel 'FILE': ...", as QEMU says it */
-            error_setg(errp, "%s", err->msg);
-            error_free(err);
-            return -1;
-        }
-        if (!mb) {
-            error_setg(errp, "-kernel %s: not a Multiboot kernel; the Linux boot protocol is not "
-                       "supported yet", cfg->kernel);
-            return -1;
-        }
-    }
     for (int i = 0; i < cfg->ndrives; i++) {
         DriveConfig *d = &cfg->drives[i];
         if (d->iface == DRIVE_IF_VIRTIO) {
@@ -556,7 +580,7 @@ Machine *pc_machine_new(PemuConfig *cfg, Error **errp)
     m->board = b;
     m->ram_size = cfg->ram_size;
 
-    if (check_unsupported(cfg, errp) < 0)
+    if (check_unsupported(cfg, errp) < 0 || open_kernel(b, errp) < 0)
         goto fail;
     m->sysmem = memory_region_new_container("system", UINT64_MAX, NULL);
     m->as = address_space_new("memory", m->sysmem);
@@ -595,17 +619,9 @@ Machine *pc_machine_new(PemuConfig *cfg, Error **errp)
     device_add_existing(m, fw_cfg_device(b->fw_cfg));
     if (fw_cfg_setup(b, errp) < 0 || vga_bios(b, errp) < 0 || make_user_devices(b, errp) < 0)
         goto fail;
+    if (b->linux_boot && !cfg->no_firmware && linuxboot_setup_fw_cfg(&b->linux, b->fw_cfg, errp) < 0)
+        goto fail;
     cmos_setup(b);
-
-    if (cfg->kernel) {
-        size_t n = strlen(cfg->kernel) + (cfg->append ? strlen(cfg->append) : 0) + 2;
-        b->mb_cmdline = malloc(n);
-        if (!b->mb_cmdline)
-            pemu_abort("out of memory");
-        snprintf(b->mb_cmdline, n, "%s%s%s", cfg->kernel, cfg->append ? " " : "",
-                 cfg->append ? cfg->append : "");
-        b->multiboot = true;
-    }
     return m;
 fail:
     pc_machine_free(m);
@@ -642,6 +658,7 @@ void pc_machine_free(Machine *m)
     if (m->sysmem)
         memory_region_free(m->sysmem);
     free(b->mb_cmdline);
+    linuxboot_close(&b->linux);
     free(b);
 }
 
@@ -710,6 +727,63 @@ static int multiboot_start(PCBoard *b, Error **errp)
     return 0;
 }
 
+/* ---- direct Linux boot (firmware=none) ------------------------------------------------ */
+
+/* CPUID.80000001h:EDX bit 29 (LM), asked of the CPU model itself. */
+static bool cpu_has_long_mode(X86CPU *cpu)
+{
+    X86State *s = &cpu->env;
+    uint64_t saved[4] = { s->regs[R_EAX], s->regs[R_EBX], s->regs[R_ECX], s->regs[R_EDX] };
+    s->regs[R_EAX] = 0x80000001u;
+    s->regs[R_ECX] = 0;
+    x86_cpuid(cpu);
+    bool lm = (s->regs[R_EDX] >> 29) & 1;
+    s->regs[R_EAX] = saved[0];
+    s->regs[R_EBX] = saved[1];
+    s->regs[R_ECX] = saved[2];
+    s->regs[R_EDX] = saved[3];
+    return lm;
+}
+
+static int linux_start(PCBoard *b, Error **errp)
+{
+    X86State *s = &b->cpu->env;
+    uint64_t below = i440fx_below_4g(b->i440fx), above = i440fx_above_4g(b->i440fx);
+    /* The map SeaBIOS would report: low RAM, EBDA, BIOS area, RAM above 1 MiB. */
+    LinuxE820 map[] = {
+        { 0, 0x9fc00, 1 }, { 0x9fc00, 0x400, 2 }, { 0xf0000, 0x10000, 2 },
+        { 0x100000, below - 0x100000, 1 }, { 0x100000000ull, above, 1 },
+    };
+    LinuxEntry e;
+    if (linuxboot_load_direct(&b->linux, b->m.as, below, map, above ? 5 : 4,
+                              b->cfg->vga == VGA_STD, cpu_has_long_mode(b->cpu), &e, errp) < 0)
+        return -1;
+    s->gdt.base = e.gdt_base;
+    s->gdt.limit = e.gdt_limit;
+    s->idt.base = 0;
+    s->idt.limit = 0;
+    s->cr[0] = CR0_PE | CR0_ET;
+    flat_seg(&s->segs[R_CS], 0x10, DESC_CS_MASK | DESC_R_MASK);
+    for (int i = 0; i < X86_NB_SEGS; i++)
+        if (i != R_CS)
+            flat_seg(&s->segs[i], 0x18, DESC_W_MASK);
+    if (e.long_mode) {
+        s->segs[R_CS].flags = (s->segs[R_CS].flags & ~DESC_B_MASK) | DESC_L_MASK;
+        s->cr[3] = e.cr3;
+        s->cr[4] |= CR4_PAE;
+        s->efer |= EFER_LME | EFER_LMA;
+        s->cr[0] |= CR0_PG;
+    }
+    /* ESI = boot_params; EBP, EDI and EBX must be 0; interrupts off (reset state). */
+    for (int i = 0; i < 8; i++)
+        s->regs[i] = 0;
+    s->regs[R_ESI] = e.boot_params;
+    s->rip = e.entry;
+    s->a20_mask = ~0ull;
+    x86_update_hflags(s);
+    return 0;
+}
+
 /* ---- the CPU ------------------------------------------------------------------------- */
 
 static int cpu_boot_state(PCBoard *b, Error **errp)
@@ -717,6 +791,8 @@ static int cpu_boot_state(PCBoard *b, Error **errp)
     x86_cpu_reset(b->cpu);
     if (b->multiboot)
         return multiboot_start(b, errp);
+    if (b->linux_boot && b->cfg->no_firmware)
+        return linux_start(b, errp);
     return 0;
 }
 
@@ -731,8 +807,9 @@ int pc_connect_cpu(Machine *m, X86CPU *cpu, Error **errp)
     cpu->shutdown_opaque = b;
     cpu->apic_hooks = &pc_apic_hooks;
     cpu->apic = b->apic;
-    /* Family 6 model 6 stepping 3 (QEMU's qemu32/qemu64) unless a CPU model
-     * chose one: SeaBIOS skips its APIC/SMP setup when CPUID.1:EAX is 0. */
+    /* The board's CPU model (there is no -cpu yet): family 6 model 6
+     * stepping 3, as QEMU's qemu32/qemu64. With 0 SeaBIOS skips its APIC/SMP
+     * setup and Linux's setup reports an "i086". */
     if (!cpu->cpuid_version)
         cpu->cpuid_version = 0x663;
     return cpu_boot_state(b, errp);

@@ -9,6 +9,8 @@
 #   tests:      nasm gcc-i686-linux-gnu (32-bit guest test programs; gcc-multilib conflicts with cross compilers), binutils (objdump, disassembler oracle),
 #               seabios (firmware), qemu-system-x86 qemu-utils (reference, never a runtime dependency),
 #               socat tmux xorriso grub-pc-bin mtools busybox-static memtest86+ e2fsprogs gdb valgrind
+#               cpio (initramfs of tests/boot/linux.sh and make demo; they apt-get download
+#               Debian's kernels themselves, the 686 one after `dpkg --add-architecture i386`)
 #   bench:      bochs bochsbios vgabios bochs-term (Bochs, a second reference emulator for `make bench`;
 #               Debian builds no "nogui" display, so it runs headless with the curses one)
 #   port:       (`deps.sh port`, for make port-check) gcc-<triplet> cross compilers, qemu-user-static,
@@ -17,7 +19,7 @@ set -u
 
 PKGS="gcc make pkg-config zlib1g-dev libncurses-dev libsdl2-dev libslirp-dev libzstd-dev
 libjansson-dev nasm gcc-i686-linux-gnu binutils seabios qemu-system-x86 qemu-utils socat tmux
-xorriso grub-pc-bin mtools busybox-static memtest86+ e2fsprogs gdb valgrind
+xorriso grub-pc-bin mtools busybox-static memtest86+ e2fsprogs gdb valgrind cpio
 bochs bochsbios vgabios bochs-term"
 
 if [ "${1:-}" = port ]; then
@@ -40,7 +42,20 @@ if [ "${1:-}" = port ] && ! grep -rqs '^deb-src\|^Types:.*deb-src' /etc/apt/sour
     need_src=1
 fi
 
-[ -z "$missing" ] && [ "$need_src" = 0 ] && exit 0
+# The Linux boot tests download the i386 (686) kernel and busybox with apt.
+need_i386=0
+if command -v dpkg >/dev/null 2>&1 && ! dpkg --print-foreign-architectures | grep -qx i386 &&
+    [ "$(dpkg --print-architecture)" = amd64 ]; then
+    need_i386=1
+    if [ "$(id -u)" = 0 ]; then
+        dpkg --add-architecture i386
+    else
+        echo "ports/deps.sh: the i386 Linux tests need, as root: dpkg --add-architecture i386 && apt-get update" >&2
+        need_i386=0
+    fi
+fi
+
+[ -z "$missing" ] && [ "$need_src" = 0 ] && [ "$need_i386" = 0 ] && exit 0
 
 if ! command -v apt-get >/dev/null 2>&1; then
     echo "ports/deps.sh: not a Debian-like system; install the equivalents of:$missing" >&2
