@@ -807,11 +807,13 @@ int pc_connect_cpu(Machine *m, X86CPU *cpu, Error **errp)
     cpu->shutdown_opaque = b;
     cpu->apic_hooks = &pc_apic_hooks;
     cpu->apic = b->apic;
-    /* The board's CPU model (there is no -cpu yet): family 6 model 6
-     * stepping 3, as QEMU's qemu32/qemu64. With 0 SeaBIOS skips its APIC/SMP
-     * setup and Linux's setup reports an "i086". */
+    /* The board's CPU model (there is no -cpu yet): family 6 model 26
+     * stepping 5, a Nehalem, the first Intel model with the x86-64-v2 set
+     * pemu implements. Not 0 (SeaBIOS then skips its APIC/SMP setup, Linux's
+     * setup reports an "i086"), and not QEMU's qemu32 signature 0x663: Linux
+     * clears PAT on Intel family 6 models below 15 (an old erratum). */
     if (!cpu->cpuid_version)
-        cpu->cpuid_version = 0x663;
+        cpu->cpuid_version = 0x106a5;
     return cpu_boot_state(b, errp);
 }
 

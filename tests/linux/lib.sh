@@ -9,6 +9,10 @@
 #   linux_initramfs ARCH KIND OUT   KIND = demo (a shell on the console) or
 #                         test (runs the test script, prints markers,
 #                         powers off). Needs cpio and gzip.
+#   linux_write_test FILE the test script (/test.sh): a workload whose
+#                         "pemu-result:" lines the host can reproduce by
+#                         running the same script with the same busybox
+#                         natively (linux_host_results).
 
 LINUX_CACHE=${PEMU_CACHE:-cache}/linux
 
@@ -90,12 +94,61 @@ EOT
     else
         cat >>"$_lwout" <<'EOT'
 echo "pemu-test: begin"
-[ -x /test.sh ] && /test.sh
+# pemu.quick on the command line: only prove userspace runs
+grep -q pemu.quick /proc/cmdline || /test.sh
 echo "pemu-test: end"
 poweroff -f
 EOT
     fi
     chmod 755 "$_lwout"
+}
+
+# The workload of the issue: an 8 MiB generated file through sha256sum and
+# gzip -9 | gzip -d, awk floating point (Debian's busybox awk has no math
+# functions: sums, products, divisions, Newton's square root, overflow to
+# inf, and printf of doubles), shell arithmetic, and the
+# CPU flags the guest sees. Every line but the flags must be identical to
+# the same busybox run on the host CPU.
+linux_write_test() {
+    cat >"$1" <<'EOT'
+#!/bin/sh
+cd /tmp || exit 1
+t0=$(cut -d' ' -f1 /proc/uptime)
+seq 1 1200000 | head -c 8388608 >data
+echo "pemu-result: size $(wc -c <data)"
+echo "pemu-result: sha256 $(sha256sum data | cut -d' ' -f1)"
+gzip -9 <data >data.gz
+echo "pemu-result: gzip $(sha256sum <data.gz | cut -d' ' -f1)"
+echo "pemu-result: roundtrip $(gzip -d <data.gz | sha256sum | cut -d' ' -f1)"
+echo "pemu-result: md5 $(md5sum data | cut -d' ' -f1)"
+echo "pemu-result: awk $(awk 'BEGIN { s = 0; p = 1; r = 2;
+    for (i = 1; i <= 20000; i++) { s += 1 / (i * i); p *= 1.0001; r = (r + 2 / r) / 2 }
+    printf "%.17g %.12e %.17g %.6f %d", s, p, r, 1e300 * 1e10 / 3, 7 / 2 }')"
+echo "pemu-result: awkdata $(head -n 100000 data | awk '{ x += $1 * 0.37; y += 1 / $1 } END { printf "%.17g %.17g", x, y }')"
+i=0 n=0
+while [ $i -lt 3000 ]; do n=$(( (n * 31 + i) % 1000003 )); i=$((i + 1)); done
+echo "pemu-result: shell $n"
+t1=$(cut -d' ' -f1 /proc/uptime)
+echo "pemu-flags: $(grep -m1 '^flags' /proc/cpuinfo | cut -d: -f2)"
+echo "pemu-cpus: $(grep -c '^processor' /proc/cpuinfo)"
+echo "pemu-time: workload $t0 $t1"
+EOT
+    chmod 755 "$1"
+}
+
+# linux_host_results ARCH OUT: run the test script natively with the cached
+# busybox (the host runs amd64 and i386 static binaries) and keep its
+# "pemu-result:" lines in OUT. Returns 1 if the host cannot run it.
+linux_host_results() {
+    _hr=$2.dir
+    rm -rf "$_hr" && mkdir -p "$_hr/bin" "$_hr/tmp" || return 1
+    cp "$LINUX_CACHE/$1/busybox" "$_hr/bin/busybox" || return 1
+    "$_hr/bin/busybox" --install -s "$_hr/bin" 2>/dev/null || return 1
+    linux_write_test "$_hr/test.sh"
+    sed -i "s|^cd /tmp|cd $_hr/tmp|" "$_hr/test.sh"
+    PATH=$_hr/bin "$_hr/bin/busybox" sh "$_hr/test.sh" 2>/dev/null | grep '^pemu-result:' >"$2"
+    rm -rf "$_hr"
+    [ -s "$2" ]
 }
 
 linux_initramfs() {
@@ -108,6 +161,7 @@ linux_initramfs() {
     rm -rf "$_lroot" && mkdir -p "$_lroot/bin" "$_lroot/proc" "$_lroot/sys" "$_lroot/dev" "$_lroot/tmp" || return 1
     cp "$LINUX_CACHE/$_larch/busybox" "$_lroot/bin/busybox" || return 1
     linux_write_init "$_lkind" "$_lroot/init"
+    [ "$_lkind" = test ] && linux_write_test "$_lroot/test.sh"
     (cd "$_lroot" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) | gzip -9 >"$_lout.tmp" &&
         mv "$_lout.tmp" "$_lout" || { LINUX_WHY="cpio/gzip failed for $_lout"; return 1; }
     rm -rf "$_lroot"
