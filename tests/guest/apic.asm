@@ -72,18 +72,25 @@ test_main:
         ; periodic timer: five interrupts, then stop it
         APICW 0x3e0, 0x0b               ; divide by 1
         APICW 0x320, 0x20040            ; periodic, vector 0x40
-        APICW 0x380, 200000
+        APICW 0x380, 2000000            ; 2 ms at QEMU's 1 GHz APIC bus
 .per:   sti
         hlt
         cli
         cmp dword [n_timer], 5
         jb .per
         APICW 0x380, 0                  ; stop
+        ; A slow host (qemu-user on a loaded CI machine) may take a whole
+        ; period between the fifth interrupt and the stop above, so a sixth
+        ; is legitimate: check "at least five", print nothing host-dependent.
+        cmp dword [n_timer], 5
+        jae .per_ok
         mov eax, [n_timer]
         PUTS "apic: periodic timer interrupts="
         PUTHEX32 eax
         PUTS 10
-        CHECK_EQ dword [n_timer], 5
+        FAIL
+.per_ok:
+        PUTS "apic: periodic timer: at least 5 interrupts", 10
 
         ; one-shot: one interrupt, then the count stays 0
         APICW 0x320, 0x41
@@ -220,10 +227,8 @@ test_main:
         sub eax, [pm_t0]
         and eax, 0xffffff
         mov [pm_dt], eax
-        mov eax, [n_pit]
-        PUTS "ioapic: pit interrupts="
-        PUTHEX32 eax
-        PUTS 10
+        ; (a slow host may let a fourth in before the cli: print no count)
+        PUTS "ioapic: pit interrupts: at least 3", 10
         ; three PIT periods of 1 ms: between 2 and ~100 ms of PM timer ticks
         mov eax, [pm_dt]
         cmp eax, 7000
