@@ -11,6 +11,7 @@
 #                  pemu has no long mode (proves ROM, fw_cfg, setup entry)
 #   i386_seabios   linux-image-*-686 via SeaBIOS: setup names the features
 #                  the CPU lacks (today: fpu), or the kernel starts
+#   amd64_smp2     -smp 2: /proc/cpuinfo in userspace lists 2 processors
 #   i386_direct    the 686 kernel with -M pc,firmware=none: boot_params'
 #                  e820, command line and initrd placement as the kernel
 #                  reports them, then the kernel runs until pemu's CPU stops
@@ -185,6 +186,31 @@ case $have in *i386*)
         fi
     else
         echo "FAIL boot/linux_i386_direct: no known end within $((120 * slow)) s: $(tail_of "$log")"
+    fi
+;; esac
+# --- amd64 with -smp 2: the kernel brings up the AP (SeaBIOS's MADT, INIT/
+# SIPI to its trampoline) and userspace sees both CPUs. The test script
+# comes in a second cpio archive appended to the initramfs (the kernel
+# unpacks concatenated archives), so lib.sh's image stays as it is.
+case $have in *amd64*)
+    rm -rf "$out/smp.root" && mkdir -p "$out/smp.root" &&
+        printf '#!/bin/sh\necho "pemu-smp: cpus=$(grep -c ^processor /proc/cpuinfo)"\n' >"$out/smp.root/test.sh" &&
+        chmod 755 "$out/smp.root/test.sh" &&
+        (cd "$out/smp.root" && echo ./test.sh | cpio -o -H newc --quiet) | gzip -9 >"$out/smp.cpio.gz" &&
+        cat "$out/amd64-test.cpio.gz" "$out/smp.cpio.gz" >"$out/amd64-smp.cpio.gz"
+    log=$out/amd64_smp2.log
+    $PEMU -nographic -smp 2 -m 256 -no-reboot -kernel "$LINUX_CACHE/amd64/vmlinuz" \
+        -initrd "$out/amd64-smp.cpio.gz" -append "console=ttyS0" >"$log" 2>&1 </dev/null &
+    pid=$!
+    seen=$(wait_any "$log" $((240 * slow)) $pid "pemu-smp: cpus=[0-9]+" "requires an x86-64 CPU" "Kernel panic")
+    kill $pid 2>/dev/null
+    wait $pid 2>/dev/null
+    if grep -aq "pemu-smp: cpus=2" "$log"; then
+        echo "PASS boot/linux_amd64_smp2 (/proc/cpuinfo lists 2 processors)"
+    elif [ "$seen" = "requires an x86-64 CPU" ]; then
+        echo "SKIP boot/linux_amd64_smp2: pemu's CPU has no long mode yet"
+    else
+        echo "FAIL boot/linux_amd64_smp2: no 'pemu-smp: cpus=2' within $((240 * slow)) s: $(grep -a 'pemu-smp\|smpboot\|CPU' "$log" | head -n 4 | tr -d '\r' | tr '\n' '|') $(tail_of "$log")"
     fi
 ;; esac
 exit 0
