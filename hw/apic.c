@@ -41,6 +41,8 @@ struct APICBus {
     APICState *apic[APIC_MAX];
     void (*eoi)(void *opaque, uint8_t vector);
     void *eoi_opaque;
+    APICState *(*current)(void *opaque); /* the accessing CPU's APIC */
+    void *current_opaque;
 };
 
 struct APICState {
@@ -186,8 +188,16 @@ static void accept(APICState *s, uint8_t vector, bool level)
     update(s);
 }
 
+static void apic_reset(Device *dev);
+
 static void startup(APICState *s, int kind, uint8_t vector)
 {
+    if (kind == APIC_DM_INIT) {
+        /* INIT resets the APIC except its ID and IA32_APIC_BASE (SDM 10.4.7.3). */
+        uint64_t base = s->apicbase;
+        apic_reset(&s->dev);
+        s->apicbase = base;
+    }
     if (s->startup)
         s->startup(s->startup_opaque, kind, vector);
     else if (log_enabled(LOG_UNIMP))
@@ -577,10 +587,18 @@ void apic_reg_write(APICState *s, uint32_t off, uint32_t val)
 
 /* ---- the MMIO window ---------------------------------------------------------------------- */
 
-/* The window belongs to the accessing CPU's APIC; one CPU runs: APIC 0. */
+/* The window belongs to the accessing CPU's APIC (the board says which;
+ * without its hook, or outside any CPU, APIC 0's). */
 static APICState *window_apic(APICBus *bus)
 {
-    return bus->apic[0];
+    APICState *s = bus->current ? bus->current(bus->current_opaque) : NULL;
+    return s ? s : bus->apic[0];
+}
+
+void apic_bus_set_current_hook(APICBus *bus, APICState *(*fn)(void *opaque), void *opaque)
+{
+    bus->current = fn;
+    bus->current_opaque = opaque;
 }
 
 static uint64_t mmio_read(void *opaque, hwaddr off, unsigned size)
@@ -605,9 +623,12 @@ static const MemOps apic_mmio_ops = {
     .read = mmio_read, .write = mmio_write, .valid = { 1, 4 }, .impl = { 4, 4 },
 };
 
+/* Where the window sits and whether it is on: APIC 0's base and enable bit
+ * (every CPU's APIC shares the one region; relocating only an AP's APIC is
+ * not modelled). */
 static void window_update(APICBus *bus)
 {
-    APICState *s = window_apic(bus);
+    APICState *s = bus->apic[0];
     if (!s)
         return;
     memory_region_set_address(bus->mmio, s->apicbase & MSR_APICBASE_BASE);

@@ -78,10 +78,13 @@ extern const DeviceClass apic_class;
 
 /* ---- the APIC bus ----------------------------------------------------------- */
 
-/* One per machine: owns the xAPIC MMIO window (at the relocatable base of
- * the APIC that accesses it; one CPU today: APIC 0). */
+/* One per machine: owns the xAPIC MMIO window (at APIC 0's relocatable
+ * base; an access reaches the APIC of the CPU that makes it). */
 APICBus *apic_bus_new(Machine *m);
 void apic_bus_free(APICBus *bus);
+/* fn: the APIC of the CPU now running (NULL: APIC 0). Without a hook the
+ * window serves APIC 0. */
+void apic_bus_set_current_hook(APICBus *bus, APICState *(*fn)(void *opaque), void *opaque);
 /* The IO APIC's EOI listener: called with the vector of every EOI of a
  * level-triggered interrupt (the EOI broadcast). */
 void apic_bus_set_eoi_listener(APICBus *bus, void (*fn)(void *opaque, uint8_t vector),
@@ -112,7 +115,8 @@ Device *apic_device(APICState *s);
 IRQLine *apic_lint(APICState *s, int n);
 /* Where ExtINT vectors come from (the 8259's INTA cycle). */
 void apic_set_extint(APICState *s, int (*intack)(void *opaque), void *opaque);
-/* INIT and STARTUP IPIs for this APIC's CPU (kind APIC_DM_INIT or APIC_DM_SIPI). */
+/* INIT and STARTUP IPIs for this APIC's CPU (kind APIC_DM_INIT or APIC_DM_SIPI);
+ * on INIT the APIC has already reset itself (all but ID and APIC base). */
 void apic_set_startup_hook(APICState *s, void (*fn)(void *opaque, int kind, uint8_t vector),
                            void *opaque);
 

@@ -58,6 +58,15 @@
 
 #define BIOS_MAX (16u << 20)
 
+/* One CPU of the board and its local APIC (index = APIC ID). */
+typedef struct PCCpu {
+    struct PCBoard *b;
+    int index;
+    X86CPU *cpu;               /* NULL until pc_connect_cpu */
+    APICState *apic;
+    IRQLine *intr_out, *nmi_out; /* from the local APIC to the CPU */
+} PCCpu;
+
 typedef struct PCBoard {
     Machine m;                 /* first: Machine * == PCBoard * */
     PemuConfig *cfg;
@@ -69,12 +78,14 @@ typedef struct PCBoard {
     APICBus *apic_bus;
     APICState *apic;           /* the boot CPU's local APIC */
     Device *ioapic, *pm;
-    IRQLine *intr_out, *nmi_out; /* from the local APIC to the CPU */
+    PCCpu cpus[PEMU_MAX_CPUS]; /* -smp N: the first N; [0] is the boot CPU */
+    unsigned ncpus, nconnected;
+    uint64_t a20_mask;         /* the gate's last state, for CPUs reset later */
     IRQLine *isa_split[MACHINE_ISA_IRQS]; /* ISA IRQ -> 8259 and IO APIC */
     BlockBackend *fd_blk[2];   /* the FDC does not own its media */
     IRQLine *a20_out;          /* to the CPU */
     A20Gate *a20;              /* port 0x92 OR the 8042's output port */
-    X86CPU *cpu;
+    X86CPU *cpu;               /* the boot CPU (cpus[0].cpu) */
     bool reset_requested;
     /* direct Multiboot boot */
     bool multiboot;
@@ -95,31 +106,74 @@ static PCBoard *board(Machine *m)
 static void cpu_intr_set(void *opaque, int n, int level)
 {
     PCBoard *b = opaque;
-    (void)n;
-    if (!b->cpu)
+    X86CPU *cpu = b->cpus[n].cpu;
+    if (!cpu)
         return;
     if (level)
-        cpu_interrupt(&b->cpu->parent, CPU_INTERRUPT_HARD);
+        cpu_interrupt(&cpu->parent, CPU_INTERRUPT_HARD);
     else
-        cpu_reset_interrupt(&b->cpu->parent, CPU_INTERRUPT_HARD);
+        cpu_reset_interrupt(&cpu->parent, CPU_INTERRUPT_HARD);
 }
 
 static void cpu_nmi_set(void *opaque, int n, int level)
 {
     PCBoard *b = opaque;
-    (void)n;
-    if (b->cpu && level)
-        cpu_interrupt(&b->cpu->parent, CPU_INTERRUPT_NMI);
+    X86CPU *cpu = b->cpus[n].cpu;
+    if (cpu && level)
+        cpu_interrupt(&cpu->parent, CPU_INTERRUPT_NMI);
 }
 
-/* INIT / STARTUP IPIs: with one CPU there is no AP to start; the hook is
- * where SMP brings up the others. */
+/* An AP at power-on or after INIT: reset state, waiting for a STARTUP IPI
+ * (not runnable: interrupts do not wake it). */
+static void cpu_wait_for_sipi(PCBoard *b, X86CPU *cpu)
+{
+    x86_cpu_reset(cpu);
+    cpu->env.a20_mask = b->a20_mask;
+    softmmu_flush_all(&cpu->parent);
+    cpu->parent.interrupt_request = 0;
+    cpu->parent.exception_index = EXCP_NONE;
+    cpu->parent.halted = 0;
+    cpu->parent.stopped = 1;
+}
+
+/*
+ * INIT / STARTUP IPIs (SDM 8.4.4, "MP initialization"): INIT puts the CPU
+ * in wait-for-SIPI; a STARTUP IPI to a waiting CPU starts it in real mode
+ * at vector << 12 (CS = vector << 8, IP = 0); otherwise it is ignored.
+ * Only one CPU runs at a time and the target is another one, so its state
+ * can change here; an INIT a CPU sends itself (physical destination = own
+ * ID) is not modelled.
+ */
 static void cpu_startup_ipi(void *opaque, int kind, uint8_t vector)
 {
+    PCCpu *c = opaque;
+    X86CPU *cpu = c->cpu;
+    if (!cpu || &cpu->parent == current_cpu) {
+        if (log_enabled(LOG_UNIMP))
+            log_printf("cpu%d: %s IPI (vector 0x%02x) to itself ignored\n", c->index,
+                       kind == APIC_DM_INIT ? "INIT" : "STARTUP", vector);
+        return;
+    }
+    if (kind == APIC_DM_INIT) {
+        cpu_wait_for_sipi(c->b, cpu);
+        return;
+    }
+    if (!cpu->parent.stopped)
+        return;
+    X86State *s = &cpu->env;
+    s->segs[R_CS].selector = (uint16_t)(vector << 8);
+    s->segs[R_CS].base = (uint32_t)vector << 12;
+    s->rip = 0;
+    x86_update_hflags(s);
+    cpu->parent.stopped = 0;
+    cpu_exit(&cpu->parent);
+}
+
+/* The APIC MMIO window serves the CPU that accesses it. */
+static APICState *current_apic(void *opaque)
+{
     (void)opaque;
-    if (log_enabled(LOG_UNIMP))
-        log_printf("%s IPI (vector 0x%02x) to the boot CPU ignored\n",
-                   kind == APIC_DM_INIT ? "INIT" : "STARTUP", vector);
+    return current_cpu ? x86_cpu(current_cpu)->apic : NULL;
 }
 
 static const X86APICHooks pc_apic_hooks = {
@@ -133,12 +187,14 @@ static void a20_set(void *opaque, int n, int level)
 {
     PCBoard *b = opaque;
     (void)n;
-    if (!b->cpu)
-        return;
     uint64_t mask = level ? ~0ull : ~(1ull << 20);
-    if (b->cpu->env.a20_mask != mask) {
-        b->cpu->env.a20_mask = mask;
-        softmmu_flush_all(&b->cpu->parent);
+    b->a20_mask = mask;
+    for (unsigned i = 0; i < b->nconnected; i++) {
+        X86CPU *cpu = b->cpus[i].cpu;
+        if (cpu->env.a20_mask != mask) {
+            cpu->env.a20_mask = mask;
+            softmmu_flush_all(&cpu->parent);
+        }
     }
 }
 
@@ -153,8 +209,8 @@ static void reset_set(void *opaque, int n, int level)
         return;
     }
     b->reset_requested = true;
-    if (b->cpu)
-        cpu_exit(&b->cpu->parent);
+    for (unsigned i = 0; i < b->nconnected; i++)
+        cpu_exit(&b->cpus[i].cpu->parent);
 }
 
 static void shutdown_set(void *opaque, int n, int level)
@@ -399,16 +455,26 @@ static int make_isa(PCBoard *b, Error **errp)
     return 0;
 }
 
-/* The local APIC of the boot CPU and the IO APIC, before any ISA device. */
+/* A local APIC per CPU (APIC ID = CPU index, CPU 0 the BSP) and the IO
+ * APIC, before any ISA device. */
 static int make_apics(PCBoard *b, Error **errp)
 {
     Machine *m = &b->m;
     b->apic_bus = apic_bus_new(m);
-    b->apic = apic_init(m, b->apic_bus, 0, true, b->intr_out, b->nmi_out, errp);
-    if (!b->apic)
-        return -1;
-    apic_set_startup_hook(b->apic, cpu_startup_ipi, b);
-    device_add_existing(m, apic_device(b->apic));
+    apic_bus_set_current_hook(b->apic_bus, current_apic, b);
+    for (unsigned i = 0; i < b->ncpus; i++) {
+        PCCpu *c = &b->cpus[i];
+        c->b = b;
+        c->index = (int)i;
+        c->intr_out = irq_new(cpu_intr_set, b, (int)i);
+        c->nmi_out = irq_new(cpu_nmi_set, b, (int)i);
+        c->apic = apic_init(m, b->apic_bus, (uint8_t)i, i == 0, c->intr_out, c->nmi_out, errp);
+        if (!c->apic)
+            return -1;
+        apic_set_startup_hook(c->apic, cpu_startup_ipi, c);
+        device_add_existing(m, apic_device(c->apic));
+    }
+    b->apic = b->cpus[0].apic;
     m->cpu_intr = apic_lint(b->apic, 0);
     m->cpu_nmi = apic_lint(b->apic, 1);
     /* IO APIC ID 0 as on QEMU (SeaBIOS's MP table and MADT say so) */
@@ -585,8 +651,10 @@ Machine *pc_machine_new(PemuConfig *cfg, Error **errp)
     m->sysmem = memory_region_new_container("system", UINT64_MAX, NULL);
     m->as = address_space_new("memory", m->sysmem);
     m->io = ioport_space_new("io");
-    b->intr_out = irq_new(cpu_intr_set, b, 0);
-    b->nmi_out = irq_new(cpu_nmi_set, b, 0);
+    b->ncpus = cfg->cpus ? cfg->cpus : 1;
+    if (b->ncpus > PEMU_MAX_CPUS)
+        b->ncpus = PEMU_MAX_CPUS; /* options.c refuses more */
+    b->a20_mask = ~0ull;
     b->a20_out = irq_new(a20_set, b, 0);
     b->a20 = a20_gate_new(b->a20_out);
     m->a20 = a20_gate_input(b->a20, A20_SRC_PORT92);
@@ -641,8 +709,10 @@ void pc_machine_free(Machine *m)
     apic_bus_free(b->apic_bus);
     for (int i = 0; i < MACHINE_ISA_IRQS; i++)
         irq_free(b->isa_split[i]);
-    irq_free(b->intr_out);
-    irq_free(b->nmi_out);
+    for (unsigned i = 0; i < b->ncpus; i++) {
+        irq_free(b->cpus[i].intr_out);
+        irq_free(b->cpus[i].nmi_out);
+    }
     a20_gate_free(b->a20);   /* frees its inputs, m->a20 among them */
     irq_free(b->a20_out);
     irq_free(m->reset_request);
@@ -799,14 +869,22 @@ static int cpu_boot_state(PCBoard *b, Error **errp)
 int pc_connect_cpu(Machine *m, X86CPU *cpu, Error **errp)
 {
     PCBoard *b = board(m);
-    b->cpu = cpu;
+    if (b->nconnected >= b->ncpus) {
+        error_setg(errp, "the pc board has %u CPU(s) (-smp): no room for another", b->ncpus);
+        return -1;
+    }
+    unsigned i = b->nconnected++;
+    PCCpu *c = &b->cpus[i];
+    c->cpu = cpu;
+    cpu->apic_id = i;
     cpu->io = m->io;
-    cpu->intack = m->intack;
-    cpu->intack_opaque = m->intack_opaque;
+    /* The boot CPU's APIC fronts the 8259 (ExtINT); the others ask their own. */
+    cpu->intack = i == 0 ? m->intack : apic_intack;
+    cpu->intack_opaque = i == 0 ? m->intack_opaque : (void *)c->apic;
     cpu->shutdown = cpu_shutdown;
     cpu->shutdown_opaque = b;
     cpu->apic_hooks = &pc_apic_hooks;
-    cpu->apic = b->apic;
+    cpu->apic = c->apic;
     /* The board's CPU model (there is no -cpu yet): family 6 model 26
      * stepping 5, a Nehalem, the first Intel model with the x86-64-v2 set
      * pemu implements. Not 0 (SeaBIOS then skips its APIC/SMP setup, Linux's
@@ -814,6 +892,11 @@ int pc_connect_cpu(Machine *m, X86CPU *cpu, Error **errp)
      * clears PAT on Intel family 6 models below 15 (an old erratum). */
     if (!cpu->cpuid_version)
         cpu->cpuid_version = 0x106a5;
+    if (i) {
+        cpu_wait_for_sipi(b, cpu);
+        return 0;
+    }
+    b->cpu = cpu;
     return cpu_boot_state(b, errp);
 }
 
@@ -827,8 +910,9 @@ void pc_powerdown(Machine *m)
 void pc_print_lapic(Machine *m, FILE *f)
 {
     PCBoard *b = board(m);
-    if (b->apic)
-        apic_print(b->apic, f);
+    for (unsigned i = 0; i < b->ncpus; i++)
+        if (b->cpus[i].apic)
+            apic_print(b->cpus[i].apic, f);
 }
 
 void pc_print_ioapic(Machine *m, FILE *f)
@@ -849,6 +933,8 @@ void pc_reset(Machine *m)
     Error *err = NULL;
     b->reset_requested = false;
     device_reset_all(m);
+    for (unsigned i = 1; i < b->nconnected; i++)
+        cpu_wait_for_sipi(b, b->cpus[i].cpu);
     if (b->cpu) {
         softmmu_flush_all(&b->cpu->parent);
         tb_flush();

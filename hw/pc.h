@@ -15,9 +15,11 @@
 Machine *pc_machine_new(PemuConfig *cfg, Error **errp);
 void pc_machine_free(Machine *m);
 
-/* Wire the boot CPU to the board: INTR/NMI, interrupt acknowledge, I/O
- * ports, A20, triple-fault shutdown. Loads the CPU's reset state and, with
- * -kernel and no firmware, the kernel's entry state. */
+/* Wire the next CPU to the board (call once per -smp CPU, the boot CPU
+ * first): its local APIC (APIC ID = index), INTR/NMI, interrupt acknowledge,
+ * I/O ports, A20, triple-fault shutdown. The boot CPU gets its reset state
+ * and, with -kernel and no firmware, the kernel's entry state; the others
+ * wait for a STARTUP IPI (CPUState.stopped). Fails past the -smp count. */
 int pc_connect_cpu(Machine *m, X86CPU *cpu, Error **errp);
 
 /* The reset line was pulled (port 0x92/0xcf9/8042, triple fault): the

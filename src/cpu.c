@@ -15,6 +15,7 @@
 #include "src/tb.h"
 
 static CPUState *cpu_list;
+CPUState *current_cpu;
 
 void cpu_init(CPUState *cpu, const CPUTargetOps *ops, const SoftmmuPhys *phys)
 {
@@ -27,8 +28,12 @@ void cpu_init(CPUState *cpu, const CPUTargetOps *ops, const SoftmmuPhys *phys)
     cpu->cpu_index = next_index++;
     memset(cpu->tlb, 0xff, sizeof(cpu->tlb));
     memset(cpu->jmp_cache, 0, sizeof(cpu->jmp_cache));
-    cpu->next_cpu = cpu_list;
-    cpu_list = cpu;
+    /* in creation order: round-robin and listings go by index */
+    CPUState **p = &cpu_list;
+    while (*p)
+        p = &(*p)->next_cpu;
+    cpu->next_cpu = NULL;
+    *p = cpu;
 }
 
 void cpu_exit_list(CPUState *cpu)
@@ -36,6 +41,8 @@ void cpu_exit_list(CPUState *cpu)
     for (CPUState **p = &cpu_list; *p; p = &(*p)->next_cpu)
         if (*p == cpu) {
             *p = cpu->next_cpu;
+            if (current_cpu == cpu)
+                current_cpu = NULL;
             return;
         }
 }
@@ -126,6 +133,9 @@ int cpu_exec(CPUState *cpu)
     volatile bool stepped = false;
     int ret;
 
+    if (cpu->stopped)
+        return EXCP_HALTED;
+    current_cpu = cpu;
     if (cpu->halted) {
         if (cpu->debug_flags & CPU_DEBUG_SSTEP) {
             cpu->debug_stop = (CPUDebugStop){ CPU_DEBUG_STEP, 0 };

@@ -177,6 +177,9 @@ struct CPUState {
     volatile uint32_t interrupt_request;
     int32_t exception_index;   /* EXCP_NONE or the pending exception */
     uint32_t halted;
+    /* Not runnable at all, interrupts or not (an AP waiting for its startup
+     * IPI): cpu_exec returns EXCP_HALTED and the run loop skips it. */
+    uint32_t stopped;
     int cpu_index;
     uint32_t debug_flags;      /* CPU_DEBUG_* */
     CPUDebugStop debug_stop;   /* valid after cpu_exec returned EXCP_DEBUG */
@@ -209,6 +212,9 @@ struct CPUState {
 void cpu_init(CPUState *cpu, const CPUTargetOps *ops, const struct SoftmmuPhys *phys);
 void cpu_exit_list(CPUState *cpu); /* unregister */
 CPUState *cpu_first(void);
+/* The CPU that runs now, or ran last (NULL before any): devices that are
+ * per CPU (the local APIC's MMIO window) serve this one. */
+extern CPUState *current_cpu;
 
 /* Ask the CPU to leave its chain of blocks at the next edge (any thread). */
 void cpu_exit(CPUState *cpu);

@@ -129,8 +129,8 @@ static int refuse_unbuilt(const PemuConfig *cfg, DisplayKind display)
         what = "-loadvm";
     else if (cfg->icount)
         what = "-icount";
-    else if (cfg->cpus > 1)
-        what = "-smp with more than one CPU";
+    else if (cfg->maxcpus > cfg->cpus)
+        what = "-smp maxcpus above the CPU count (CPU hotplug)";
     else if (cfg->naccel && cfg->accel[0] != ACCEL_TCG)
         what = "-accel kvm";
     if (what) {
@@ -239,12 +239,16 @@ static int mon_disas(void *o, uint64_t addr, bool phys, char *buf, size_t n)
     return x86_disas_bytes(buf, n, bytes, avail, mode, addr);
 }
 
+/* Every CPU; '*' marks the monitor's (the boot CPU: there is no `cpu N`). */
 static void mon_cpus(FILE *f, void *o)
 {
     GuestRefs *r = o;
-    X86State *s = &r->cpu->env;
-    fprintf(f, "* CPU #0: pc=0x%016" PRIx64 "%s thread_id=%d\n", s->segs[R_CS].base + s->rip,
-            r->cpu->parent.halted ? " (halted)" : "", (int)getpid());
+    for (CPUState *c = &r->cpu->parent; c; c = c->next_cpu) {
+        X86State *s = &x86_cpu(c)->env;
+        fprintf(f, "%c CPU #%d: pc=0x%016" PRIx64 "%s thread_id=%d\n", c == &r->cpu->parent ? '*' : ' ',
+                c->cpu_index, s->segs[R_CS].base + s->rip, c->halted || c->stopped ? " (halted)" : "",
+                (int)getpid());
+    }
 }
 
 static void mon_pic(FILE *f, void *o)
@@ -342,22 +346,31 @@ static int run_guest(PemuConfig *cfg)
         return 1;
     }
     tb_init(cfg->tcg_tb_size << 20);
-    X86CPU *cpu = calloc(1, sizeof(*cpu));
-    if (!cpu)
+    /* -smp N: N CPUs, the boot CPU first (the monitor's and gdb's default). */
+    unsigned ncpus = cfg->cpus ? cfg->cpus : 1;
+    X86CPU *cpus = calloc(ncpus, sizeof(*cpus)), *cpu = cpus;
+    if (!cpus)
         fatal("out of memory");
-    cpu_init(&cpu->parent, &x86_target_ops, physmem_bind(m->as));
-    if (pc_connect_cpu(m, cpu, &err) < 0) {
-        error_report_err(err);
-        pc_machine_free(m);
-        return 1;
+    for (unsigned i = 0; i < ncpus; i++) {
+        cpu_init(&cpus[i].parent, &x86_target_ops, physmem_bind(m->as));
+        if (pc_connect_cpu(m, &cpus[i], &err) < 0) {
+            error_report_err(err);
+            for (unsigned j = 0; j <= i; j++)
+                cpu_exit_list(&cpus[j].parent);
+            pc_machine_free(m);
+            free(cpus);
+            return 1;
+        }
     }
     GuestRefs refs = { m, cpu };
     if (start_display(cfg, display) < 0 || start_monitors(cfg, &refs) < 0) {
         stop_display();
         monitor_free_all();
         qmp_monitor_free_all();
+        for (unsigned i = 0; i < ncpus; i++)
+            cpu_exit_list(&cpus[i].parent);
         pc_machine_free(m);
-        free(cpu);
+        free(cpus);
         return 1;
     }
     /* Said once the machine is up, so that configuration errors come first. */
@@ -378,12 +391,13 @@ static int run_guest(PemuConfig *cfg)
     if (log_enabled(LOG_STATS))
         tb_print_stats(log_file());
     gdbstub_stop();
-    cpu_exit_list(&cpu->parent);
+    for (unsigned i = 0; i < ncpus; i++)
+        cpu_exit_list(&cpus[i].parent);
     stop_display();
     monitor_free_all();
     qmp_monitor_free_all();
     pc_machine_free(m);
-    free(cpu);
+    free(cpus);
     return status;
 }
 

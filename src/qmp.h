@@ -60,7 +60,7 @@ struct CPUState;
 
 typedef struct QmpMachine {
     struct Machine *m;         /* NULL: machine-less (unit tests) */
-    struct CPUState *cpu;      /* the boot CPU (query-cpus-fast) */
+    struct CPUState *cpu;      /* the boot CPU, the others after it (next_cpu) */
     bool prelaunch;            /* -S: "prelaunch" until the first cont */
     void *opaque;
     /* The host's reset request (system_reset; also raises RESET). */

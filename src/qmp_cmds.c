@@ -140,12 +140,17 @@ static json_t *cmd_query_cpus_fast(json_t *args, QmpErrorClass *cls, Error **err
     json_t *list = json_array();
     if (!qm.cpu)
         return list;
-    /* The interpreter runs the vCPU in the main thread. */
-    json_array_append_new(
-        list, json_pack("{s:i,s:s,s:I,s:{s:i,s:i,s:i},s:s}", "cpu-index", qm.cpu->cpu_index,
-                        "qom-path", "/machine/unattached/device[0]", "thread-id",
-                        (json_int_t)getpid(), "props", "core-id", 0, "thread-id", 0,
-                        "socket-id", 0, "target", "x86_64"));
+    /* The interpreter runs every vCPU in the main thread, round-robin;
+     * each CPU is its own socket (-smp N as sockets=N). */
+    for (CPUState *c = qm.cpu; c; c = c->next_cpu) {
+        char path[64];
+        snprintf(path, sizeof(path), "/machine/unattached/device[%d]", c->cpu_index);
+        json_array_append_new(
+            list, json_pack("{s:i,s:s,s:I,s:{s:i,s:i,s:i},s:s}", "cpu-index", c->cpu_index,
+                            "qom-path", path, "thread-id", (json_int_t)getpid(), "props",
+                            "core-id", 0, "thread-id", 0, "socket-id", c->cpu_index,
+                            "target", "x86_64"));
+    }
     return list;
 }
 

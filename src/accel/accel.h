@@ -20,13 +20,15 @@ typedef struct AccelBoardOps {
 } AccelBoardOps;
 
 /*
- * Run `cpu` on the translating accelerator until the machine asks to exit
+ * Run `first` and the CPUs after it (next_cpu) on the translating
+ * accelerator, round-robin, until the machine asks to exit
  * (machine_request_exit, quit, shutdown). Time slices end at the next
- * virtual-clock timer deadline (or after `slice_ns` of host time at most),
- * so device timers fire on time; a halted CPU sleeps in the main loop until
- * an interrupt or a timer. Returns the process exit status.
+ * virtual-clock timer deadline (or after 10 ms of host time at most, 1 ms
+ * with several CPUs), so device timers fire on time; a halted or stopped
+ * CPU is skipped, and when none can run the loop sleeps in the main loop
+ * until an interrupt or a timer. Returns the process exit status.
  */
-int tcg_run(Machine *m, CPUState *cpu, const AccelBoardOps *ops);
+int tcg_run(Machine *m, CPUState *first, const AccelBoardOps *ops);
 
 /*
  * The run state (monitor stop/cont): while stopped the loop does not run

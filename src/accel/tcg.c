@@ -1,6 +1,8 @@
 /*
- * The translating accelerator's run loop: one vCPU, in slices between
- * visits to the main loop (fds, bottom halves, timers).
+ * The translating accelerator's run loop: the vCPUs one after the other
+ * (round-robin, one slice each) in the main thread, between visits to the
+ * main loop (fds, bottom halves, timers). Only one CPU runs at a time, so
+ * guest atomics need nothing more; the TB cache is shared.
  *
  * A "kick" thread ends each slice: the loop arms it with the time of the
  * next virtual-clock deadline (or a maximum slice for fd polling), it sleeps
@@ -18,12 +20,14 @@
 #include "src/timer.h"
 
 #define SLICE_MAX_NS 10000000 /* 10 ms: fd and UI latency while the guest computes */
+/* With several CPUs: how long one may spin on a lock another holds. */
+#define SLICE_SMP_NS 1000000
 
 typedef struct Kicker {
     HostMutex lock;
     HostCond cond;
     HostThread thread;
-    CPUState *cpu;
+    CPUState *cpu;  /* the vCPU running now */
     int64_t when;   /* host monotonic ns of the next kick; INT64_MAX = none */
     bool quit;
 } Kicker;
@@ -47,9 +51,11 @@ static void *kicker_main(void *opaque)
     return NULL;
 }
 
-static void kicker_arm(Kicker *k, int64_t when)
+static void kicker_arm(Kicker *k, int64_t when, CPUState *cpu)
 {
     host_mutex_lock(&k->lock);
+    if (cpu)
+        k->cpu = cpu;
     if (when < k->when || when == INT64_MAX) {
         k->when = when;
         host_cond_signal(&k->cond);
@@ -64,14 +70,14 @@ static void kick_now(void *opaque)
     int64_t dl = timerlist_deadline_ns(PEMU_CLOCK_VIRTUAL);
     if (dl < 0 || dl > SLICE_MAX_NS)
         dl = 0; /* a bottom half or an fd: leave the slice now */
-    kicker_arm(k, host_clock_monotonic_ns() + dl);
+    kicker_arm(k, host_clock_monotonic_ns() + dl, NULL);
 }
 
-static int64_t slice_end(void)
+static int64_t slice_end(int64_t max)
 {
     int64_t dl = timerlist_deadline_ns(PEMU_CLOCK_VIRTUAL);
-    if (dl < 0 || dl > SLICE_MAX_NS)
-        dl = SLICE_MAX_NS;
+    if (dl < 0 || dl > max)
+        dl = max;
     return host_clock_monotonic_ns() + dl;
 }
 
@@ -148,8 +154,10 @@ const AccelDebugOps *accel_debug_ops(void)
     return &tcg_debug_ops;
 }
 
-int tcg_run(Machine *m, CPUState *cpu, const AccelBoardOps *ops)
+int tcg_run(Machine *m, CPUState *first, const AccelBoardOps *ops)
 {
+    CPUState *cpu = first;
+    int64_t slice = first->next_cpu ? SLICE_SMP_NS : SLICE_MAX_NS;
     Kicker k = { .cpu = cpu, .when = INT64_MAX };
     host_mutex_init(&k.lock);
     host_cond_init(&k.cond);
@@ -168,15 +176,28 @@ int tcg_run(Machine *m, CPUState *cpu, const AccelBoardOps *ops)
             mainloop_wait(-1);
             continue;
         }
-        kicker_arm(&k, slice_end());
-        int r = cpu_exec(cpu);
-        kicker_arm(&k, INT64_MAX);
-        if (r == EXCP_DEBUG) {
-            accel_vm_stop();
-            if (debug_fn)
-                debug_fn(debug_opaque, cpu);
-            mainloop_wait(0);
-        } else if (r == EXCP_HALTED || r == EXCP_HLT) {
+        /* One round: a slice for every CPU that can run. */
+        bool idle = true, debug = false;
+        for (cpu = first; cpu && !debug; cpu = cpu->next_cpu) {
+            kicker_arm(&k, slice_end(slice), cpu);
+            int r = cpu_exec(cpu);
+            kicker_arm(&k, INT64_MAX, NULL);
+            if (r == EXCP_DEBUG) {
+                accel_vm_stop();
+                if (debug_fn)
+                    debug_fn(debug_opaque, cpu);
+                debug = true;
+            } else if (r != EXCP_HALTED && r != EXCP_HLT) {
+                idle = false;
+            }
+            if (ops->reset_requested(m) || mainloop_exit_requested() != MAINLOOP_EXIT_NONE)
+                break;
+        }
+        /* an IPI from a later CPU in the round may have woken an earlier one */
+        for (cpu = first; idle && cpu; cpu = cpu->next_cpu)
+            if (!cpu->stopped && (!cpu->halted || cpu->interrupt_request))
+                idle = false;
+        if (idle && !debug) {
             /* Nothing to run until an interrupt: sleep in the main loop
              * until the next timer or an fd/bottom half wakes it. */
             int64_t dl = timerlist_deadline_ns(PEMU_CLOCK_VIRTUAL);

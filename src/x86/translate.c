@@ -829,7 +829,7 @@ static bool translate_move(DisasContext *s)
     case X86_OP_CLD: case X86_OP_STD:
         ir_movi(f, IR_I32, s->g_df, in->op == X86_OP_CLD ? 1 : 0xffffffff);
         return true;
-    case X86_OP_NOP: case X86_OP_PAUSE: case X86_OP_PREFETCH:
+    case X86_OP_NOP: case X86_OP_PREFETCH: /* PAUSE: translate_sys.c (SMP yield) */
     case X86_OP_LFENCE: case X86_OP_MFENCE: case X86_OP_SFENCE:
         return true;
     case X86_OP_CLFLUSH:

@@ -165,6 +165,12 @@ static uint64_t h_out(void *env, uint64_t port, uint64_t size, uint64_t v)
     x86_out(CPU(env), (uint16_t)port, (int)size, (uint32_t)v);
     return 0;
 }
+/* PAUSE in a spin loop: let the other CPUs run (the lock holder). */
+static uint64_t h_pause(void *env)
+{
+    cpu_exit(&CPU(env)->parent);
+    return 0;
+}
 static uint64_t h_hlt(void *env, uint64_t next)
 {
     x86_hlt(CPU(env), next);
@@ -203,6 +209,7 @@ HI(check_io, h_check_io, 2, 0, IR_CALL_NO_WRITE_GLOBALS)
 HI(in, h_in, 2, IR_I32 + 1, IR_CALL_NO_WRITE_GLOBALS)
 HI(out, h_out, 3, 0, IR_CALL_NO_WRITE_GLOBALS)
 HI(hlt, h_hlt, 1, 0, 0)
+HI(pause, h_pause, 0, 0, IR_CALL_NO_RW_GLOBALS | IR_CALL_NO_RAISE)
 #undef HI
 
 /* ---- emitters ---------------------------------------------------------------------- */
@@ -728,6 +735,19 @@ bool x86_translate_sys(DisasContext *s)
     const X86Insn *in = s->insn;
     unsigned op = in->op;
     switch (op) {
+    case X86_OP_PAUSE:
+        /*
+         * With several CPUs, only one runs at a time: a CPU spinning on a
+         * lock would spin for its whole slice while the holder waits.
+         * PAUSE (the spin-wait hint) ends the slice right after it, before
+         * the loop can take the lock back (SeaBIOS's SMP count releases
+         * its lock, pauses and re-takes it). One CPU: a nop.
+         */
+        if (cpu_first() && cpu_first()->next_cpu) {
+            x86_call(s, &x86_hi_pause, IR_NO_TEMP, 0);
+            s->is_jmp = DISAS_EOB;
+        }
+        return true;
     case X86_OP_MOV_TO_SEG: case X86_OP_MOV_FROM_SEG: case X86_OP_PUSH_SEG: case X86_OP_POP_SEG:
     case X86_OP_LES: case X86_OP_LDS: case X86_OP_LSS: case X86_OP_LFS: case X86_OP_LGS:
         gen_segs(s);

@@ -5,6 +5,7 @@
 #                        serial console, and pemu keeps running (it retries)
 #   seabios_apic_acpi    the same run's SeaBIOS debug log (port 0x402): CPUs
 #                        counted through the APIC, MP table and ACPI tables built
+#   seabios_smp2         -smp 2: SeaBIOS starts the AP and finds 2 CPUs
 #   floppy_boot          a boot sector on a 1.44M floppy (-fda, -boot a)
 #   grub_iso             a grub-mkrescue ISO: menu on the serial line, then its
 #                        multiboot entry runs a guest test kernel
@@ -65,6 +66,23 @@ if [ -z "$missing" ]; then
 else
     echo "FAIL boot/seabios_apic_acpi: SeaBIOS's debug log lacks$missing: $(grep -i 'apic\|cpu\|acpi' "$out/seabios.dbg" | head -n 5 | tr '\n' ' ')"
 fi
+
+# --- SeaBIOS with -smp 2: it wakes the AP (INIT/SIPI to its trampoline)
+# and counts it; the MP table and MADT are built from that count.
+rm -f "$out/seabios-smp.dbg"
+timeout $((30 * slow)) $PEMU -display none -serial none -monitor none -smp 2 \
+    -drive file="$out/empty.img",format=raw -m 64 \
+    -chardev file,id=sbdbg,path="$out/seabios-smp.dbg" -device isa-debugcon,iobase=0x402,chardev=sbdbg \
+    >"$out/seabios-smp.log" 2>&1 </dev/null &
+pid=$!
+if wait_for "$out/seabios-smp.dbg" "Copying MPTABLE" $((30 * slow)) $pid &&
+    grep -qF "Found 2 cpu(s) max supported 2 cpu(s)" "$out/seabios-smp.dbg"; then
+    echo "PASS boot/seabios_smp2"
+else
+    echo "FAIL boot/seabios_smp2: SeaBIOS's debug log lacks 'Found 2 cpu(s)': $(grep -i 'cpu' "$out/seabios-smp.dbg" | head -n 3 | tr '\n' ' ') $(head -c 300 "$out/seabios-smp.log")"
+fi
+kill $pid 2>/dev/null
+wait $pid 2>/dev/null
 
 # --- a floppy boot sector
 if command -v nasm >/dev/null 2>&1; then

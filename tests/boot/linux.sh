@@ -13,6 +13,8 @@
 #                  when the host CPU runs it; /proc/cpuinfo shows the
 #                  x86-64-v2 flags; poweroff -f ends pemu with status 0
 #   amd64_direct   the same kernel with -M pc,firmware=none (64-bit entry)
+#   amd64_smp2     the amd64 kernel with -smp 2: the AP comes up (SeaBIOS's
+#                  MADT, INIT/SIPI) and /proc/cpuinfo lists 2 processors
 #   i386_seabios   linux-image-*-686 via SeaBIOS to userspace
 #   i386_direct    the 686 kernel with firmware=none (32-bit entry):
 #                  boot_params' e820, command line and initrd placement as
@@ -136,13 +138,14 @@ for arch in amd64 i386; do
     fi
 done
 
-# boot NAME ARCH MACHINE APPEND SECONDS: run to the end and set $st: pemu's
+# boot NAME ARCH MACHINE APPEND SECONDS [PEMU ARGS]: run to the end and set $st: pemu's
 # exit status (poweroff -f: ACPI S5 through SeaBIOS's tables ends pemu with
 # 0), "halted" when the kernel halted instead (firmware=none has no ACPI
 # tables, so Linux can only halt: pemu is stopped then), "timeout".
 boot() {
     log=$out/$1.log
-    $PEMU -nographic -M "$3" -m 256 -no-reboot -kernel "$LINUX_CACHE/$2/vmlinuz" \
+    # shellcheck disable=SC2086
+    $PEMU -nographic -M "$3" -m 256 -no-reboot ${6:-} -kernel "$LINUX_CACHE/$2/vmlinuz" \
         -initrd "$out/$2-test.cpio.gz" -append "$4" >"$log" 2>&1 </dev/null &
     _bp=$! _bn=0 st=timeout
     while [ $_bn -lt $(($5 * slow * 2)) ]; do
@@ -237,5 +240,14 @@ case $have in *i386*)
     grep -aqF "Kernel command line: $app" "$log" || bad="$bad, no 'Kernel command line: $app'"
     grep -aqF "$ramdisk" "$log" || bad="$bad, no '$ramdisk'"
     report i386_direct "$(wtime)"
+;; esac
+# --- amd64 with -smp 2: the kernel brings up the AP (SeaBIOS's MADT, INIT/
+# SIPI to its trampoline) and userspace sees both CPUs.
+case $have in *amd64*)
+    boot amd64_smp2 amd64 pc "console=ttyS0 pemu.quick" 240 "-smp 2"
+    check_end x86_64 0
+    grep -aq "^pemu-cpus: 2" "$log" ||
+        bad="$bad, not 2 CPUs in /proc/cpuinfo: $(grep -a 'pemu-cpus\|smpboot\|CPU1' "$log" | head -n 4 | tr -d '\r' | tr '\n' '|')"
+    report amd64_smp2 "2 processors"
 ;; esac
 exit 0

@@ -5,7 +5,8 @@
 # test passes when the guest's own checks pass under pemu (exit code 0 and a
 # last line "<name>: ok" on debugcon) and its debugcon output is the same as
 # under QEMU. A line "; qemu: x86_64 [ARGS]" in the .asm makes the reference
-# qemu-system-x86_64 (long mode) with the extra QEMU arguments ARGS.
+# qemu-system-x86_64 (long mode) with the extra QEMU arguments ARGS. A line
+# "; args: ARGS" gives both QEMU and pemu ARGS (e.g. -smp 2).
 # QEMU's output is cached by image hash and reference choice.
 set -u
 src=$PEMU_SRC/tests/guest
@@ -40,23 +41,24 @@ for asm in "$src"/*.asm; do
     want=1
     grep -q '^; expect-exit: 0' "$asm" && want=0
     ref=""
+    args=$(sed -n 's/^; args: //p' "$asm" | head -n 1)
     marker=$(sed -n 's/^; qemu: //p' "$asm" | head -n 1)
     qemu=$qemu32
     case $marker in x86_64*) qemu=${qemu64:+$qemu64 ${marker#x86_64}} ;; esac
     if [ -n "$qemu" ]; then
-        key=$( (cat "$img"; echo "$qemu") | sha256sum | cut -c1-16)
+        key=$( (cat "$img"; echo "$qemu${args:+ $args}") | sha256sum | cut -c1-16)
         ref=$PEMU_CACHE/guest-ref/$name-$key
         if [ ! -f "$ref.status" ]; then
             # a "; qemu-args: ..." line gives the reference extra options
             # (-cpu max: QEMU's default CPU model lacks SSSE3 and later)
-            run_vm "$qemu" "$img" "$ref.log" "$(sed -n 's/^; qemu-args: //p' "$asm")" >"$ref.status"
+            run_vm "$qemu" "$img" "$ref.log" "$args $(sed -n 's/^; qemu-args: //p' "$asm")" >"$ref.status"
         fi
         if [ "$(cat "$ref.status")" != "$want" ]; then
             echo "FAIL guest/$name: the reference (QEMU) run did not pass: status $(cat "$ref.status"): $(tail -c 300 "$ref.log")"
             continue
         fi
     fi
-    st=$(run_vm "$PEMU" "$img" "$out/$name.log")
+    st=$(run_vm "$PEMU" "$img" "$out/$name.log" "$args")
     if [ "$st" != "$want" ] || ! grep -q "^$name: ok$" "$out/$name.log" 2>/dev/null; then
         echo "FAIL guest/$name: pemu exit status $st (guest code $(( (st - 1) / 2 ))): $(tail -c 300 "$out/$name.log") $(head -c 300 "$out/$name.log.stderr")"
     elif [ -n "$ref" ] && ! cmp -s "$ref.log" "$out/$name.log"; then

@@ -93,6 +93,7 @@ exec setsid cttyhack sh
 EOT
     else
         cat >>"$_lwout" <<'EOT'
+echo "pemu-cpus: $(grep -c '^processor' /proc/cpuinfo)"
 echo "pemu-test: begin"
 # pemu.quick on the command line: only prove userspace runs
 grep -q pemu.quick /proc/cmdline || /test.sh
@@ -130,7 +131,6 @@ while [ $i -lt 3000 ]; do n=$(( (n * 31 + i) % 1000003 )); i=$((i + 1)); done
 echo "pemu-result: shell $n"
 t1=$(cut -d' ' -f1 /proc/uptime)
 echo "pemu-flags: $(grep -m1 '^flags' /proc/cpuinfo | cut -d: -f2)"
-echo "pemu-cpus: $(grep -c '^processor' /proc/cpuinfo)"
 echo "pemu-time: workload $t0 $t1"
 EOT
     chmod 755 "$1"

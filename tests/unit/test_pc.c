@@ -1,4 +1,5 @@
-/* hw/pc.c: the "pc" board as the firmware sees it, and direct Multiboot entry. */
+/* hw/pc.c: the "pc" board as the firmware sees it, direct Multiboot entry,
+ * and -smp (APs started by INIT/SIPI, the APIC window per CPU). */
 #include "unit.h"
 #include "hw/pc.h"
 #include "hw/multiboot.h"
@@ -90,6 +91,82 @@ TEST(missing_firmware_names_the_package)
     CHECK(strstr(err->msg, "no-such-bios.bin") != NULL);
     CHECK(strstr(err->msg, "seabios") != NULL);
     error_free(err);
+    options_config_free(&cfg);
+}
+
+/* An a.out-kludge Multiboot kernel at 1 MiB (entry 0x100020: hlt) in the
+ * test directory; the path in path. */
+static int write_kernel(char *path, size_t n)
+{
+    uint8_t img[64] = { 0 };
+    uint32_t flags = 0x00010003u;
+    st32_le(img, MULTIBOOT_HEADER_MAGIC);
+    st32_le(img + 4, flags);
+    st32_le(img + 8, -(MULTIBOOT_HEADER_MAGIC + flags));
+    st32_le(img + 12, 0x100000);
+    st32_le(img + 16, 0x100000);
+    st32_le(img + 28, 0x100020);
+    img[32] = 0xf4;
+    snprintf(path, n, "%s/smp.bin", unit_tmpdir());
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return -1;
+    int ok = fwrite(img, 1, sizeof(img), f) == sizeof(img);
+    return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+TEST(smp_init_sipi_and_apic_window)
+{
+    char path[300];
+    CHECK_EQ(write_kernel(path, sizeof(path)), 0);
+    PemuConfig cfg;
+    Error *err = NULL;
+    char *argv[] = { "pemu", "-machine", "firmware=none", "-kernel", path, "-smp", "2", "-display", "none", NULL };
+    Machine *m = make_pc(&cfg, 9, argv, &err);
+    if (!m) {
+        unit_fail(__FILE__, __LINE__, "%s", err ? err->msg : "?");
+        return;
+    }
+    static X86CPU bsp, ap, extra;
+    CHECK_EQ(pc_connect_cpu(m, &bsp, &err), 0);
+    CHECK_EQ(pc_connect_cpu(m, &ap, &err), 0);
+    CHECK(pc_connect_cpu(m, &extra, &err) < 0); /* -smp 2: no third */
+    CHECK(err && strstr(err->msg, "2 CPU"));
+    error_free(err);
+    err = NULL;
+    CHECK_EQ(bsp.parent.stopped, 0);
+    CHECK_EQ(bsp.env.rip, 0x100020);             /* the kernel's entry */
+    CHECK_EQ(ap.parent.stopped, 1);              /* waits for a SIPI */
+    CHECK_EQ(ap.apic_id, 1);
+
+    /* each CPU sees its own APIC through the one window */
+    current_cpu = &bsp.parent;
+    CHECK_EQ(address_space_ldl_le(m->as, 0xfee00020), 0);
+    current_cpu = &ap.parent;
+    CHECK_EQ(address_space_ldl_le(m->as, 0xfee00020), 0x01000000u);
+
+    /* a SIPI before INIT to a waiting AP starts it; set up INIT first */
+    ap.env.rip = 0x1234;
+    current_cpu = &bsp.parent;
+    address_space_stl_le(m->as, 0xfee00310, 1u << 24);
+    address_space_stl_le(m->as, 0xfee00300, 0x4500);    /* INIT to APIC 1 */
+    CHECK_EQ(ap.parent.stopped, 1);
+    CHECK_EQ(ap.env.rip, 0xfff0);                       /* reset state */
+    address_space_stl_le(m->as, 0xfee00300, 0x4608);    /* STARTUP, vector 8 */
+    CHECK_EQ(ap.parent.stopped, 0);
+    CHECK_EQ(ap.env.segs[R_CS].selector, 0x800);
+    CHECK_EQ(ap.env.segs[R_CS].base, 0x8000);
+    CHECK_EQ(ap.env.rip, 0);
+    address_space_stl_le(m->as, 0xfee00300, 0x4609);    /* ignored: it runs */
+    CHECK_EQ(ap.env.segs[R_CS].base, 0x8000);
+    CHECK_EQ(bsp.parent.stopped, 0);                    /* the sender untouched */
+
+    /* a system reset puts the AP back to waiting */
+    pc_reset(m);
+    CHECK_EQ(ap.parent.stopped, 1);
+    CHECK_EQ(bsp.env.rip, 0x100020);
+    current_cpu = NULL;
+    pc_machine_free(m);
     options_config_free(&cfg);
 }
 
