@@ -574,6 +574,15 @@ static void sock_watch_listen(Chardev *c, bool on)
         mainloop_set_fd_handler(c->listen_fd, on ? sock_listen_cb : NULL, NULL, c);
 }
 
+/* getnameinfo's buffer sizes are not in POSIX (glibc hides them under
+ * strict POSIX feature macros); an IPv6 text address and a port fit these. */
+#ifndef NI_MAXHOST
+#define NI_MAXHOST 1025
+#endif
+#ifndef NI_MAXSERV
+#define NI_MAXSERV 32
+#endif
+
 /* "tcp:H:P" / "telnet:H:P" / "unix:P" of an address, numeric. */
 static char *sock_addr_text(const Chardev *c, const struct sockaddr *sa, socklen_t len)
 {

@@ -141,7 +141,7 @@ int cpu_exec(CPUState *cpu)
             cpu->debug_stop = (CPUDebugStop){ CPU_DEBUG_STEP, 0 };
             return EXCP_DEBUG; /* interrupts are masked: nothing to step */
         }
-        if (!cpu->interrupt_request)
+        if (!cpu_has_work(cpu))
             return EXCP_HALTED;
         cpu->halted = 0;
     }

@@ -126,6 +126,9 @@ typedef struct CPUTargetOps {
     bool (*exec_interrupt)(CPUState *cpu, uint32_t interrupt_request);
     /* Deliver cpu->exception_index (< EXCP_FIRST_INTERNAL). */
     void (*do_interrupt)(CPUState *cpu);
+    /* Whether a pending request can wake the halted CPU (x86: a maskable
+     * interrupt only with IF=1, so "cli; hlt" stays halted). NULL: any. */
+    bool (*has_work)(CPUState *cpu);
 } CPUTargetOps;
 
 /* ---- debugger support (src/cpu_debug.c) ------------------------------------ */
@@ -219,6 +222,11 @@ extern CPUState *current_cpu;
 /* Ask the CPU to leave its chain of blocks at the next edge (any thread). */
 void cpu_exit(CPUState *cpu);
 void cpu_interrupt(CPUState *cpu, uint32_t mask);
+/* A halted CPU has something to do: a request it would take now. */
+static inline bool cpu_has_work(CPUState *cpu)
+{
+    return cpu->interrupt_request && (!cpu->ops->has_work || cpu->ops->has_work(cpu));
+}
 void cpu_reset_interrupt(CPUState *cpu, uint32_t mask);
 
 /* Unwind to cpu_exec. If a block was running (host_pc set), its guest

@@ -195,9 +195,9 @@ int tcg_run(Machine *m, CPUState *first, const AccelBoardOps *ops)
         }
         /* an IPI from a later CPU in the round may have woken an earlier one */
         for (cpu = first; idle && cpu; cpu = cpu->next_cpu)
-            if (!cpu->stopped && (!cpu->halted || cpu->interrupt_request))
+            if (!cpu->stopped && (!cpu->halted || cpu_has_work(cpu)))
                 idle = false;
-        if (idle && !debug) {
+        if (idle && !debug && !ops->reset_requested(m)) {
             /* Nothing to run until an interrupt: sleep in the main loop
              * until the next timer or an fd/bottom half wakes it. */
             int64_t dl = timerlist_deadline_ns(PEMU_CLOCK_VIRTUAL);

@@ -92,6 +92,10 @@ void x86_cpu_reset(X86CPU *cpu)
     s->apic_base = 0xfee00000u | (1u << 11) | (cpu->apic_id == 0 ? 1u << 8 : 0);
     s->old_exception = -1;
     x86_update_hflags(s);
+    /* RESET/INIT also ends HLT and drops latched NMI/SMI (the interrupt
+     * controllers re-assert INTR themselves when they have reset). */
+    cpu->parent.halted = 0;
+    cpu_reset_interrupt(&cpu->parent, CPU_INTERRUPT_NMI | CPU_INTERRUPT_SMI);
 }
 
 void x86_raise_exception_err(X86CPU *cpu, int excp, int err)

@@ -53,6 +53,18 @@ static bool x86_exec_interrupt_op(CPUState *cs, uint32_t req)
     return x86_exec_interrupt(x86_cpu(cs), req);
 }
 
+/* What ends HLT (SDM 9 "HLT"): NMI, SMI, INIT, SIPI, or INTR when IF=1. */
+static bool x86_has_work_op(CPUState *cs)
+{
+    X86State *s = &x86_cpu(cs)->env;
+    uint32_t req = cs->interrupt_request;
+    if ((req & CPU_INTERRUPT_HARD) && (s->eflags & EF_IF))
+        return true;
+    if ((req & CPU_INTERRUPT_NMI) && !s->nmi_blocked)
+        return true;
+    return (req & ~(uint32_t)(CPU_INTERRUPT_HARD | CPU_INTERRUPT_NMI)) != 0;
+}
+
 static void x86_do_interrupt_op(CPUState *cs)
 {
     x86_do_interrupt(x86_cpu(cs));
@@ -67,4 +79,5 @@ const CPUTargetOps x86_target_ops = {
     .restore_state = x86_restore_state,
     .exec_interrupt = x86_exec_interrupt_op,
     .do_interrupt = x86_do_interrupt_op,
+    .has_work = x86_has_work_op,
 };

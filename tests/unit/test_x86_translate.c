@@ -431,3 +431,30 @@ TEST(single_step_traps_per_instruction_and_rep_iteration)
     CHECK_EQ(rd16(0x8000 - 6), 0x1001);       /* trapped after the first INC */
     CHECK_EQ(e->regs[R_EAX] & 0xffff, 1);
 }
+
+/* HLT with IF=0: a maskable interrupt request does not end it (the loop
+ * keeps the CPU asleep instead of running past the HLT); an NMI does. */
+TEST(cli_hlt_wakes_on_nmi_only)
+{
+    X86State *e = real_mode();
+    static const uint8_t code[] = { 0xfa, 0xf4, 0xb8, 0x01, 0x00, 0xf4 }; /* cli; hlt; mov ax,1; hlt */
+    put(0x1000, code, sizeof(code));
+    ivt(2, 0x3000);
+    e->regs[R_EAX] = 0;
+    CHECK_EQ(cpu_exec(&cpu.parent), EXCP_HLT);
+    CHECK_EQ(e->rip, 0x1002);
+    cpu_interrupt(&cpu.parent, CPU_INTERRUPT_HARD);
+    CHECK(!cpu_has_work(&cpu.parent));
+    CHECK_EQ(cpu_exec(&cpu.parent), EXCP_HALTED);
+    CHECK_EQ(cpu.parent.halted, 1);
+    CHECK_EQ(e->rip, 0x1002);
+    CHECK_EQ(e->regs[R_EAX], 0);
+    cpu_interrupt(&cpu.parent, CPU_INTERRUPT_NMI);
+    CHECK(cpu_has_work(&cpu.parent));
+    CHECK_EQ(run(), 0);                /* (the request's kick may end a slice first) */
+    CHECK_EQ(e->rip, 0x3001);          /* in the NMI handler, not past the HLT */
+    CHECK_EQ(e->regs[R_EAX], 0);
+    cpu_reset_interrupt(&cpu.parent, CPU_INTERRUPT_HARD | CPU_INTERRUPT_NMI);
+    cpu.parent.halted = 0;
+    e->nmi_blocked = 0;
+}
