@@ -229,10 +229,12 @@ test_main:
         mov [pm_dt], eax
         ; (a slow host may let a fourth in before the cli: print no count)
         PUTS "ioapic: pit interrupts: at least 3", 10
-        ; three PIT periods of 1 ms: between 2 and ~100 ms of PM timer ticks
+        ; three PIT interrupts: the PM timer advanced, by less than ~100 ms.
+        ; (No lower bound: a host that stalls pemu gets the missed PIT
+        ; periods delivered back to back.)
         mov eax, [pm_dt]
-        cmp eax, 7000
-        jb .pmbad
+        test eax, eax
+        jz .pmbad
         cmp eax, 358000
         jae .pmbad
         PUTS "acpi: pm timer advanced", 10
