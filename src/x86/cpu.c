@@ -89,6 +89,10 @@ void x86_cpu_reset(X86CPU *cpu)
         s->fptags[i] = 1;
     s->mxcsr = 0x1f80;
     s->pat = 0x0007040600070406ull;
+    /* fast strings on, as firmware leaves it (else Linux prints "Disabled
+     * fast string operations") */
+    s->misc_enable = MISC_ENABLE_FAST_STRING;
+    s->xcr0 = XCR0_X87;
     s->apic_base = 0xfee00000u | (1u << 11) | (cpu->apic_id == 0 ? 1u << 8 : 0);
     s->old_exception = -1;
     x86_update_hflags(s);

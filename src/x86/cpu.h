@@ -198,6 +198,14 @@ enum {
 #define MSR_APIC_BASE      0x0000001bu
 #define MSR_TSC_DEADLINE   0x000006e0u
 #define MSR_MISC_ENABLE    0x000001a0u
+/* XCR0 (XSETBV): the state components XSAVE manages; pemu has x87 and SSE. */
+#define XCR0_X87 1ull
+#define XCR0_SSE 2ull
+#define XCR0_SUPPORTED (XCR0_X87 | XCR0_SSE)
+#define XSAVE_AREA_SIZE 576u /* standard form: legacy region 512 + header 64 */
+#define MSR_PLATFORM_ID    0x00000017u /* read-only: platform bits 52:50 */
+#define MSR_BIOS_SIGN_ID   0x0000008bu /* microcode update signature */
+#define MISC_ENABLE_FAST_STRING 1u  /* IA32_MISC_ENABLE bit 0, set at reset */
 #define MSR_SYSENTER_CS    0x00000174u
 #define MSR_SYSENTER_ESP   0x00000175u
 #define MSR_SYSENTER_EIP   0x00000176u
@@ -295,6 +303,7 @@ typedef struct X86State {
     uint64_t efer, star, lstar, cstar, fmask, kernel_gs_base;
     uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
     uint64_t pat, mtrr_deftype, apic_base, tsc_offset, tsc_aux, misc_enable;
+    uint64_t xcr0;      /* XSAVE feature mask (XCR0_*) */
     uint64_t mtrr_var[2 * X86_MTRR_NVAR]; /* PHYSBASEn, PHYSMASKn pairs */
     uint64_t mtrr_fixed[11];              /* 64K_00000, 16K_80000/A0000, 4K_C0000..F8000 */
 

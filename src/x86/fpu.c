@@ -1222,3 +1222,95 @@ void fpu_helper_fxrstor(X86CPU *cpu, uint64_t addr, int rexw)
     if (fpu_fxrstor(&cpu->env, b, nxmm, rexw) < 0)
         x86_raise_exception_err(cpu, EXCP_GP, 0);
 }
+
+/*
+ * XSAVE area, standard form (SDM Vol. 1 13.4-13.8): the legacy region is
+ * FXSAVE's layout (x87 in bytes 0-23 and 32-159, MXCSR and its mask at
+ * 24-31, XMM at 160..), then the 64-byte header at 512: XSTATE_BV (which
+ * components the area holds), XCOMP_BV (0: standard form), reserved. The
+ * requested-feature bitmap is XCR0 & EDX:EAX. Only x87 (bit 0) and SSE
+ * (bit 1) exist here; both count as always in use, so XSAVE sets their
+ * XSTATE_BV bits (the SDM allows it even in the initial configuration).
+ */
+#define XSAVE_HDR 512
+
+static uint64_t xsave_rfbm(X86CPU *cpu, uint64_t addr)
+{
+    X86State *s = &cpu->env;
+    if (!(s->cr[4] & CR4_OSXSAVE))
+        x86_raise_exception(cpu, EXCP_UD);
+    if (addr & 63)
+        x86_raise_exception_err(cpu, EXCP_GP, 0);
+    uint64_t edx_eax = ((uint64_t)(uint32_t)s->regs[R_EDX] << 32) | (uint32_t)s->regs[R_EAX];
+    return s->xcr0 & edx_eax;
+}
+
+/* Fault now, as a store would, if any of [addr, addr + n) cannot be written. */
+static void mwrite_probe(X86CPU *cpu, uint64_t addr, int n)
+{
+    uint64_t last = addr + (uint64_t)n - 1;
+    probe_byte(cpu, addr);
+    if ((last ^ addr) & ~(uint64_t)0xfff)
+        probe_byte(cpu, last & ~(uint64_t)0xfff);
+}
+
+void fpu_helper_xsave(X86CPU *cpu, uint64_t addr, int rexw)
+{
+    X86State *s = &cpu->env;
+    uint64_t rfbm = xsave_rfbm(cpu, addr);
+    int nxmm = (s->hflags & HF_CS64) ? 16 : 8;
+    uint8_t b[512], h[8];
+    /* every byte the instruction may write is checked before the first */
+    mwrite_probe(cpu, addr, XSAVE_HDR + 8);
+    fpu_fxsave(s, b, nxmm, rexw);
+    mread(cpu, addr + XSAVE_HDR, h, 8);
+    if (rfbm & XCR0_X87) {
+        mwrite(cpu, addr, b, 24);
+        mwrite(cpu, addr + 32, b + 32, 128);
+    }
+    if (rfbm & XCR0_SSE) {
+        mwrite(cpu, addr + 24, b + 24, 8);     /* MXCSR, MXCSR_MASK */
+        mwrite(cpu, addr + 160, b + 160, 16 * nxmm);
+    }
+    st64_le(h, (ld64_le(h) & ~rfbm) | rfbm);
+    mwrite(cpu, addr + XSAVE_HDR, h, 8);
+}
+
+void fpu_helper_xrstor(X86CPU *cpu, uint64_t addr, int rexw)
+{
+    X86State *s = &cpu->env;
+    uint64_t rfbm = xsave_rfbm(cpu, addr);
+    int nxmm = (s->hflags & HF_CS64) ? 16 : 8;
+    uint8_t cur[512], m[512], h[24];
+    mread(cpu, addr + XSAVE_HDR, h, 24);
+    uint64_t xstate_bv = ld64_le(h);
+    /* standard form: XCOMP_BV and the next 8 bytes are 0, XSTATE_BV names
+     * only enabled components (compacted form is not supported: #GP) */
+    if ((xstate_bv & ~s->xcr0) || ld64_le(h + 8) || ld64_le(h + 16))
+        x86_raise_exception_err(cpu, EXCP_GP, 0);
+    mread(cpu, addr, m, 160 + 16 * nxmm);
+    /* Build the FXSAVE image to load: the current state, with each
+     * requested component from memory (XSTATE_BV bit set) or in its
+     * initial configuration (bit clear), then load it in one go. */
+    fpu_fxsave(s, cur, nxmm, rexw);
+    if (rfbm & XCR0_X87) {
+        if (xstate_bv & XCR0_X87) {
+            memcpy(cur, m, 24);
+            memcpy(cur + 32, m + 32, 128);
+        } else {
+            /* FINIT state: FCW 037F, FSW 0, all empty, pointers and regs 0 */
+            memset(cur, 0, 24);
+            memset(cur + 32, 0, 128);
+            st16_le(cur, 0x037f);
+        }
+    }
+    if (rfbm & XCR0_SSE) {
+        memcpy(cur + 24, m + 24, 4);           /* MXCSR: loaded either way */
+        if (xstate_bv & XCR0_SSE)
+            memcpy(cur + 160, m + 160, 16 * nxmm);
+        else
+            memset(cur + 160, 0, 16 * nxmm);
+    }
+    if (fpu_fxrstor(s, cur, nxmm, rexw) < 0)   /* reserved MXCSR bits: nothing changed */
+        x86_raise_exception_err(cpu, EXCP_GP, 0);
+}

@@ -199,5 +199,8 @@ void fpu_helper_fsave(X86CPU *cpu, uint64_t addr, int osize32);
 void fpu_helper_frstor(X86CPU *cpu, uint64_t addr, int osize32);
 void fpu_helper_fxsave(X86CPU *cpu, uint64_t addr, int rexw);
 void fpu_helper_fxrstor(X86CPU *cpu, uint64_t addr, int rexw);
+/* XSAVE/XRSTOR, standard form, of the components in XCR0 & EDX:EAX. */
+void fpu_helper_xsave(X86CPU *cpu, uint64_t addr, int rexw);
+void fpu_helper_xrstor(X86CPU *cpu, uint64_t addr, int rexw);
 
 #endif

@@ -50,7 +50,7 @@ extern const IRHelperInfo x86_hi_invlpg, x86_hi_cpuid, x86_hi_rdmsr, x86_hi_wrms
 extern const IRHelperInfo x86_hi_read_cr, x86_hi_write_cr, x86_hi_read_dr, x86_hi_write_dr;
 extern const IRHelperInfo x86_hi_lmsw, x86_hi_clts, x86_hi_check_io, x86_hi_in, x86_hi_out;
 extern const IRHelperInfo x86_hi_hlt;
-extern const IRHelperInfo x86_hi_pause;
+extern const IRHelperInfo x86_hi_pause, x86_hi_xgetbv, x86_hi_xsetbv;
 extern const IRHelperInfo x86_hi_rdtscp, x86_hi_syscall, x86_hi_sysret, x86_hi_sysenter, x86_hi_sysexit;
 
 #endif

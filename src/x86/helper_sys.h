@@ -72,6 +72,8 @@ void x86_invlpg(X86CPU *cpu, uint64_t linear);
 /* ---- misc.c -------------------------------------------------------------- */
 
 void x86_cpuid(X86CPU *cpu);                 /* EAX, ECX in; EAX..EDX out */
+void x86_xgetbv(X86CPU *cpu);                /* ECX in; EDX:EAX = XCR0 */
+void x86_xsetbv(X86CPU *cpu);                /* XCR0 = EDX:EAX (ECX = 0) */
 void x86_rdmsr(X86CPU *cpu);                 /* ECX in; EDX:EAX out; #GP if unknown */
 void x86_wrmsr(X86CPU *cpu);
 void x86_rdtsc(X86CPU *cpu);                 /* #GP if CR4.TSD and CPL > 0 */

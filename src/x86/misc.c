@@ -40,6 +40,8 @@
 #define CPUID_SSE_EDX ((1u << 25) | (1u << 26))
 #define CPUID_SSE_ECX ((1u << 0) | (1u << 9) | (1u << 19) | (1u << 20) | (1u << 23))
 #define CPUID_EXT_TSC_DEADLINE (1u << 24)
+#define CPUID_ECX_XSAVE   (1u << 26)
+#define CPUID_ECX_OSXSAVE (1u << 27) /* = CR4.OSXSAVE */
 /* CPUID.80000001h:EDX and ECX */
 #define CPUID_EXT_SYSCALL (1u << 11)
 #define CPUID_EXT_NX      (1u << 20)
@@ -61,14 +63,17 @@
  *   local APIC (hw/apic.c, through X86CPU.apic_hooks); no x2APIC;
  * - FPU (the x87 in software: fpu.c, translate_x87.c), MMX
  *   (translate_mmx.c), FXSR (FXSAVE/FXRSTOR, CR4.OSFXSR);
- * - SSE, SSE2, SSE3, SSSE3, SSE4.1, SSE4.2, POPCNT (translate_sse.c).
- * Not reported until they exist: VME, MCE/MCA, CLFLUSH, XSAVE.
+ * - SSE, SSE2, SSE3, SSSE3, SSE4.1, SSE4.2, POPCNT (translate_sse.c);
+ * - XSAVE/XRSTOR (standard form) and XGETBV/XSETBV for the x87 and SSE
+ *   state components (XCR0 bits 0-1; fpu.c), leaf 0xD describes them.
+ * Not reported until they exist: VME, MCE/MCA, CLFLUSH, XSAVEOPT/XSAVEC/
+ * XSAVES, AVX.
  */
 static const uint32_t features_edx = CPUID_FPU | CPUID_DE | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_PAE |
                                      CPUID_CX8 | CPUID_PGE | CPUID_CMOV | CPUID_PAT | CPUID_PSE36 |
                                      CPUID_SEP | CPUID_MTRR | CPUID_MMX | CPUID_FXSR |
                                      CPUID_SSE_EDX;
-static const uint32_t features_ecx = CPUID_ECX_CX16 | CPUID_SSE_ECX;
+static const uint32_t features_ecx = CPUID_ECX_CX16 | CPUID_SSE_ECX | CPUID_ECX_XSAVE;
 /* Long mode (4-level paging with 1G pages, 64-bit gates, the 64-bit
  * translator), SYSCALL/SYSRET, NX, RDTSCP (TSC_AUX), LAHF/SAHF in 64-bit code. */
 static const uint32_t ext_features_edx = CPUID_EXT_NX | CPUID_EXT_SYSCALL | CPUID_EXT_LM |
@@ -80,12 +85,14 @@ static const uint32_t ext_features_ecx = CPUID_EXT3_LAHF_LM;
  * generic P6 paths (MISC_ENABLE is the only model-specific MSR they read);
  * AMD signatures make Linux probe several K7/K8 MSRs and expect the
  * extended leaves to mirror leaf 1.
- * Basic leaves: 0 and 1 (maximum 1: nothing here needs cache or topology
- * leaves, and Intel CPUs answer leaves above the maximum with the highest
- * basic leaf, which is what the guest sees). Extended leaves up to
+ * Basic leaves up to 0xD (XSAVE's): 1 and 0xD have content; 2-0xC are
+ * zero (no cache descriptors, no structured extended features, no
+ * topology or performance-monitoring leaves, which Linux reads as absent).
+ * Intel CPUs answer leaves above the maximum with the highest basic leaf.
+ * Extended leaves up to
  * 0x80000008: NX, the brand string, invariant TSC, address sizes.
  */
-#define CPUID_MAX_BASIC 1u
+#define CPUID_MAX_BASIC 0xdu
 #define CPUID_MAX_EXT   0x80000008u
 #define PHYS_ADDR_BITS  40u  /* = mmu.c's MAXPHYADDR */
 #define VIRT_ADDR_BITS  48u
@@ -111,8 +118,20 @@ static void cpuid_leaf(X86CPU *cpu, uint32_t leaf, uint32_t *a, uint32_t *b, uin
         *a = cpu->cpuid_version;
         *b = (cpu->apic_id << 24) | (1u << 16); /* one logical processor */
         /* APIC and TSC-deadline only when the board gave this CPU a local APIC */
-        *c = features_ecx | (cpu->apic_hooks ? CPUID_EXT_TSC_DEADLINE : 0);
+        *c = features_ecx | (cpu->apic_hooks ? CPUID_EXT_TSC_DEADLINE : 0) |
+             ((cpu->env.cr[4] & CR4_OSXSAVE) ? CPUID_ECX_OSXSAVE : 0);
         *d = features_edx | (cpu->apic_hooks ? CPUID_APIC : 0);
+        break;
+    case 0xd:
+        /* XSAVE (SDM Vol. 1 13.2): sub-leaf 0 gives the XCR0 bits supported
+         * (x87, SSE) and the standard-form area sizes (legacy 512 + header
+         * 64) for the enabled and for all components; sub-leaf 1 lists no
+         * XSAVEOPT/XSAVEC/XGETBV1/XSAVES; sub-leaves 2.. (AVX...) are 0. */
+        if ((uint32_t)cpu->env.regs[R_ECX] == 0) {
+            *a = (uint32_t)XCR0_SUPPORTED;
+            *b = XSAVE_AREA_SIZE;
+            *c = XSAVE_AREA_SIZE;
+        }
         break;
     case 0x80000000u:
         *a = CPUID_MAX_EXT;
@@ -149,6 +168,32 @@ void x86_cpuid(X86CPU *cpu)
     s->regs[R_EBX] = b;
     s->regs[R_ECX] = c;
     s->regs[R_EDX] = d;
+}
+
+/* XGETBV / XSETBV (SDM Vol. 2): XCR0 is the only extended control
+ * register. #UD without CR4.OSXSAVE; XSETBV is CPL 0 only, and XCR0 must
+ * keep x87 (bit 0) and may only name supported components. */
+void x86_xgetbv(X86CPU *cpu)
+{
+    X86State *s = &cpu->env;
+    if (!(s->cr[4] & CR4_OSXSAVE))
+        x86_raise_exception(cpu, EXCP_UD);
+    if ((uint32_t)s->regs[R_ECX] != 0)
+        x86_raise_exception_err(cpu, EXCP_GP, 0);
+    s->regs[R_EAX] = (uint32_t)s->xcr0;
+    s->regs[R_EDX] = (uint32_t)(s->xcr0 >> 32);
+}
+
+void x86_xsetbv(X86CPU *cpu)
+{
+    X86State *s = &cpu->env;
+    if (!(s->cr[4] & CR4_OSXSAVE))
+        x86_raise_exception(cpu, EXCP_UD);
+    uint64_t v = ((uint64_t)(uint32_t)s->regs[R_EDX] << 32) | (uint32_t)s->regs[R_EAX];
+    if ((s->hflags & HF_CPL_MASK) != 0 || (uint32_t)s->regs[R_ECX] != 0 ||
+        !(v & XCR0_X87) || (v & ~XCR0_SUPPORTED))
+        x86_raise_exception_err(cpu, EXCP_GP, 0);
+    s->xcr0 = v;
 }
 
 /* ---- MSRs ------------------------------------------------------------------------------- */
@@ -270,6 +315,10 @@ void x86_rdmsr(X86CPU *cpu)
         v = cpu->apic_hooks->get_tsc_deadline(cpu->apic);
         break;
     case MSR_MISC_ENABLE: v = s->misc_enable; break;
+    /* No microcode update loaded: revision 0 (bits 63:32). Linux writes 0,
+     * runs CPUID and reads it back to learn the revision. */
+    case MSR_BIOS_SIGN_ID: v = 0; break;
+    case MSR_PLATFORM_ID: v = 0; break; /* Linux's microcode loader reads it */
     case MSR_SYSENTER_CS: v = s->sysenter_cs; break;
     case MSR_SYSENTER_ESP: v = s->sysenter_esp; break;
     case MSR_SYSENTER_EIP: v = s->sysenter_eip; break;
@@ -329,6 +378,7 @@ void x86_wrmsr(X86CPU *cpu)
         cpu->apic_hooks->set_tsc_deadline(cpu->apic, v, v ? (int64_t)(v - s->tsc_offset) : 0);
         break;
     case MSR_MISC_ENABLE: s->misc_enable = v; break;
+    case MSR_BIOS_SIGN_ID: break; /* a write only triggers the update load */
     case MSR_SYSENTER_CS: s->sysenter_cs = v & 0xffff; break;
     case MSR_SYSENTER_ESP: s->sysenter_esp = v; break;
     case MSR_SYSENTER_EIP: s->sysenter_eip = v; break;
@@ -500,6 +550,8 @@ static uint64_t cr4_valid_mask(void)
         m |= CR4_PGE;
     if (features_edx & (CPUID_FXSR | CPUID_SSE_EDX))
         m |= CR4_OSFXSR | CR4_OSXMMEXCPT;
+    if (features_ecx & CPUID_ECX_XSAVE)
+        m |= CR4_OSXSAVE;
     return m;
 }
 

@@ -909,7 +909,7 @@ bool x86_feature_supported(unsigned feature)
     case X86_FEAT_SSE41: case X86_FEAT_SSE42: case X86_FEAT_POPCNT:
         return true;
     case X86_FEAT_SYSCALL: case X86_FEAT_RDTSCP: case X86_FEAT_SEP: /* long64 */
-    case X86_FEAT_MMX: case X86_FEAT_FXSR:
+    case X86_FEAT_MMX: case X86_FEAT_FXSR: case X86_FEAT_XSAVE:
         return true;
     }
     return false;

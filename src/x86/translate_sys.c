@@ -103,6 +103,16 @@ static uint64_t h_rdtscp(void *env)
     x86_rdtscp(CPU(env));
     return 0;
 }
+static uint64_t h_xgetbv(void *env)
+{
+    x86_xgetbv(CPU(env));
+    return 0;
+}
+static uint64_t h_xsetbv(void *env)
+{
+    x86_xsetbv(CPU(env));
+    return 0;
+}
 static uint64_t h_syscall(void *env, uint64_t next)
 {
     x86_syscall(CPU(env), next);
@@ -195,6 +205,8 @@ HI(rdmsr, h_rdmsr, 0, 0, 0)
 HI(wrmsr, h_wrmsr, 0, 0, 0)
 HI(rdtsc, h_rdtsc, 0, 0, 0)
 HI(rdtscp, h_rdtscp, 0, 0, 0)
+HI(xgetbv, h_xgetbv, 0, 0, 0)
+HI(xsetbv, h_xsetbv, 0, 0, IR_CALL_NO_WRITE_GLOBALS)
 HI(syscall, h_syscall, 1, 0, 0)
 HI(sysret, h_sysret, 1, 0, 0)
 HI(sysenter, h_sysenter, 0, 0, 0)
@@ -779,6 +791,12 @@ bool x86_translate_sys(DisasContext *s)
         return true;
     case X86_OP_RDTSCP:
         x86_call(s, &x86_hi_rdtscp, IR_NO_TEMP, 0);
+        return true;
+    case X86_OP_XGETBV:
+        x86_call(s, &x86_hi_xgetbv, IR_NO_TEMP, 0);
+        return true;
+    case X86_OP_XSETBV:
+        x86_call(s, &x86_hi_xsetbv, IR_NO_TEMP, 0);
         return true;
     case X86_OP_SYSCALL: case X86_OP_SYSRET: case X86_OP_SYSENTER: case X86_OP_SYSEXIT:
         gen_fast_syscall(s);

@@ -134,6 +134,19 @@ static uint64_t h_ldmxcsr(void *env, uint64_t v)
     CPU(env)->env.mxcsr = (uint32_t)v;
     return 0;
 }
+static uint64_t h_xsave(void *env, uint64_t lin, uint64_t rexw)
+{
+    fpu_helper_xsave(CPU(env), lin, (int)rexw);
+    return 0;
+}
+static uint64_t h_xrstor(void *env, uint64_t lin, uint64_t rexw)
+{
+    fpu_helper_xrstor(CPU(env), lin, (int)rexw);
+    return 0;
+}
+/* read EDX:EAX (the requested-feature bitmap) from the globals */
+static const IRHelperInfo hi_xsave = { "xsave", { .f2 = h_xsave }, 2, 0, IR_CALL_NO_WRITE_GLOBALS };
+static const IRHelperInfo hi_xrstor = { "xrstor", { .f2 = h_xrstor }, 2, 0, IR_CALL_NO_WRITE_GLOBALS };
 static const IRHelperInfo hi_fxsave = { "fxsave", { .f2 = h_fxsave }, 2, 0, IR_CALL_NO_WRITE_GLOBALS };
 static const IRHelperInfo hi_fxrstor = { "fxrstor", { .f2 = h_fxrstor }, 2, 0, IR_CALL_NO_WRITE_GLOBALS };
 static const IRHelperInfo hi_ldmxcsr = { "ldmxcsr", { .f1 = h_ldmxcsr }, 1, 0, IR_CALL_NO_WRITE_GLOBALS };
@@ -462,7 +475,7 @@ static void gen_x87(DisasContext *s)
     x86_gen_unimp(s, "x87");
 }
 
-/* FXSAVE/FXRSTOR/LDMXCSR/STMXCSR (0F AE /0../3). */
+/* FXSAVE/FXRSTOR/LDMXCSR/STMXCSR/XSAVE/XRSTOR (0F AE /0../5). */
 static void gen_fxsr(DisasContext *s)
 {
     const X86Insn *in = s->insn;
@@ -474,6 +487,18 @@ static void gen_fxsr(DisasContext *s)
             x86_gen_exception(s, EXCP_UD, -1);
             return;
         }
+    }
+    if (op == X86_OP_XSAVE || op == X86_OP_XRSTOR) {
+        /* #UD without CR4.OSXSAVE (the helper: CR4 is not in the block
+         * key), #NM on CR0.TS alone; CR0.EM does not matter. */
+        if (s->flags & HF_TS) {
+            x86_gen_exception(s, EXCP_NM, -1);
+            return;
+        }
+        lin = mem_lin_big(s, &ea, XSAVE_AREA_SIZE, 4, op == X86_OP_XSAVE);
+        x86_call(s, op == X86_OP_XSAVE ? &hi_xsave : &hi_xrstor, IR_NO_TEMP, 2, lin,
+                 c64(s, s->code64 && in->rex_w));
+        return;
     }
     if (s->flags & (HF_EM | HF_TS)) {
         /* FXSAVE/FXRSTOR: #NM for either bit (SDM Vol. 2 FXSAVE) */
@@ -521,6 +546,7 @@ bool x86_translate_x87(DisasContext *s)
         call_x87(s, C_WAIT | XK_WAIT, IR_NO_TEMP, IR_NO_TEMP, false);
         return true;
     case X86_OP_FXSAVE: case X86_OP_FXRSTOR: case X86_OP_LDMXCSR: case X86_OP_STMXCSR:
+    case X86_OP_XSAVE: case X86_OP_XRSTOR:
         gen_fxsr(s);
         return true;
     }

@@ -16,6 +16,10 @@
 #   amd64_smp2     the amd64 kernel with -smp 2: the AP comes up (SeaBIOS's
 #                  MADT, INIT/SIPI) and /proc/cpuinfo lists 2 processors
 #   i386_seabios   linux-image-*-686 via SeaBIOS to userspace
+#   amd64_grub_iso the amd64 kernel and the initramfs in a grub-mkrescue
+#                  ISO booted as a CD-ROM: SeaBIOS, El Torito, GRUB, Linux
+#   amd64_ide_disk the same hybrid image converted to qcow2 and booted as
+#                  the first IDE hard disk (its MBR, GRUB's int 13h reads)
 #   i386_direct    the 686 kernel with firmware=none (32-bit entry):
 #                  boot_params' e820, command line and initrd placement as
 #                  the kernel reports them, then the workload (x87 floating
@@ -138,17 +142,17 @@ for arch in amd64 i386; do
     fi
 done
 
-# boot NAME ARCH MACHINE APPEND SECONDS [PEMU ARGS]: run to the end and set $st: pemu's
+# run_vm NAME SECONDS PEMU-ARGS...: run pemu to the end and set $st: its
 # exit status (poweroff -f: ACPI S5 through SeaBIOS's tables ends pemu with
 # 0), "halted" when the kernel halted instead (firmware=none has no ACPI
 # tables, so Linux can only halt: pemu is stopped then), "timeout".
-boot() {
+run_vm() {
     log=$out/$1.log
-    # shellcheck disable=SC2086
-    $PEMU -nographic -M "$3" -m 256 -no-reboot ${6:-} -kernel "$LINUX_CACHE/$2/vmlinuz" \
-        -initrd "$out/$2-test.cpio.gz" -append "$4" >"$log" 2>&1 </dev/null &
+    _secs=$2
+    shift 2
+    $PEMU -nographic -m 256 -no-reboot "$@" >"$log" 2>&1 </dev/null &
     _bp=$! _bn=0 st=timeout
-    while [ $_bn -lt $(($5 * slow * 2)) ]; do
+    while [ $_bn -lt $((_secs * slow * 2)) ]; do
         if ! kill -0 $_bp 2>/dev/null; then
             wait $_bp
             st=$?
@@ -165,6 +169,14 @@ boot() {
     wait $_bp 2>/dev/null
 }
 
+# boot NAME ARCH MACHINE APPEND SECONDS [PEMU ARGS]: the kernel and the test
+# initramfs given with -kernel/-initrd.
+boot() {
+    # shellcheck disable=SC2086
+    run_vm "$1" "$5" -M "$3" ${6:-} -kernel "$LINUX_CACHE/$2/vmlinuz" \
+        -initrd "$out/$2-test.cpio.gz" -append "$4"
+}
+
 # What every boot must show: userspace, the test script's end, the end
 # state ($2: 0 through SeaBIOS, halted without firmware).
 check_end() {
@@ -172,6 +184,7 @@ check_end() {
     grep -aq "^pemu-init: userspace reached ($1, " "$log" || bad="$bad, no userspace ($1)"
     grep -aq "^pemu-test: end" "$log" || bad="$bad, the test script did not end"
     [ "$st" = "$2" ] || bad="$bad, end state $st (want $2)"
+    ! grep -aq "unchecked MSR access" "$log" || bad="$bad, $(grep -a -m1 -o 'unchecked MSR access error: [A-Z]* [a-z]* 0x[0-9a-f]*' "$log")"
 }
 
 # The workload's results equal the same busybox on the host CPU, and the
@@ -183,7 +196,7 @@ check_workload() {
     fi
     flags=" $(tr -d '\r' <"$log" | sed -n 's/^pemu-flags: *//p') "
     for f in fpu tsc msr pae cx8 apic sep mtrr pge cmov pat pse36 mmx fxsr sse sse2 syscall nx rdtscp lm \
-        pni ssse3 cx16 sse4_1 sse4_2 popcnt lahf_lm; do
+        pni ssse3 cx16 sse4_1 sse4_2 popcnt xsave lahf_lm; do
         case $flags in *" $f "*) ;; *) bad="$bad, /proc/cpuinfo lacks $f" ;; esac
     done
     grep -aq "^pemu-cpus: 1" "$log" || bad="$bad, not 1 CPU in /proc/cpuinfo"
@@ -249,5 +262,52 @@ case $have in *amd64*)
     grep -aq "^pemu-cpus: 2" "$log" ||
         bad="$bad, not 2 CPUs in /proc/cpuinfo: $(grep -a 'pemu-cpus\|smpboot\|CPU1' "$log" | head -n 4 | tr -d '\r' | tr '\n' '|')"
     report amd64_smp2 "2 processors"
+;; esac
+# --- From boot media through SeaBIOS and GRUB (no -kernel): a grub-mkrescue
+# ISO holding the amd64 kernel and the test initramfs, as a CD-ROM (El
+# Torito) and as an IDE hard disk (the same hybrid image has an MBR; here
+# converted to qcow2 by pemu-img, so GRUB's int 13h reads go through
+# SeaBIOS's ATA driver, pemu's IDE controller and the qcow2 driver).
+case $have in *amd64*)
+    if command -v grub-mkrescue >/dev/null 2>&1 && command -v xorriso >/dev/null 2>&1 &&
+        [ -d /usr/lib/grub/i386-pc ]; then
+        iso=$out/grub-linux
+        rm -rf "$iso" && mkdir -p "$iso/boot/grub"
+        cp "$LINUX_CACHE/amd64/vmlinuz" "$iso/boot/vmlinuz"
+        cp "$out/amd64-test.cpio.gz" "$iso/boot/initrd.gz"
+        cat >"$iso/boot/grub/grub.cfg" <<'CFG'
+serial --unit=0 --speed=115200
+terminal_input serial
+terminal_output serial
+set timeout=0
+menuentry "pemu linux" {
+  linux /boot/vmlinuz console=ttyS0 pemu.quick
+  initrd /boot/initrd.gz
+}
+CFG
+        if grub-mkrescue -o "$out/linux.iso" "$iso" >"$out/grub-linux-mkrescue.log" 2>&1; then
+            run_vm amd64_grub_iso 180 -cdrom "$out/linux.iso" -boot d
+            check_end x86_64 0
+            grep -aq "Booting from DVD/CD" "$log" || bad="$bad, SeaBIOS did not boot the CD"
+            grep -aq "Booting .pemu linux'" "$log" || bad="$bad, GRUB did not run the menu entry"
+            grep -aq "Command line: BOOT_IMAGE=/boot/vmlinuz console=ttyS0 pemu.quick" "$log" ||
+                bad="$bad, not GRUB's command line"
+            report amd64_grub_iso
+            rm -f "$out/linux.qcow2"
+            if $PEMU_IMG convert -f raw -O qcow2 "$out/linux.iso" "$out/linux.qcow2" >"$out/linux-convert.log" 2>&1; then
+                run_vm amd64_ide_disk 180 -drive file="$out/linux.qcow2",format=qcow2,if=ide,index=0 -boot c
+                check_end x86_64 0
+                grep -aq "Booting from Hard Disk" "$log" || bad="$bad, SeaBIOS did not boot the hard disk"
+                grep -aq "Booting .pemu linux'" "$log" || bad="$bad, GRUB did not run the menu entry"
+                report amd64_ide_disk
+            else
+                echo "FAIL boot/linux_amd64_ide_disk: pemu-img convert failed: $(tail -n 2 "$out/linux-convert.log")"
+            fi
+        else
+            echo "FAIL boot/linux_amd64_grub_iso: grub-mkrescue failed: $(tail -n 3 "$out/grub-linux-mkrescue.log")"
+        fi
+    else
+        echo "SKIP boot/linux_amd64_grub_iso: needs grub-mkrescue, xorriso and grub-pc-bin"
+    fi
 ;; esac
 exit 0

@@ -353,7 +353,9 @@ TEST(lock_and_memory_only_forms)
     CHECK_EQ(DEC(d, X86_MODE_32, "\x8d\xc0"), X86_DEC_UD);         /* LEA eax, eax */
     CHECK_EQ(DEC(d, X86_MODE_32, "\x0f\x01\x10"), 3);              /* LGDT [eax] */
     CHECK_EQ(d.op, X86_OP_LGDT);
-    CHECK_EQ(DEC(d, X86_MODE_32, "\x0f\x01\xd0"), X86_DEC_UD);     /* XGETBV: no XSAVE */
+    CHECK_EQ(DEC(d, X86_MODE_32, "\x0f\x01\xd0"), 3);              /* XGETBV */
+    CHECK_EQ(d.op, X86_OP_XGETBV);
+    CHECK_EQ(DEC(d, X86_MODE_32, "\x0f\x01\xd2"), X86_DEC_UD);     /* 0F 01 /2 rm=2: none */
     CHECK_EQ(DEC(d, X86_MODE_32, "\x8e\xc8"), X86_DEC_UD);         /* MOV CS, ax */
     CHECK_EQ(DEC(d, X86_MODE_32, "\x8c\xf0"), X86_DEC_UD);         /* segment register 6 */
     CHECK_EQ(DEC(d, X86_MODE_32, "\x0f\x20\xc8"), X86_DEC_UD);     /* CR1 */

@@ -48,7 +48,7 @@ TEST(cpuid_reports_what_is_implemented)
     X86CPU *cpu = xt_new();
     uint32_t r[4], r2[4];
     cpuid(cpu, 0, r);
-    CHECK_EQ(r[0], 1);
+    CHECK_EQ(r[0], 0xd);
     char vendor[13];
     st32_le(vendor, r[1]);
     st32_le(vendor + 4, r[3]);
@@ -65,11 +65,22 @@ TEST(cpuid_reports_what_is_implemented)
     CHECK(r[3] & (1u << 6));                  /* PAE */
     CHECK(r[3] & (1u << 13));                 /* PGE */
     CHECK_EQ(r[3] & (3u << 25), 3u << 25);    /* SSE, SSE2 */
-    /* SSE3, SSSE3, CX16, SSE4.1, SSE4.2, POPCNT and nothing else */
-    CHECK_EQ(r[2], (1u << 0) | (1u << 9) | (1u << 13) | (1u << 19) | (1u << 20) | (1u << 23));
-    /* beyond the maximum: the highest basic leaf */
+    /* SSE3, SSSE3, CX16, SSE4.1, SSE4.2, POPCNT, XSAVE and nothing else
+     * (OSXSAVE, bit 27, follows CR4.OSXSAVE: clear after reset) */
+    CHECK_EQ(r[2], (1u << 0) | (1u << 9) | (1u << 13) | (1u << 19) | (1u << 20) | (1u << 23) | (1u << 26));
+    /* leaves 2-0xC are empty (no structured extended features in 7) */
     cpuid(cpu, 7, r2);
-    CHECK_EQ(r2[3], r[3]);
+    CHECK_EQ(r2[0] | r2[1] | r2[2] | r2[3], 0);
+    /* leaf 0xD: x87 | SSE, 576-byte standard area */
+    cpuid(cpu, 0xd, r2);
+    CHECK_EQ(r2[0], 3);
+    CHECK_EQ(r2[1], 576);
+    CHECK_EQ(r2[2], 576);
+    CHECK_EQ(r2[3], 0);
+    /* beyond the maximum: the highest basic leaf (0xD) */
+    uint32_t r3[4];
+    cpuid(cpu, 0x20, r3);
+    CHECK_EQ(r3[0], r2[0]);
     cpuid(cpu, 0x80000000u, r);
     CHECK_EQ(r[0], 0x80000008u);
     cpuid(cpu, 0x80000001u, r);
@@ -82,8 +93,50 @@ TEST(cpuid_reports_what_is_implemented)
     CHECK_EQ(write_cr(cpu, 4, CR4_PSE | CR4_PAE | CR4_PGE | CR4_DE | CR4_TSD), EXCP_NONE);
     CHECK_EQ(write_cr(cpu, 4, CR4_VME), EXCP_GP);
     CHECK_EQ(write_cr(cpu, 4, CR4_OSFXSR | CR4_OSXMMEXCPT), EXCP_NONE);
-    CHECK_EQ(write_cr(cpu, 4, CR4_OSXSAVE), EXCP_GP);
+    CHECK_EQ(write_cr(cpu, 4, CR4_OSXSAVE), EXCP_NONE);
+    cpuid(cpu, 1, r);
+    CHECK(r[2] & (1u << 27));                 /* OSXSAVE mirrors CR4 */
     CHECK_EQ(write_cr(cpu, 4, CR4_MCE), EXCP_GP);
+}
+
+static int xgetbv(X86CPU *cpu, uint32_t ecx, uint64_t *v)
+{
+    cpu->env.regs[R_ECX] = ecx;
+    XT_RUN(cpu, x86_xgetbv(cpu));
+    *v = (cpu->env.regs[R_EDX] << 32) | (uint32_t)cpu->env.regs[R_EAX];
+    return xt_exc;
+}
+
+static int xsetbv(X86CPU *cpu, uint32_t ecx, uint64_t v)
+{
+    cpu->env.regs[R_ECX] = ecx;
+    cpu->env.regs[R_EAX] = (uint32_t)v;
+    cpu->env.regs[R_EDX] = v >> 32;
+    XT_RUN(cpu, x86_xsetbv(cpu));
+    return xt_exc;
+}
+
+/* XGETBV/XSETBV: #UD until CR4.OSXSAVE, XCR0 = 1 after reset, the x87 bit
+ * cannot be cleared, AVX (bit 2) and unknown bits and XCR index != 0 #GP. */
+TEST(xcr0)
+{
+    X86CPU *cpu = xt_new();
+    uint64_t v;
+    CHECK_EQ(xgetbv(cpu, 0, &v), EXCP_UD);
+    CHECK_EQ(xsetbv(cpu, 0, 3), EXCP_UD);
+    CHECK_EQ(write_cr(cpu, 4, CR4_OSFXSR | CR4_OSXSAVE), EXCP_NONE);
+    CHECK_EQ(xgetbv(cpu, 0, &v), EXCP_NONE);
+    CHECK_EQ(v, 1);
+    CHECK_EQ(xgetbv(cpu, 1, &v), EXCP_GP);    /* XGETBV with ECX=1 is not reported */
+    CHECK_EQ(xsetbv(cpu, 0, 3), EXCP_NONE);
+    CHECK_EQ(xgetbv(cpu, 0, &v), EXCP_NONE);
+    CHECK_EQ(v, 3);
+    CHECK_EQ(xsetbv(cpu, 0, 2), EXCP_GP);     /* x87 must stay */
+    CHECK_EQ(xsetbv(cpu, 0, 7), EXCP_GP);     /* no AVX */
+    CHECK_EQ(xsetbv(cpu, 0, 1ull << 32 | 3), EXCP_GP);
+    CHECK_EQ(xsetbv(cpu, 1, 3), EXCP_GP);
+    CHECK_EQ(xgetbv(cpu, 0, &v), EXCP_NONE);
+    CHECK_EQ(v, 3);                           /* refused writes changed nothing */
 }
 
 TEST(msrs)
@@ -98,6 +151,16 @@ TEST(msrs)
     CHECK_EQ(rdmsr(cpu, MSR_EFER, &v), EXCP_NONE);
     CHECK_EQ(v, EFER_NXE | EFER_SCE | EFER_LME);
     CHECK_EQ(wrmsr(cpu, MSR_EFER, 1u << 1), EXCP_GP);
+    /* what Linux's early_init_intel touches: the microcode signature
+     * (write 0, read the revision) and fast strings on from reset */
+    CHECK_EQ(wrmsr(cpu, MSR_BIOS_SIGN_ID, 0), EXCP_NONE);
+    CHECK_EQ(rdmsr(cpu, MSR_BIOS_SIGN_ID, &v), EXCP_NONE);
+    CHECK_EQ(v, 0);
+    CHECK_EQ(rdmsr(cpu, MSR_PLATFORM_ID, &v), EXCP_NONE);
+    CHECK_EQ(v, 0);
+    CHECK_EQ(wrmsr(cpu, MSR_PLATFORM_ID, 0), EXCP_GP); /* read-only */
+    CHECK_EQ(rdmsr(cpu, MSR_MISC_ENABLE, &v), EXCP_NONE);
+    CHECK_EQ(v & MISC_ENABLE_FAST_STRING, MISC_ENABLE_FAST_STRING);
     CHECK_EQ(wrmsr(cpu, MSR_LSTAR, 0x0000800000000000ull), EXCP_GP); /* non-canonical */
     CHECK_EQ(wrmsr(cpu, MSR_LSTAR, 0xffffffff81000000ull), EXCP_NONE);
     CHECK_EQ(rdmsr(cpu, MSR_LSTAR, &v), EXCP_NONE);
