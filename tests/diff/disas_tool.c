@@ -255,7 +255,7 @@ static const Quirk od_only[] = {
     { "frstpm", "80287 FRSTPM (DB E5): #UD on later FPUs" },
     { "getsec", "SMX" }, { "vm", "VMX/SVM" }, { "invept", "VMX" }, { "invvpid", "VMX" },
     { "invpcid", "INVPCID" }, { "invlpga", "SVM" }, { "invlpgb", "AMD INVLPGB" },
-    { "xsave", "XSAVE" }, { "xrstor", "XSAVE" }, { "xgetbv", "XSAVE" }, { "xsetbv", "XSAVE" },
+    { "xsaveopt", "XSAVEOPT" }, { "xsavec", "XSAVEC" }, { "xsaves", "XSAVES" }, { "xrstors", "XSAVES" },
     { "rdrand", "RDRAND" }, { "rdseed", "RDSEED" }, { "rdfsbase", "FSGSBASE" },
     { "rdgsbase", "FSGSBASE" }, { "wrfsbase", "FSGSBASE" }, { "wrgsbase", "FSGSBASE" },
     { "movbe", "MOVBE" }, { "adcx", "ADX" }, { "adox", "ADX" }, { "sha", "SHA" },
