@@ -35,6 +35,18 @@
         rep stosd
 %endmacro
 
+; CPUID.1:ECX bits 26 (XSAVE) and 27 (OSXSAVE, = CR4.OSXSAVE)
+show_xsave_bits:
+        mov eax, 1
+        cpuid
+        mov eax, ecx
+        shr eax, 26
+        and eax, 3
+        PUTS "cpuid.1 xsave,osxsave="
+        PUTHEX32 eax
+        PUTS 10
+        ret
+
 test_main:
         call sys_init
         mov eax, cr0
@@ -46,14 +58,7 @@ test_main:
         mov cr4, eax
 
         ; ---- before CR4.OSXSAVE ----
-        mov eax, 1
-        cpuid
-        mov eax, ecx
-        shr eax, 26
-        and eax, 3
-        PUTS "cpuid.1 xsave,osxsave="
-        PUTHEX32 eax
-        PUTS 10
+        call show_xsave_bits
         TRY
         xor ecx, ecx
         xgetbv
@@ -67,14 +72,7 @@ test_main:
         mov eax, cr4
         or eax, 1 << 18                 ; OSXSAVE
         mov cr4, eax
-        mov eax, 1
-        cpuid
-        mov eax, ecx
-        shr eax, 26
-        and eax, 3
-        PUTS "cpuid.1 xsave,osxsave="
-        PUTHEX32 eax
-        PUTS 10
+        call show_xsave_bits
         mov eax, 0xd
         xor ecx, ecx
         cpuid
