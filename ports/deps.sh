@@ -10,7 +10,8 @@
 #               seabios (firmware), qemu-system-x86 qemu-utils (reference, never a runtime dependency),
 #               socat tmux xorriso grub-pc-bin mtools busybox-static memtest86+ e2fsprogs gdb valgrind
 #               cpio (initramfs of tests/boot/linux.sh and make demo; they apt-get download
-#               Debian's kernels themselves, the 686 one after `dpkg --add-architecture i386`)
+#               Debian's kernels themselves, the 686 one after `dpkg --add-architecture i386`),
+#               xvfb xdotool x11-apps (the -display sdl test: a virtual X server, XTEST keys, xwd)
 #   bench:      bochs bochsbios vgabios bochs-term (Bochs, a second reference emulator for `make bench`;
 #               Debian builds no "nogui" display, so it runs headless with the curses one)
 #   port:       (`deps.sh port`, for make port-check) gcc-<triplet> cross compilers, qemu-user-static,
@@ -20,7 +21,7 @@ set -u
 PKGS="gcc make pkg-config zlib1g-dev libncurses-dev libsdl2-dev libslirp-dev libzstd-dev
 libjansson-dev nasm gcc-i686-linux-gnu binutils seabios qemu-system-x86 qemu-utils socat tmux
 xorriso grub-pc-bin mtools busybox-static memtest86+ e2fsprogs gdb valgrind cpio
-bochs bochsbios vgabios bochs-term"
+bochs bochsbios vgabios bochs-term xvfb xdotool x11-apps"
 
 if [ "${1:-}" = port ]; then
     PKGS="$PKGS qemu-user-static gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu gcc-arm-linux-gnueabihf

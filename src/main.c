@@ -35,8 +35,12 @@
 #include "src/x86/target.h"
 #include "ui/display.h"
 #include "ui/vc.h"
+#include "src/firmware.h"
 #ifdef CONFIG_CURSES
 #include "ui/curses.h"
+#ifdef CONFIG_SDL
+#include "ui/sdl2.h"
+#endif
 #endif
 
 /* "-device NAME,help": 0 when answered. */
@@ -71,7 +75,18 @@ static int answer_requests(const PemuConfig *cfg)
     }
     if (cfg->machine_help) {
         printf("Supported machines are:\n"
-               "pc                   Standard PC (i440FX + PIIX3) (not built yet)\n");
+               "pc                   Standard PC (i440FX + PIIX3) (default)\n");
+        answered = 1;
+    }
+    if (cfg->display_help) {
+        /* QEMU's wording; only the backends this build has */
+        printf("Available display backend types:\nnone\n");
+#ifdef CONFIG_CURSES
+        printf("curses\n");
+#endif
+#ifdef CONFIG_SDL
+        printf("sdl\n");
+#endif
         answered = 1;
     }
     if (cfg->cpu_help) {
@@ -108,10 +123,12 @@ static int setup_logging(const PemuConfig *cfg)
 static DisplayKind choose_display(const PemuConfig *cfg)
 {
     const char *x = getenv("DISPLAY"), *w = getenv("WAYLAND_DISPLAY");
-    /* The SDL window is not written yet: the default never picks it. */
     bool have_sdl = false, have_curses = false;
     if (cfg->display != DISPLAY_DEFAULT)
         return cfg->display;
+#ifdef CONFIG_SDL
+    have_sdl = true;
+#endif
 #ifdef CONFIG_CURSES
     have_curses = true;
 #endif
@@ -123,9 +140,8 @@ static DisplayKind choose_display(const PemuConfig *cfg)
 static int refuse_unbuilt(const PemuConfig *cfg, DisplayKind display)
 {
     const char *what = NULL;
-    if (display == DISPLAY_SDL && cfg->display != DISPLAY_DEFAULT)
-        what = "-display sdl";
-    else if (cfg->loadvm)
+    (void)display; /* -display sdl without SDL is refused by the option parser */
+    if (cfg->loadvm)
         what = "-loadvm";
     else if (cfg->icount)
         what = "-icount";
@@ -296,7 +312,19 @@ static int start_monitors(const PemuConfig *cfg, GuestRefs *refs)
  * then a terminal for each vc chardev, the monitors' first (QEMU's order:
  * Alt-1 guest, Alt-2 monitor, Alt-3 serial).
  */
-static int start_display(const PemuConfig *cfg, DisplayKind display)
+#ifdef CONFIG_SDL
+static void sdl_powerdown(void *m)
+{
+    pc_powerdown(m);
+}
+static bool sdl_running(void *opaque)
+{
+    (void)opaque;
+    return accel_vm_running();
+}
+#endif
+
+static int start_display(const PemuConfig *cfg, DisplayKind display, Machine *m)
 {
     if (display != DISPLAY_CURSES && display != DISPLAY_SDL)
         return 0;
@@ -317,6 +345,33 @@ static int start_display(const PemuConfig *cfg, DisplayKind display)
         }
     }
 #endif
+#ifdef CONFIG_SDL
+    if (display == DISPLAY_SDL) {
+        Error *err = NULL;
+        /* the monitor and serial consoles are drawn with the VGA BIOS's font */
+        char *path = firmware_find("vgabios-stdvga.bin", cfg->firmware_dirs, cfg->nfirmware_dirs,
+                                   "seabios", &err);
+        uint64_t len = 0;
+        uint8_t *rom = path ? firmware_load(path, 1u << 20, &len, &err) : NULL;
+        if (!rom || vc_set_font_from_vga_bios(rom, (size_t)len) < 0) {
+            warn_report("-display sdl: no font for the monitor and serial consoles (%s)",
+                        err ? err->msg : "vgabios-stdvga.bin has no 8x16 font");
+        }
+        error_free(err);
+        err = NULL;
+        free(rom);
+        free(path);
+        /* window-close=off: closing the window does nothing */
+        SdlDisplayOptions o = { cfg->name, cfg->full_screen,
+                                cfg->sdl_window_close ? sdl_powerdown : NULL, sdl_running, m };
+        if (sdl_display_init(&o, &err) < 0) {
+            error_report_err(err);
+            return -1;
+        }
+    }
+#else
+    (void)m;
+#endif
     return 0;
 }
 
@@ -324,6 +379,9 @@ static void stop_display(void)
 {
 #ifdef CONFIG_CURSES
     curses_display_fini();
+#endif
+#ifdef CONFIG_SDL
+    sdl_display_fini();
 #endif
     vc_free_all();
 }
@@ -363,7 +421,7 @@ static int run_guest(PemuConfig *cfg)
         }
     }
     GuestRefs refs = { m, cpu };
-    if (start_display(cfg, display) < 0 || start_monitors(cfg, &refs) < 0) {
+    if (start_display(cfg, display, m) < 0 || start_monitors(cfg, &refs) < 0) {
         stop_display();
         monitor_free_all();
         qmp_monitor_free_all();

@@ -1799,7 +1799,9 @@ static int opt_display(ParseState *st, Error **errp)
         goto out;
     }
     i = find_key(&l, "type");
-    if (!strcmp(t, "none")) {
+    if (!strcmp(t, "help") || !strcmp(t, "?")) {
+        cfg->display_help = true;
+    } else if (!strcmp(t, "none")) {
         if (check_keys(st, &l, "type", none_keys, NULL, errp) < 0)
             goto out;
         cfg->display = DISPLAY_NONE;

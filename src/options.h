@@ -206,6 +206,7 @@ typedef struct PemuConfig {
     bool device_help;           /* -device help / -device ? / -device X,help */
     char *device_help_driver;   /* X for "-device X,help", else NULL */
     bool cpu_help;              /* -cpu help */
+    bool display_help;          /* -display help */
     bool machine_help;          /* -machine help */
     bool log_help;              /* -d help */
 

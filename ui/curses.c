@@ -578,30 +578,6 @@ static void find_ext_keys(void)
         }
 }
 
-/* A key for a virtual console: the bytes a VT100 sends. */
-static void vc_key(VcTerm *vc, unsigned kc, unsigned mods)
-{
-    const char *s = NULL;
-    (void)mods;
-    switch (kc) {
-    case KC_UP: s = "\033[A"; break;
-    case KC_DOWN: s = "\033[B"; break;
-    case KC_RIGHT: s = "\033[C"; break;
-    case KC_LEFT: s = "\033[D"; break;
-    case KC_HOME: s = "\033[H"; break;
-    case KC_END: s = "\033[F"; break;
-    case KC_DELETE: s = "\033[3~"; break;
-    case KC_INSERT: s = "\033[2~"; break;
-    case KC_PAGEUP: s = "\033[5~"; break;
-    case KC_PAGEDOWN: s = "\033[6~"; break;
-    case KC_BACKSPACE: s = "\177"; break;
-    case KC_KPENTER: s = "\r"; break;
-    case KC_TAB: s = "\t"; break;
-    default: return;
-    }
-    vc_input(vc, (const uint8_t *)s, strlen(s));
-}
-
 static void select_console(int index)
 {
     Console *con = console_get(index);
@@ -696,7 +672,7 @@ static bool csi_key(wint_t intro)
     unsigned mods = (m & 1 ? MOD_SHIFT : 0) | (m & 2 ? MOD_ALT : 0) | (m & 4 ? MOD_CTRL : 0);
     VcTerm *vc = vc_find(ui.dl.con);
     if (vc)
-        vc_key(vc, kc, mods);
+        vc_send_key(vc, kc);
     else
         key_tap(kc, mods);
     return true;
@@ -718,7 +694,7 @@ static void poll_input(void)
                 if (esc)
                     mods |= MOD_ALT;
                 if (vc)
-                    vc_key(vc, kc, mods);
+                    vc_send_key(vc, kc);
                 else
                     key_tap(kc, mods);
             }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "ui/cp437.h"
+#include "ui/input.h"
 
 #define VC_MAX 8
 #define VC_PARAMS 8
@@ -76,6 +77,42 @@ static void chr_output(void *opaque, const uint8_t *buf, size_t len)
     vc_output(opaque, buf, len);
 }
 
+static uint8_t vc_font[256 * 16];
+static bool vc_have_font;
+
+static void apply_font(VcTerm *vc)
+{
+    if (!vc_have_font || vc->t->char_height != 16)
+        return;
+    for (int g = 0; g < 256; g++)
+        memcpy(&vc->t->font[0][g * CONSOLE_FONT_GLYPH], &vc_font[g * 16], 16);
+    dirty(vc, 0, 0, vc->t->cols, vc->t->rows);
+}
+
+int vc_set_font_from_vga_bios(const uint8_t *rom, size_t len)
+{
+    /* glyph 1 of the IBM VGA 8x16 font; glyph 0 (16 zero bytes) precedes it */
+    static const uint8_t smiley[16] = { 0x00, 0x00, 0x7e, 0x81, 0xa5, 0x81, 0x81, 0xbd,
+                                        0x99, 0x81, 0x81, 0x7e, 0x00, 0x00, 0x00, 0x00 };
+    for (size_t i = 16; i + 255 * 16 <= len; i++) {
+        if (memcmp(rom + i, smiley, 16))
+            continue;
+        const uint8_t *f = rom + i - 16;
+        bool zero0 = true;
+        for (int k = 0; k < 16; k++)
+            zero0 &= f[k] == 0;
+        if (!zero0)
+            continue;
+        memcpy(vc_font, f, sizeof(vc_font));
+        vc_have_font = true;
+        for (int s = 0; s < VC_MAX; s++)
+            if (vcs[s])
+                apply_font(vcs[s]);
+        return 0;
+    }
+    return -1;
+}
+
 VcTerm *vc_new(const char *name, Chardev *chr, int cols, int rows)
 {
     int slot = 0;
@@ -95,6 +132,7 @@ VcTerm *vc_new(const char *name, Chardev *chr, int cols, int rows)
     vc->fg = 7;
     for (int i = 0; i < cols * rows; i++)
         vc->t->cells[i].fg = 7;
+    apply_font(vc);
     vc->chr = chr;
     if (chr)
         chardev_vc_set_output(chr, chr_output, vc);
@@ -363,4 +401,26 @@ void vc_output(VcTerm *vc, const uint8_t *buf, size_t len)
     for (size_t i = 0; i < len; i++)
         vc_byte(vc, buf[i]);
     vc->cursor_moved = true;
+}
+
+void vc_send_key(VcTerm *vc, unsigned keycode)
+{
+    const char *s = NULL;
+    switch (keycode) {
+    case KC_UP: s = "\033[A"; break;
+    case KC_DOWN: s = "\033[B"; break;
+    case KC_RIGHT: s = "\033[C"; break;
+    case KC_LEFT: s = "\033[D"; break;
+    case KC_HOME: s = "\033[H"; break;
+    case KC_END: s = "\033[F"; break;
+    case KC_DELETE: s = "\033[3~"; break;
+    case KC_INSERT: s = "\033[2~"; break;
+    case KC_PAGEUP: s = "\033[5~"; break;
+    case KC_PAGEDOWN: s = "\033[6~"; break;
+    case KC_BACKSPACE: s = "\177"; break;
+    case KC_KPENTER: s = "\r"; break;
+    case KC_TAB: s = "\t"; break;
+    default: return;
+    }
+    vc_input(vc, (const uint8_t *)s, strlen(s));
 }

@@ -26,9 +26,20 @@ void vc_free_all(void);
 void vc_output(VcTerm *vc, const uint8_t *buf, size_t len);
 /* Type into the chardev; returns how many bytes the frontend took. */
 size_t vc_input(VcTerm *vc, const uint8_t *buf, size_t len);
+/* A non-character key (arrows, Home, Delete, Backspace, ...): the bytes a
+ * VT100 sends for it. Other keys are ignored (characters come as text). */
+void vc_send_key(VcTerm *vc, unsigned keycode);
 
 Console *vc_console(VcTerm *vc);
 Chardev *vc_chardev(VcTerm *vc);
+/*
+ * Glyphs for drawing virtual consoles as pixels (SDL, screendump): the
+ * 8x16 CP437 font of a VGA BIOS image (SeaBIOS's vgabios-stdvga.bin),
+ * found by its glyph 1 (the smiley, identical in every IBM-compatible VGA
+ * font). Applies to existing and later consoles. -1 if rom has no such font
+ * (the consoles then draw blank; curses does not need glyphs).
+ */
+int vc_set_font_from_vga_bios(const uint8_t *rom, size_t len);
 /* The terminal behind a console, NULL for a device's console. */
 VcTerm *vc_find(const Console *con);
 

@@ -149,7 +149,17 @@ fi
 # --- mode 13h: half blocks in 256 colours ------------------------------------
 start xterm-256color -fda "$tmp/m13.img" -boot a
 if wait_file "$tmp/dbg" READY 30 && wait_screen "graphics 320x200" 10; then
-    e=$(screen_e)
+    # the mode switch shows first; the bars come with a later refresh (a
+    # loaded machine may take a while): wait for all four colours
+    i=0
+    while :; do
+        e=$(screen_e)
+        printf '%s\n' "$e" | grep -q '38;5;124' && printf '%s\n' "$e" | grep -q '38;5;34' &&
+            printf '%s\n' "$e" | grep -q '38;5;19' && printf '%s\n' "$e" | grep -q '38;5;231' && break
+        [ $i -ge $((100 * slow)) ] && break
+        sleep 0.1
+        i=$((i + 1))
+    done
     n=$(screen | grep -o "▀" | wc -l)
     # the bars: red 0xaa0000 (xterm 124), green 0x00aa00 (34), blue (19), white (231)
     if [ "$n" -lt 1000 ]; then
