@@ -36,6 +36,7 @@
 #include "ui/display.h"
 #include "ui/vc.h"
 #include "src/firmware.h"
+#include "src/x86/pgdump.h"
 #ifdef CONFIG_CURSES
 #include "ui/curses.h"
 #ifdef CONFIG_SDL
@@ -274,11 +275,15 @@ static void mon_pic(FILE *f, void *o)
             i8259_print(d, f);
 }
 
+static void mon_tlb(FILE *f, void *o) { x86_print_tlb(f, ((GuestRefs *)o)->cpu); }
+static void mon_mem(FILE *f, void *o) { x86_print_mem(f, ((GuestRefs *)o)->cpu); }
+
 static int start_monitors(const PemuConfig *cfg, GuestRefs *refs)
 {
     MonitorOps ops = { refs, mon_registers, mon_mtree, mon_pci, mon_reset,
                        mon_stop, mon_cont, mon_running, mon_powerdown,
-                       mon_lapic, mon_ioapic, mon_read, mon_disas, mon_cpus, mon_pic };
+                       mon_lapic, mon_ioapic, mon_read, mon_disas, mon_cpus, mon_pic,
+                       mon_tlb, mon_mem };
     monitor_set_ops(&ops);
     QmpMachine qm = { refs->m, &refs->cpu->parent, cfg->start_stopped, refs, mon_reset,
                       qmp_powerdown };

@@ -278,6 +278,18 @@ static void info_mtree(Monitor *mon, const char *args)
     info_printer(mon, ops.print_mtree, "info mtree");
 }
 
+static void info_tlb(Monitor *mon, const char *args)
+{
+    (void)args;
+    info_printer(mon, ops.print_tlb, "info tlb");
+}
+
+static void info_mem(Monitor *mon, const char *args)
+{
+    (void)args;
+    info_printer(mon, ops.print_mem, "info mem");
+}
+
 static void info_pci(Monitor *mon, const char *args)
 {
     (void)args;
@@ -315,6 +327,8 @@ static const MonitorCommand base_infos[] = {
     { "pci", "", "show PCI info", info_pci },
     { "lapic", "", "show local apic state", info_lapic },
     { "ioapic", "", "show io apic state", info_ioapic },
+    { "tlb", "", "show virtual to physical memory mappings", info_tlb },
+    { "mem", "", "show the active virtual memory mappings", info_mem },
 };
 
 static void tables_init(void)

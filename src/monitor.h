@@ -39,6 +39,8 @@ typedef struct MonitorOps {
     int (*disas)(void *opaque, uint64_t addr, bool phys, char *buf, size_t n);
     void (*print_cpus)(FILE *f, void *opaque);       /* info cpus */
     void (*print_pic)(FILE *f, void *opaque);        /* info pic */
+    void (*print_tlb)(FILE *f, void *opaque);        /* info tlb */
+    void (*print_mem)(FILE *f, void *opaque);        /* info mem */
 } MonitorOps;
 
 /* One command. args: QEMU's help text for its arguments ("" for none);
