@@ -37,6 +37,7 @@
 #include "ui/vc.h"
 #include "src/firmware.h"
 #include "src/x86/pgdump.h"
+#include "src/blockdev.h"
 #ifdef CONFIG_CURSES
 #include "ui/curses.h"
 #ifdef CONFIG_SDL
@@ -276,6 +277,16 @@ static void mon_pic(FILE *f, void *o)
 }
 
 static void mon_tlb(FILE *f, void *o) { x86_print_tlb(f, ((GuestRefs *)o)->cpu); }
+static void mon_block(FILE *f, void *o) { blockdev_print_info(f, ((GuestRefs *)o)->m); }
+static void mon_blockstats(FILE *f, void *o) { blockdev_print_stats(f, ((GuestRefs *)o)->m); }
+static int mon_eject(void *o, const char *dev, bool force, Error **errp)
+{
+    return blockdev_eject(((GuestRefs *)o)->m, dev, force, errp);
+}
+static int mon_change(void *o, const char *dev, const char *file, const char *fmt, Error **errp)
+{
+    return blockdev_change(((GuestRefs *)o)->m, dev, file, fmt, errp);
+}
 static void mon_mem(FILE *f, void *o) { x86_print_mem(f, ((GuestRefs *)o)->cpu); }
 
 static int start_monitors(const PemuConfig *cfg, GuestRefs *refs)
@@ -283,7 +294,7 @@ static int start_monitors(const PemuConfig *cfg, GuestRefs *refs)
     MonitorOps ops = { refs, mon_registers, mon_mtree, mon_pci, mon_reset,
                        mon_stop, mon_cont, mon_running, mon_powerdown,
                        mon_lapic, mon_ioapic, mon_read, mon_disas, mon_cpus, mon_pic,
-                       mon_tlb, mon_mem };
+                       mon_tlb, mon_mem, mon_block, mon_blockstats, mon_eject, mon_change };
     monitor_set_ops(&ops);
     QmpMachine qm = { refs->m, &refs->cpu->parent, cfg->start_stopped, refs, mon_reset,
                       qmp_powerdown };

@@ -41,6 +41,12 @@ typedef struct MonitorOps {
     void (*print_pic)(FILE *f, void *opaque);        /* info pic */
     void (*print_tlb)(FILE *f, void *opaque);        /* info tlb */
     void (*print_mem)(FILE *f, void *opaque);        /* info mem */
+    void (*print_block)(FILE *f, void *opaque);      /* info block */
+    void (*print_blockstats)(FILE *f, void *opaque); /* info blockstats */
+    /* eject [-f] DEVICE, change DEVICE FILE [FORMAT]: -1 with *errp set */
+    int (*eject)(void *opaque, const char *device, bool force, Error **errp);
+    int (*change)(void *opaque, const char *device, const char *file, const char *format,
+                  Error **errp);
 } MonitorOps;
 
 /* One command. args: QEMU's help text for its arguments ("" for none);

@@ -318,6 +318,66 @@ static void info_hook(Monitor *mon, void (*fn)(FILE *, void *), const char *what
         monitor_printf(mon, "%s: not available on this machine\n", what);
 }
 
+static void info_block(Monitor *mon, const char *args)
+{
+    (void)args;
+    info_hook(mon, monitor_ops()->print_block, "info block");
+}
+
+static void info_blockstats(Monitor *mon, const char *args)
+{
+    (void)args;
+    info_hook(mon, monitor_ops()->print_blockstats, "info blockstats");
+}
+
+/* ---- removable media ------------------------------------------------------------- */
+
+static void cmd_eject(Monitor *mon, const char *args)
+{
+    char dev[128];
+    bool force = false;
+    if (!next_word(&args, dev, sizeof(dev))) {
+        missing(mon, "eject", "device");
+        return;
+    }
+    if (!strcmp(dev, "-f")) {
+        force = true;
+        if (!next_word(&args, dev, sizeof(dev))) {
+            missing(mon, "eject", "device");
+            return;
+        }
+    }
+    Error *err = NULL;
+    if (!monitor_ops()->eject) {
+        monitor_printf(mon, "eject: not available\n");
+    } else if (monitor_ops()->eject(monitor_ops()->opaque, dev, force, &err) < 0) {
+        monitor_printf(mon, "Error: %s\n", err->msg); /* QEMU's HMP error form */
+        error_free(err);
+    }
+}
+
+static void cmd_change(Monitor *mon, const char *args)
+{
+    char dev[128], file[1024], fmt[64];
+    if (!next_word(&args, dev, sizeof(dev))) {
+        missing(mon, "change", "device");
+        return;
+    }
+    if (!next_word(&args, file, sizeof(file))) {
+        missing(mon, "change", "target");
+        return;
+    }
+    bool have_fmt = next_word(&args, fmt, sizeof(fmt));
+    Error *err = NULL;
+    if (!monitor_ops()->change) {
+        monitor_printf(mon, "change: not available\n");
+    } else if (monitor_ops()->change(monitor_ops()->opaque, dev, file, have_fmt ? fmt : NULL,
+                                     &err) < 0) {
+        monitor_printf(mon, "Error: %s\n", err->msg);
+        error_free(err);
+    }
+}
+
 static void info_cpus(Monitor *mon, const char *args)
 {
     (void)args;
@@ -341,11 +401,15 @@ static const MonitorCommand cmds[] = {
       "send keys to the VM (e.g. 'sendkey ctrl-alt-f1', default hold time=100 ms)",
       cmd_sendkey },
     { "log", "item1[,...]", "activate logging of the specified items", cmd_log },
+    { "eject", "[-f] device", "eject a removable medium (use -f to force it)", cmd_eject },
+    { "change", "device filename [format]", "change a removable medium", cmd_change },
     { "logfile", "filename", "output logs to 'filename'", cmd_logfile },
 };
 
 static const MonitorCommand infos[] = {
     { "cpus", "", "show infos for each CPU", info_cpus },
+    { "block", "", "show info of one block device or all block devices", info_block },
+    { "blockstats", "", "show block device statistics", info_blockstats },
     { "pic", "", "show PIC state", info_pic },
 };
 

@@ -22,6 +22,7 @@ void qmp_cmds_register(const QmpMachine *qm) { (void)qm; }
 #include "hw/piix_ide.h"
 #include "src/accel/accel.h"
 #include "src/block/block.h"
+#include "src/blockdev.h"
 #include "src/mainloop.h"
 #include "src/monitor.h"
 #include "src/options.h"
@@ -213,91 +214,13 @@ static json_t *cmd_screendump(json_t *args, QmpErrorClass *cls, Error **errp)
 
 /* ---- block devices ------------------------------------------------------------------ */
 
-/* A drive of the command line with what backs it now. */
-typedef struct QmpDrive {
-    const DriveConfig *dc;
-    IDEDrive *ide;          /* IDE drives: the live drive (media change) */
-    BlockBackend *blk;      /* NULL: no medium */
-    bool removable;
-    int index;              /* position in the machine's drive list */
-} QmpDrive;
-
-static PIIXIDEState *find_ide(void)
-{
-    for (Device *d = qm.m ? qm.m->devices : NULL; d; d = d->next)
-        if (d->cls == &piix3_ide_class)
-            return (PIIXIDEState *)d; /* the instance struct begins with its Device */
-    return NULL;
-}
-
-static bool blk_used_by_ide(PIIXIDEState *ide, const BlockBackend *blk)
-{
-    for (int i = 0; ide && i < 4; i++)
-        if (piix_ide_drive(ide, i)->blk == blk)
-            return true;
-    return false;
-}
-
-/* The floppy controller does not say which backend it holds: the open
- * backend (not an IDE drive's) of the drive's file, or the -snapshot
- * overlay on top of it. */
-static BlockBackend *find_floppy_blk(PIIXIDEState *ide, const char *file)
-{
-    for (BlockBackend *b = blk_next(NULL); b; b = blk_next(b)) {
-        BlockDriverState *bs = blk_bs(b);
-        if (blk_used_by_ide(ide, b))
-            continue;
-        if (!strcmp(bs->filename, file) || (bs->is_temporary && !strcmp(bs->backing_file, file)))
-            return b;
-    }
-    return NULL;
-}
-
-static bool drive_get(int i, QmpDrive *out)
-{
-    PemuConfig *cfg = config();
-    if (!cfg || i >= cfg->ndrives)
-        return false;
-    const DriveConfig *dc = &cfg->drives[i];
-    memset(out, 0, sizeof(*out));
-    out->dc = dc;
-    out->index = i;
-    PIIXIDEState *ide = find_ide();
-    if (dc->iface == DRIVE_IF_IDE && ide) {
-        out->ide = piix_ide_drive(ide, dc->bus * 2 + dc->unit);
-        out->blk = out->ide->blk;
-        out->removable = ide_drive_kind(out->ide) == IDE_CD;
-    } else if (dc->iface == DRIVE_IF_FLOPPY) {
-        out->blk = dc->file ? find_floppy_blk(ide, dc->file) : NULL;
-        out->removable = true;
-    }
-    return true;
-}
-
-static bool drive_find(const char *id, QmpDrive *out)
-{
-    for (int i = 0; drive_get(i, out); i++)
-        if (out->dc->id && !strcmp(out->dc->id, id))
-            return true;
-    return false;
-}
-
-static char *qdev_path(const QmpDrive *d, char *buf, size_t n)
+static char *qdev_path(const BlockDevInfo *d, char *buf, size_t n)
 {
     snprintf(buf, n, "/machine/unattached/device[%d]", 20 + d->index);
     return buf;
 }
 
-static char *node_name(BlockBackend *blk, char *buf, size_t n)
-{
-    int k = 0;
-    for (BlockBackend *b = blk_next(NULL); b && b != blk; b = blk_next(b))
-        k++;
-    snprintf(buf, n, "#block%03d", k);
-    return buf;
-}
-
-static json_t *inserted_info(const QmpDrive *d)
+static json_t *inserted_info(const BlockDevInfo *d)
 {
     BlockDriverState *bs = blk_bs(d->blk);
     int depth = 0;
@@ -315,7 +238,7 @@ static json_t *inserted_info(const QmpDrive *d)
         json_object_set_new(image, "backing-filename", json_string(bs->backing_file));
     json_t *ins = json_pack(
         "{s:s,s:s,s:b,s:s,s:i,s:b,s:s,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:{s:b,s:b,s:b},s:o}",
-        "file", bs->filename, "node-name", node_name(d->blk, nn, sizeof(nn)), "ro",
+        "file", bs->filename, "node-name", blockdev_node_name(d->blk, nn, sizeof(nn)), "ro",
         bs->read_only, "drv", bs->drv->format_name, "backing_file_depth", depth, "encrypted", 0,
         "detect_zeroes", "off", "bps", 0, "bps_rd", 0, "bps_wr", 0, "iops", 0, "iops_rd", 0,
         "iops_wr", 0, "write_threshold", 0, "cache", "writeback",
@@ -330,9 +253,9 @@ static json_t *inserted_info(const QmpDrive *d)
 static json_t *cmd_query_block(json_t *args, QmpErrorClass *cls, Error **errp)
 {
     json_t *list = json_array();
-    QmpDrive d;
+    BlockDevInfo d;
     char qp[64];
-    for (int i = 0; drive_get(i, &d); i++) {
+    for (int i = 0; blockdev_get(qm.m, i, &d); i++) {
         if (d.dc->iface != DRIVE_IF_IDE && d.dc->iface != DRIVE_IF_FLOPPY)
             continue;
         bool locked = d.ide && d.removable && ide_cd_locked(d.ide);
@@ -383,22 +306,22 @@ static json_t *stats_json(BlockBackend *blk)
 static json_t *cmd_query_blockstats(json_t *args, QmpErrorClass *cls, Error **errp)
 {
     json_t *list = json_array();
-    QmpDrive d;
+    BlockDevInfo d;
     char qp[64], nn[32];
-    for (int i = 0; drive_get(i, &d); i++) {
+    for (int i = 0; blockdev_get(qm.m, i, &d); i++) {
         if (d.dc->iface != DRIVE_IF_IDE && d.dc->iface != DRIVE_IF_FLOPPY)
             continue;
         json_t *e = json_pack("{s:s,s:s,s:o}", "device", d.dc->id, "qdev",
                               qdev_path(&d, qp, sizeof(qp)), "stats", stats_json(d.blk));
         if (d.blk)
-            json_object_set_new(e, "node-name", json_string(node_name(d.blk, nn, sizeof(nn))));
+            json_object_set_new(e, "node-name", json_string(blockdev_node_name(d.blk, nn, sizeof(nn))));
         json_array_append_new(list, e);
     }
     return list;
 }
 
 /* The drive named by "device" or "id" (both are the drive id here). */
-static bool removable_drive(json_t *args, QmpDrive *d, QmpErrorClass *cls, Error **errp)
+static bool removable_drive(json_t *args, BlockDevInfo *d, QmpErrorClass *cls, Error **errp)
 {
     const char *id = json_string_value(json_object_get(args, "device"));
     if (!id)
@@ -407,7 +330,7 @@ static bool removable_drive(json_t *args, QmpDrive *d, QmpErrorClass *cls, Error
         error_setg(errp, "Need exactly one of 'device' and 'id'");
         return false;
     }
-    if (!drive_find(id, d)) {
+    if (!blockdev_find(qm.m, id, d)) {
         *cls = QMP_ERROR_DEVICE_NOT_FOUND;
         error_setg(errp, "Device '%s' not found", id);
         return false;
@@ -425,7 +348,7 @@ static bool removable_drive(json_t *args, QmpDrive *d, QmpErrorClass *cls, Error
 
 static json_t *cmd_eject(json_t *args, QmpErrorClass *cls, Error **errp)
 {
-    QmpDrive d;
+    BlockDevInfo d;
     if (!removable_drive(args, &d, cls, errp))
         return NULL;
     bool force = json_is_true(json_object_get(args, "force"));
@@ -436,7 +359,7 @@ static json_t *cmd_eject(json_t *args, QmpErrorClass *cls, Error **errp)
 
 static json_t *cmd_blockdev_change_medium(json_t *args, QmpErrorClass *cls, Error **errp)
 {
-    QmpDrive d;
+    BlockDevInfo d;
     if (!removable_drive(args, &d, cls, errp))
         return NULL;
     const char *mode = json_string_value(json_object_get(args, "read-only-mode"));

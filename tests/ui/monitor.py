@@ -183,5 +183,58 @@ def run_unix():
         p.wait()
 
 
+def run_block():
+    """info block / info blockstats, eject and change of the CD-ROM."""
+    import re
+    disk, cd = os.path.join(tmp, "disk.raw"), os.path.join(tmp, "cd.iso")
+    with open(disk, "wb") as f:
+        f.truncate(1 << 20)
+    with open(cd, "wb") as f:
+        f.write(open(img, "rb").read())     # any data: 720 sectors of 2 KiB
+    p = subprocess.Popen([pemu, "-display", "none", "-monitor", "stdio", "-m", "32",
+                          "-drive", "file=%s,format=raw,if=ide" % disk, "-cdrom", cd],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    c = Conn(lambda n: os.read(p.stdout.fileno(), n), lambda b: (p.stdin.write(b), p.stdin.flush()))
+    bad = []
+
+    def want(line, pattern):
+        got = c.cmd(line)
+        if not re.fullmatch(pattern, got, re.S):
+            bad.append("%r gave %r" % (line, got))
+    try:
+        c.until(b"(pemu) ")
+        hd = (r"ide0-hd0 \(#block\d{3}\): %s \(raw\)\n"
+              r"    Attached to:      /machine/unattached/device\[\d+\]\n"
+              r"    Cache mode:       writeback\n\n") % re.escape(disk)
+        cd_in = (r"ide1-cd0 \(#block\d{3}\): %s \(raw, read-only\)\n"
+                 r"    Attached to:      /machine/unattached/device\[\d+\]\n"
+                 r"    Removable device: not locked, tray closed\n"
+                 r"    Cache mode:       writeback\n") % re.escape(cd)
+        cd_out = (r"ide1-cd0: \[not inserted\]\n"
+                  r"    Attached to:      /machine/unattached/device\[\d+\]\n"
+                  r"    Removable device: not locked, tray open\n")
+        want("info block", hd + cd_in)
+        want("eject ide1-cd0", "")
+        want("info block", hd + cd_out)
+        want("change ide1-cd0 %s raw" % cd, "")
+        want("info block", hd + cd_in)
+        want("eject ide0-hd0", "Error: Device 'ide0-hd0' is not removable\n")
+        want("eject nosuch", "Error: Device 'nosuch' not found\n")
+        want("change ide1-cd0 %s" % os.path.join(tmp, "missing.iso"), "Error: .*missing.iso.*\n")
+        want("change", "change: device expected\n")
+        stat = (r"%s: rd_bytes=\d+ wr_bytes=\d+ rd_operations=\d+ wr_operations=\d+ "
+                r"flush_operations=\d+ wr_total_time_ns=0 rd_total_time_ns=0 "
+                r"flush_total_time_ns=0 rd_merged=0 wr_merged=0 idle_time_ns=0\n")
+        want("info blockstats", stat % "ide0-hd0" + stat % "ide1-cd0")
+        result("monitor_block", not bad, "; ".join(bad))
+        c.wr(b"quit\r")
+        p.wait(timeout=10 * slow)
+    except Exception as e:  # noqa: BLE001 - any failure is a FAIL line
+        result("monitor_block", False, str(e) + " " + "; ".join(bad))
+        p.kill()
+        p.wait()
+
+
 run_stdio()
 run_unix()
+run_block()
