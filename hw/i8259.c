@@ -38,6 +38,7 @@
  */
 #include "hw/i8259.h"
 
+#include <inttypes.h>
 #include <stdbool.h>
 #include "src/ioport.h"
 #include "src/log.h"
@@ -72,6 +73,7 @@ typedef struct I8259State {
     uint8_t intr;        /* master INT as last driven on m->cpu_intr */
     IRQLine **in;
     MemoryRegion *io[3];
+    uint64_t irq_count[16]; /* rising edges per ISA input (info irq; not state) */
 } I8259State;
 
 static int pic_prio(const PICChip *c, int ir)
@@ -151,6 +153,8 @@ static void pic_input(void *opaque, int n, int level)
 {
     I8259State *s = opaque;
     uint16_t bit = (uint16_t)(1u << n);
+    if (level && !(s->lines & bit))
+        s->irq_count[n]++;
     s->lines = level ? (s->lines | bit) : (s->lines & (uint16_t)~bit);
     if (n == 2 || n == 9) /* the AT bus's IRQ2 pin is IRQ 9 */
         pic_set_ir(&s->chip[1], 1, ((s->lines >> 2) | (s->lines >> 9)) & 1);
@@ -382,6 +386,15 @@ void i8259_print(Device *dev, FILE *f)
                 c->read_isr ? " read=isr" : " read=irr", c->poll ? " poll" : "");
     }
     fprintf(f, "lines=%04x intr=%d\n", s->lines, s->intr);
+}
+
+void i8259_print_irq_stats(Device *dev, FILE *f)
+{
+    I8259State *s = (I8259State *)dev;
+    fprintf(f, "IRQ statistics for isa-i8259:\n");
+    for (int i = 0; i < 16; i++)
+        if (s->irq_count[i])
+            fprintf(f, "%2d: %" PRIu64 "\n", i, s->irq_count[i]);
 }
 
 static int i8259_realize(Device *dev, Machine *m, Error **errp)

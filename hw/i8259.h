@@ -29,5 +29,7 @@ int i8259_intack(void *pic);
 int i8259_intr_pending(Device *pic);
 /* `info pic`: both chips' registers and modes. */
 void i8259_print(Device *pic, FILE *f);
+/* info irq: how often each ISA input rose. */
+void i8259_print_irq_stats(Device *pic, FILE *f);
 
 #endif

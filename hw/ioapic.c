@@ -43,6 +43,7 @@ typedef struct IOAPICState {
     uint8_t ioregsel;
     uint32_t irr;           /* pin levels (asserted = 1) */
     uint64_t rte[IOAPIC_NUM_PINS];
+    uint64_t irq_count[IOAPIC_NUM_PINS]; /* rising edges per pin (info irq; not state) */
 } IOAPICState;
 
 static void service(IOAPICState *s, int n)
@@ -69,6 +70,8 @@ static void pin_set(void *opaque, int n, int level)
 {
     IOAPICState *s = opaque;
     uint32_t bit = 1u << n, old = s->irr & bit;
+    if (level && !old)
+        s->irq_count[n]++;
     s->irr = level ? s->irr | bit : s->irr & ~bit;
     if (s->rte[n] & RTE_LEVEL) {
         if (level)
@@ -184,6 +187,15 @@ IRQLine *ioapic_pin(Device *dev, int n)
 {
     IOAPICState *s = (IOAPICState *)dev;
     return n >= 0 && n < IOAPIC_NUM_PINS ? s->pins[n] : NULL;
+}
+
+void ioapic_print_irq_stats(Device *dev, FILE *f)
+{
+    IOAPICState *s = (IOAPICState *)dev;
+    fprintf(f, "IRQ statistics for ioapic:\n");
+    for (int i = 0; i < IOAPIC_NUM_PINS; i++)
+        if (s->irq_count[i])
+            fprintf(f, "%2d: %" PRIu64 "\n", i, s->irq_count[i]);
 }
 
 void ioapic_print(Device *dev, FILE *f)

@@ -42,5 +42,7 @@ uint32_t ioapic_mmio_read(Device *ioapic, uint32_t off);
 void ioapic_mmio_write(Device *ioapic, uint32_t off, uint32_t val);
 /* `info ioapic` */
 void ioapic_print(Device *ioapic, FILE *f);
+/* info irq: how often each pin rose. */
+void ioapic_print_irq_stats(Device *ioapic, FILE *f);
 
 #endif

@@ -915,6 +915,16 @@ void pc_print_lapic(Machine *m, FILE *f)
             apic_print(b->cpus[i].apic, f);
 }
 
+void pc_print_irq_stats(Machine *m, FILE *f)
+{
+    PCBoard *b = board(m);
+    for (Device *d = m->devices; d; d = d->next)
+        if (!strcmp(d->cls->name, "i8259"))
+            i8259_print_irq_stats(d, f);
+    if (b->ioapic)
+        ioapic_print_irq_stats(b->ioapic, f);
+}
+
 void pc_print_ioapic(Machine *m, FILE *f)
 {
     PCBoard *b = board(m);

@@ -30,6 +30,8 @@ void pc_powerdown(Machine *m);
 /* info lapic / info ioapic */
 void pc_print_lapic(Machine *m, FILE *f);
 void pc_print_ioapic(Machine *m, FILE *f);
+/* info irq: the interrupt controllers' per-input counts. */
+void pc_print_irq_stats(Machine *m, FILE *f);
 /* Reset every device and the CPU (system_reset). */
 void pc_reset(Machine *m);
 

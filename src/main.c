@@ -35,6 +35,7 @@
 #include "src/x86/target.h"
 #include "ui/display.h"
 #include "ui/vc.h"
+#include "ui/input.h"
 #include "src/firmware.h"
 #include "src/x86/pgdump.h"
 #include "src/blockdev.h"
@@ -277,6 +278,9 @@ static void mon_pic(FILE *f, void *o)
 }
 
 static void mon_tlb(FILE *f, void *o) { x86_print_tlb(f, ((GuestRefs *)o)->cpu); }
+static void mon_irq(FILE *f, void *o) { pc_print_irq_stats(((GuestRefs *)o)->m, f); }
+static void mon_jit(FILE *f, void *o) { (void)o; tb_print_stats(f); }
+static void mon_mice(FILE *f, void *o) { (void)o; input_print_mice(f); }
 static void mon_block(FILE *f, void *o) { blockdev_print_info(f, ((GuestRefs *)o)->m); }
 static void mon_blockstats(FILE *f, void *o) { blockdev_print_stats(f, ((GuestRefs *)o)->m); }
 static int mon_eject(void *o, const char *dev, bool force, Error **errp)
@@ -291,10 +295,15 @@ static void mon_mem(FILE *f, void *o) { x86_print_mem(f, ((GuestRefs *)o)->cpu);
 
 static int start_monitors(const PemuConfig *cfg, GuestRefs *refs)
 {
-    MonitorOps ops = { refs, mon_registers, mon_mtree, mon_pci, mon_reset,
-                       mon_stop, mon_cont, mon_running, mon_powerdown,
-                       mon_lapic, mon_ioapic, mon_read, mon_disas, mon_cpus, mon_pic,
-                       mon_tlb, mon_mem, mon_block, mon_blockstats, mon_eject, mon_change };
+    MonitorOps ops = {
+        .opaque = refs, .print_registers = mon_registers, .print_mtree = mon_mtree,
+        .print_pci = mon_pci, .system_reset = mon_reset, .stop = mon_stop, .cont = mon_cont,
+        .running = mon_running, .system_powerdown = mon_powerdown, .print_lapic = mon_lapic,
+        .print_ioapic = mon_ioapic, .read_memory = mon_read, .disas = mon_disas,
+        .print_cpus = mon_cpus, .print_pic = mon_pic, .print_tlb = mon_tlb, .print_mem = mon_mem,
+        .print_block = mon_block, .print_blockstats = mon_blockstats, .print_irq = mon_irq,
+        .print_jit = mon_jit, .print_mice = mon_mice, .eject = mon_eject, .change = mon_change,
+    };
     monitor_set_ops(&ops);
     QmpMachine qm = { refs->m, &refs->cpu->parent, cfg->start_stopped, refs, mon_reset,
                       qmp_powerdown };

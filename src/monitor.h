@@ -43,6 +43,9 @@ typedef struct MonitorOps {
     void (*print_mem)(FILE *f, void *opaque);        /* info mem */
     void (*print_block)(FILE *f, void *opaque);      /* info block */
     void (*print_blockstats)(FILE *f, void *opaque); /* info blockstats */
+    void (*print_irq)(FILE *f, void *opaque);        /* info irq */
+    void (*print_jit)(FILE *f, void *opaque);        /* info jit */
+    void (*print_mice)(FILE *f, void *opaque);       /* info mice */
     /* eject [-f] DEVICE, change DEVICE FILE [FORMAT]: -1 with *errp set */
     int (*eject)(void *opaque, const char *device, bool force, Error **errp);
     int (*change)(void *opaque, const char *device, const char *file, const char *format,

@@ -324,6 +324,24 @@ static void info_block(Monitor *mon, const char *args)
     info_hook(mon, monitor_ops()->print_block, "info block");
 }
 
+static void info_irq(Monitor *mon, const char *args)
+{
+    (void)args;
+    info_hook(mon, monitor_ops()->print_irq, "info irq");
+}
+
+static void info_jit(Monitor *mon, const char *args)
+{
+    (void)args;
+    info_hook(mon, monitor_ops()->print_jit, "info jit");
+}
+
+static void info_mice(Monitor *mon, const char *args)
+{
+    (void)args;
+    info_hook(mon, monitor_ops()->print_mice, "info mice");
+}
+
 static void info_blockstats(Monitor *mon, const char *args)
 {
     (void)args;
@@ -410,6 +428,9 @@ static const MonitorCommand infos[] = {
     { "cpus", "", "show infos for each CPU", info_cpus },
     { "block", "", "show info of one block device or all block devices", info_block },
     { "blockstats", "", "show block device statistics", info_blockstats },
+    { "irq", "", "show the interrupts statistics (if available)", info_irq },
+    { "jit", "", "show dynamic compiler info", info_jit },
+    { "mice", "", "show which guest mouse is receiving events", info_mice },
     { "pic", "", "show PIC state", info_pic },
 };
 

@@ -174,3 +174,18 @@ int input_send_key_combo(const char *keys, int hold_ms, Error **errp)
     timer_mod_in(combo_timer, (int64_t)hold_ms * NS_PER_MS);
     return 0;
 }
+
+/* QEMU's layout: "* Mouse #N: NAME", N counting the pointer handlers. */
+void input_print_mice(FILE *f)
+{
+    int n = 0;
+    bool active_seen = false;
+    for (InputHandler *h = handlers; h; h = h->next) {
+        if (!h->pointer)
+            continue;
+        fprintf(f, "%c Mouse #%d: %s\n", active_seen ? ' ' : '*', n++, h->name);
+        active_seen = true;
+    }
+    if (!n)
+        fprintf(f, "No mouse devices connected\n");
+}

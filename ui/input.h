@@ -21,6 +21,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "src/error.h"
 
 enum {
@@ -59,6 +60,8 @@ void input_handler_activate(InputHandler *h);
 /* NULL allowed. The previous handler of its kind becomes active again. */
 void input_unregister(InputHandler *h);
 const char *input_handler_name(const InputHandler *h);
+/* info mice: the pointer handlers, '*' on the one receiving events. */
+void input_print_mice(FILE *f);
 
 /* Keycodes >= INPUT_KEYCODE_MAX are dropped. Nothing happens without a
  * registered keyboard. */

@@ -227,6 +227,14 @@ def run_block():
                 r"flush_total_time_ns=0 rd_merged=0 wr_merged=0 idle_time_ns=0\n")
         want("info blockstats", stat % "ide0-hd0" + stat % "ide1-cd0")
         result("monitor_block", not bad, "; ".join(bad))
+        bad = []
+        # SeaBIOS has run: the PIT (ISA IRQ 0) has interrupted, through the
+        # 8259 and, on IO APIC pin 2, not at all unless routed there
+        want("info irq", r"IRQ statistics for isa-i8259:\n 0: [1-9]\d*\n.*"
+                         r"IRQ statistics for ioapic:\n.*")
+        want("info mice", r"\* Mouse #0: ps2-mouse\n")
+        want("info jit", r"backend +interp\nTBs translated +[1-9]\d*\n.*cpu0: TB entries [1-9].*\n")
+        result("monitor_irq_mice_jit", not bad, "; ".join(bad))
         c.wr(b"quit\r")
         p.wait(timeout=10 * slow)
     except Exception as e:  # noqa: BLE001 - any failure is a FAIL line
