@@ -181,3 +181,19 @@ int blockdev_change(Machine *m, const char *id, const char *file, const char *fm
         return -1;
     return ide_cd_change(d.ide, file, fmt, errp);
 }
+
+int blockdev_commit(Machine *m, const char *id, Error **errp)
+{
+    BlockDevInfo d;
+    if (strcmp(id, "all")) {
+        if (!blockdev_find(m, id, &d) || !d.blk) {
+            error_setg(errp, "Device '%s' not found", id);
+            return -1;
+        }
+        return blk_commit(d.blk, errp);
+    }
+    for (int i = 0; blockdev_get(m, i, &d); i++)
+        if (d.blk && blk_bs(d.blk)->backing && blk_commit(d.blk, errp) < 0)
+            return -1;
+    return 0;
+}

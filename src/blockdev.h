@@ -34,5 +34,8 @@ void blockdev_print_stats(FILE *f, Machine *m);
 /* HMP `eject [-f] DEVICE` and `change DEVICE FILE [FORMAT]` (CD-ROMs). */
 int blockdev_eject(Machine *m, const char *id, bool force, Error **errp);
 int blockdev_change(Machine *m, const char *id, const char *file, const char *fmt, Error **errp);
+/* HMP `commit DEVICE|all`: the -snapshot overlay (or the image's own
+ * data) into its backing file; "all" skips drives with nothing to commit. */
+int blockdev_commit(Machine *m, const char *id, Error **errp);
 
 #endif

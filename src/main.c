@@ -287,6 +287,10 @@ static int mon_eject(void *o, const char *dev, bool force, Error **errp)
 {
     return blockdev_eject(((GuestRefs *)o)->m, dev, force, errp);
 }
+static int mon_commit(void *o, const char *dev, Error **errp)
+{
+    return blockdev_commit(((GuestRefs *)o)->m, dev, errp);
+}
 static int mon_change(void *o, const char *dev, const char *file, const char *fmt, Error **errp)
 {
     return blockdev_change(((GuestRefs *)o)->m, dev, file, fmt, errp);
@@ -303,6 +307,7 @@ static int start_monitors(const PemuConfig *cfg, GuestRefs *refs)
         .print_cpus = mon_cpus, .print_pic = mon_pic, .print_tlb = mon_tlb, .print_mem = mon_mem,
         .print_block = mon_block, .print_blockstats = mon_blockstats, .print_irq = mon_irq,
         .print_jit = mon_jit, .print_mice = mon_mice, .eject = mon_eject, .change = mon_change,
+        .commit = mon_commit,
     };
     monitor_set_ops(&ops);
     QmpMachine qm = { refs->m, &refs->cpu->parent, cfg->start_stopped, refs, mon_reset,

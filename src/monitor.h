@@ -50,6 +50,7 @@ typedef struct MonitorOps {
     int (*eject)(void *opaque, const char *device, bool force, Error **errp);
     int (*change)(void *opaque, const char *device, const char *file, const char *format,
                   Error **errp);
+    int (*commit)(void *opaque, const char *device, Error **errp); /* commit DEVICE|all */
 } MonitorOps;
 
 /* One command. args: QEMU's help text for its arguments ("" for none);

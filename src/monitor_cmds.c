@@ -396,6 +396,22 @@ static void cmd_change(Monitor *mon, const char *args)
     }
 }
 
+static void cmd_commit(Monitor *mon, const char *args)
+{
+    char dev[128];
+    if (!next_word(&args, dev, sizeof(dev))) {
+        missing(mon, "commit", "device");
+        return;
+    }
+    Error *err = NULL;
+    if (!monitor_ops()->commit) {
+        monitor_printf(mon, "commit: not available\n");
+    } else if (monitor_ops()->commit(monitor_ops()->opaque, dev, &err) < 0) {
+        monitor_printf(mon, "Error: %s\n", err->msg);
+        error_free(err);
+    }
+}
+
 static void info_cpus(Monitor *mon, const char *args)
 {
     (void)args;
@@ -421,6 +437,8 @@ static const MonitorCommand cmds[] = {
     { "log", "item1[,...]", "activate logging of the specified items", cmd_log },
     { "eject", "[-f] device", "eject a removable medium (use -f to force it)", cmd_eject },
     { "change", "device filename [format]", "change a removable medium", cmd_change },
+    { "commit", "device|all", "commit changes to the disk images (if -snapshot is used) or backing files",
+      cmd_commit },
     { "logfile", "filename", "output logs to 'filename'", cmd_logfile },
 };
 

@@ -989,3 +989,93 @@ int64_t blk_getlength(BlockBackend *blk)
     pthread_mutex_unlock(&blk->lock);
     return r;
 }
+
+/* ---- commit ----------------------------------------------------------------- */
+
+int bdrv_commit_data(BlockDriverState *top, BlockDriverState *dst, int depth,
+                     void (*progress)(void *opaque, double pct), void *opaque, Error **errp)
+{
+    uint64_t len = (uint64_t)bdrv_getlength(top), chunk = 1 << 20;
+    if ((uint64_t)bdrv_getlength(dst) < len && bdrv_truncate(dst, len, false, PREALLOC_OFF, errp) < 0)
+        return -1;
+    uint8_t *buf = malloc(chunk);
+    if (!buf)
+        pemu_abort("out of memory");
+    int r = 0;
+    if (progress)
+        progress(opaque, 0);
+    for (uint64_t off = 0; off < len;) {
+        uint64_t n = len - off < chunk ? len - off : chunk, pnum, map;
+        int d;
+        BlockDriverState *file;
+        int st = bdrv_block_status_above(top, off, n, &pnum, &map, &d, &file, errp);
+        if (st < 0) {
+            r = -1;
+            break;
+        }
+        if (pnum && pnum < n)
+            n = pnum;
+        /* only what the images above dst (depth < depth) hold */
+        if ((st & BDRV_BLOCK_ALLOCATED) && d < depth) {
+            if ((st & BDRV_BLOCK_ZERO) && !(st & BDRV_BLOCK_DATA)) {
+                r = bdrv_pwrite_zeroes(dst, off, n, 0, errp);
+            } else {
+                r = bdrv_pread(top, off, n, buf, errp);
+                if (r >= 0)
+                    r = bdrv_pwrite(dst, off, n, buf, errp);
+            }
+            if (r < 0)
+                break;
+        }
+        off += n;
+        if (progress)
+            progress(opaque, off * 100.0 / (double)len);
+    }
+    free(buf);
+    return r < 0 ? -1 : bdrv_flush(dst, errp) < 0 ? -1 : 0;
+}
+
+/*
+ * The monitor's commit: top's data into its backing image, then top
+ * emptied. The backing image is written through a second, writable open;
+ * the read-only one in the chain is then replaced by a fresh open, because
+ * a format with metadata caches (qcow2) would otherwise keep serving the
+ * layout from before the commit. Until top is emptied its data stays, so
+ * a failure at any step leaves what the guest reads unchanged.
+ */
+int blk_commit(BlockBackend *blk, Error **errp)
+{
+    pthread_mutex_lock(&blk->lock);
+    BlockDriverState *top = blk->bs, *base = top->backing;
+    int r = -1;
+    if (!base) {
+        error_setg(errp, "'%s' has no backing file to commit to", top->filename);
+        goto out;
+    }
+    if (!(top->flags & BDRV_O_RDWR)) {
+        error_setg(errp, "'%s' is read-only: nothing to commit", top->filename);
+        goto out;
+    }
+    BlockDriverState *w = open_one(base->filename, base->drv->format_name,
+                                   (base->flags | BDRV_O_RDWR | BDRV_O_NO_BACKING) &
+                                       ~BDRV_O_SNAPSHOT, NULL, 0, errp);
+    if (!w)
+        goto out;
+    r = bdrv_commit_data(top, w, 1, NULL, NULL, errp);
+    bdrv_close(w);
+    if (r < 0)
+        goto out;
+    r = -1;
+    BlockDriverState *fresh = open_one(base->filename, base->drv->format_name, base->flags,
+                                       NULL, 0, errp);
+    if (!fresh)
+        goto out;
+    bdrv_close(base);
+    top->backing = fresh;
+    if (top->drv->make_empty && top->drv->make_empty(top, errp) < 0)
+        goto out;
+    r = 0;
+out:
+    pthread_mutex_unlock(&blk->lock);
+    return r;
+}

@@ -351,5 +351,12 @@ int64_t blk_getlength(BlockBackend *blk);
  * Main-loop thread only (backends are opened and closed there). */
 void blk_get_stats(BlockBackend *blk, BlockAcctStats *out);
 BlockBackend *blk_next(const BlockBackend *prev);
+/* Commit: top's own data (and that of the images down to depth - 1) into
+ * dst, flushed. progress may be NULL. */
+int bdrv_commit_data(BlockDriverState *top, BlockDriverState *dst, int depth,
+                     void (*progress)(void *opaque, double pct), void *opaque, Error **errp);
+/* The monitor's `commit`: the image's (or the -snapshot overlay's) data
+ * into its backing file, then the image emptied; -1 with *errp otherwise. */
+int blk_commit(BlockBackend *blk, Error **errp);
 
 #endif

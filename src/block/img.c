@@ -628,6 +628,11 @@ static void progress(bool on, double pct)
     }
 }
 
+static void progress_cb(void *opaque, double pct)
+{
+    progress(*(bool *)opaque, pct);
+}
+
 static bool is_zero(const uint8_t *p, size_t n)
 {
     /* Every byte equals its successor and the first is 0: memcmp is the
@@ -1755,38 +1760,7 @@ static int img_commit(int argc, char **argv)
         error_report("%s", err->msg);
         goto out;
     }
-    uint64_t len = (uint64_t)bdrv_getlength(top), chunk = 1 << 20;
-    if ((uint64_t)bdrv_getlength(wbase) < len &&
-        bdrv_truncate(wbase, len, false, PREALLOC_OFF, &err) < 0) {
-        error_report("Could not grow the base image: %s", err->msg);
-        goto out;
-    }
-    buf = malloc(chunk);
-    if (!buf)
-        pemu_abort("out of memory");
-    progress(prog, 0);
-    for (uint64_t off = 0; off < len;) {
-        uint64_t n = len - off < chunk ? len - off : chunk, pnum, map;
-        int d;
-        BlockDriverState *file;
-        int st = bdrv_block_status_above(top, off, n, &pnum, &map, &d, &file, &err);
-        if (st < 0)
-            goto io_err;
-        if (pnum && pnum < n)
-            n = pnum;
-        if ((st & BDRV_BLOCK_ALLOCATED) && d < depth) {
-            if ((st & BDRV_BLOCK_ZERO) && !(st & BDRV_BLOCK_DATA)) {
-                if (bdrv_pwrite_zeroes(wbase, off, n, 0, &err) < 0)
-                    goto io_err;
-            } else if (bdrv_pread(top, off, n, buf, &err) < 0 ||
-                       bdrv_pwrite(wbase, off, n, buf, &err) < 0) {
-                goto io_err;
-            }
-        }
-        off += n;
-        progress(prog, off * 100.0 / len);
-    }
-    if (bdrv_flush(wbase, &err) < 0)
+    if (bdrv_commit_data(top, wbase, depth, progress_cb, &prog, &err) < 0)
         goto io_err;
     if (!keep) {
         bdrv_close(top);

@@ -222,6 +222,10 @@ def run_block():
         want("eject nosuch", "Error: Device 'nosuch' not found\n")
         want("change ide1-cd0 %s" % os.path.join(tmp, "missing.iso"), "Error: .*missing.iso.*\n")
         want("change", "change: device expected\n")
+        # commit (the data path is tests/unit/test_block.c's): no backing here
+        want("commit ide0-hd0", "Error: '%s' has no backing file to commit to\n" % re.escape(disk))
+        want("commit nosuch", "Error: Device 'nosuch' not found\n")
+        want("commit all", "")
         stat = (r"%s: rd_bytes=\d+ wr_bytes=\d+ rd_operations=\d+ wr_operations=\d+ "
                 r"flush_operations=\d+ wr_total_time_ns=0 rd_total_time_ns=0 "
                 r"flush_total_time_ns=0 rd_merged=0 wr_merged=0 idle_time_ns=0\n")

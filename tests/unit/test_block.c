@@ -215,6 +215,58 @@ TEST(snapshot_mode_leaves_image_untouched)
     blk_close(blk);
 }
 
+/* The monitor's commit of a -snapshot overlay, onto raw and onto qcow2
+ * (whose metadata the chain must not serve stale afterwards: the commit
+ * allocates new clusters in the base behind the read-only open's back). */
+static void commit_case(const char *fmt, const char *name)
+{
+    const char *p = tpath(name);
+    CHECK(create(fmt, p, 4 << 20, NULL) == 0);
+    Error *err = NULL;
+    BlockBackend *blk = blk_open(p, fmt, BDRV_O_RDWR | BDRV_O_SNAPSHOT, &err);
+    CHECK(blk);
+    if (!blk)
+        return;
+    uint8_t x[4096], r[4096];
+    memset(x, 0x5a, sizeof(x));
+    CHECK(blk_pwrite(blk, 3 << 20, 4096, x, &err) == 0);
+    CHECK(blk_commit(blk, &err) == 0);
+    /* reads go through the emptied overlay to the committed base */
+    memset(r, 0, sizeof(r));
+    CHECK(blk_pread(blk, 3 << 20, 4096, r, &err) == 0);
+    CHECK(memcmp(x, r, 4096) == 0);
+    /* later writes still land in the overlay only */
+    uint8_t y[512];
+    memset(y, 0x11, sizeof(y));
+    CHECK(blk_pwrite(blk, 0, 512, y, &err) == 0);
+    blk_close(blk);
+    blk = blk_open(p, fmt, 0, &err);
+    CHECK(blk);
+    if (!blk)
+        return;
+    CHECK(blk_pread(blk, 3 << 20, 4096, r, &err) == 0);
+    CHECK(memcmp(x, r, 4096) == 0);               /* committed */
+    CHECK(blk_pread(blk, 0, 512, r, &err) == 0);
+    CHECK(r[0] == 0 && r[511] == 0);              /* not committed */
+    blk_close(blk);
+    error_free(err);
+}
+
+TEST(commit_snapshot_overlay)
+{
+    commit_case("raw", "c.raw");
+    commit_case("qcow2", "c.qcow2");
+    /* nothing to commit to */
+    Error *err = NULL;
+    CHECK(create("raw", tpath("nb.raw"), 1 << 20, NULL) == 0);
+    BlockBackend *blk = blk_open(tpath("nb.raw"), "raw", BDRV_O_RDWR, &err);
+    CHECK(blk);
+    CHECK(blk_commit(blk, &err) < 0);
+    CHECK(err && strstr(err->msg, "no backing file"));
+    error_free(err);
+    blk_close(blk);
+}
+
 TEST(not_an_image_errors)
 {
     Error *err = NULL;
