@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <term.h>
 #include <unistd.h>
 
 #include "ports/term.h"
@@ -32,6 +31,7 @@ typedef struct CursesUI {
     bool active;
     bool utf8;               /* the locale can print Unicode */
     int colors;              /* 0 (monochrome), 8, 16 or 256 */
+    bool direct;             /* 24-bit colour: curses colour numbers are 0xRRGGBB */
     bool need_flush;
     /* layout of the shown console in the terminal */
     int ox, oy;              /* terminal cell of the console's first shown cell */
@@ -57,10 +57,88 @@ static CursesUI ui;
 static const short vga_to_curses[8] = { COLOR_BLACK, COLOR_BLUE, COLOR_GREEN, COLOR_CYAN,
                                         COLOR_RED, COLOR_MAGENTA, COLOR_YELLOW, COLOR_WHITE };
 
-/* Text pairs: 1 + fg * 16 + bg with 16 colours, 1 + fg * 8 + bg with 8. */
+/* True colour needs ncurses' extended colours (6.1+): colour numbers and
+ * pairs above 32767, set through the int * "opts" arguments. */
+#if defined(NCURSES_EXT_COLORS) && defined(NCURSES_EXT_FUNCS) && NCURSES_VERSION_MAJOR >= 6
+#define HAVE_DIRECT_COLOUR 1
+#else
+#define HAVE_DIRECT_COLOUR 0
+#endif
+
+/* The standard VGA text palette (DAC defaults of modes 0-3). */
+static const uint32_t vga_rgb[16] = {
+    0x000000, 0x0000aa, 0x00aa00, 0x00aaaa, 0xaa0000, 0xaa00aa, 0xaa5500, 0xaaaaaa,
+    0x555555, 0x5555ff, 0x55ff55, 0x55ffff, 0xff5555, 0xff55ff, 0xffff55, 0xffffff,
+};
+
+/* A direct-colour number for RGB. Numbers 0-7 are the terminal's ANSI
+ * colours in the -direct terminfo entries (setaf sends 30+n for them), so
+ * near-black values move to 8 = rgb(0,0,8); black itself stays ANSI black. */
+static int direct_colour(uint32_t rgb)
+{
+    rgb &= 0xffffff;
+    return rgb == 0 ? 0 : rgb < 8 ? 8 : (int)rgb;
+}
+
+/* The extended pair number for setcchar/attr_set (NULL on other curses). */
+#if HAVE_DIRECT_COLOUR
+#define PAIR_OPTS(p) ((void *)&(p))
+#else
+#define PAIR_OPTS(p) NULL
+#endif
+
+/* Terminals that can show 24-bit colour mostly keep TERM=xterm-256color
+ * and say so in COLORTERM=truecolor (or 24bit); their terminfo entry then
+ * lacks the RGB flag ncurses needs. Use the matching -direct entry
+ * (ncurses-term: xterm-direct, tmux-direct, konsole-direct, ...) when
+ * terminfo has one. (<term.h> is not included: -Iports finds ports/term.h.) */
+static const char *direct_term_name(void)
+{
+#if HAVE_DIRECT_COLOUR
+    static char name[64];
+    const char *ct = getenv("COLORTERM"), *t = getenv("TERM");
+    if (!ct || (strcmp(ct, "truecolor") && strcmp(ct, "24bit")) || !t || !*t)
+        return NULL;
+    if (strstr(t, "-direct"))
+        return NULL; /* already direct: plain newterm does it */
+    size_t n = strcspn(t, "-");
+    if (getenv("TMUX") || !strncmp(t, "tmux", 4))
+        snprintf(name, sizeof(name), "tmux-direct");   /* tmux keeps RGB cells */
+    else if (!strncmp(t, "screen", 6))
+        return NULL;                                   /* GNU screen 4 cannot */
+    else if (n + 8 <= sizeof(name))
+        snprintf(name, sizeof(name), "%.*s-direct", (int)n, t);
+    else
+        return NULL;
+    return name; /* newterm fails on it when terminfo has no such entry */
+#else
+    return NULL;
+#endif
+}
+
+static void make_pair(int pair, int fg, int bg)
+{
+#if HAVE_DIRECT_COLOUR
+    if (ui.direct) {
+        init_extended_pair(pair, fg, bg);
+        return;
+    }
+#endif
+    init_pair((short)pair, (short)fg, (short)bg);
+}
+
+/* Text pairs: 1 + fg * 16 + bg with 16 colours, 1 + fg * 8 + bg with 8.
+ * In direct colour the 16 VGA colours are exact RGB. */
 static void init_text_pairs(void)
 {
     int n = ui.colors >= 16 ? 16 : 8;
+    if (ui.direct) {
+        for (int fg = 0; fg < 16; fg++)
+            for (int bg = 0; bg < 16; bg++)
+                make_pair(1 + fg * 16 + bg, direct_colour(vga_rgb[fg]), direct_colour(vga_rgb[bg]));
+        ui.gpairs_base = ui.gpairs_next = 1 + 256;
+        return;
+    }
     for (int fg = 0; fg < n; fg++)
         for (int bg = 0; bg < n; bg++) {
             short cf = (short)(vga_to_curses[fg & 7] + (fg & 8));
@@ -129,6 +207,8 @@ static int rgb_to_basic(uint32_t rgb, int n)
 
 static int term_colour(uint32_t rgb)
 {
+    if (ui.direct)
+        return direct_colour(rgb);
     return ui.colors >= 256 ? rgb_to_256(rgb) : rgb_to_basic(rgb, ui.colors);
 }
 
@@ -136,6 +216,14 @@ static int term_colour(uint32_t rgb)
  * table is then reset and the screen redrawn). */
 static int graphic_pair(int fg, int bg)
 {
+#if HAVE_DIRECT_COLOUR
+    /* 2^48 combinations: ncurses' own pair cache reuses the least
+     * recently allocated pair when its table is full. */
+    if (ui.direct) {
+        int p = alloc_pair(fg, bg);
+        return p > 0 ? p : 0;
+    }
+#endif
     int key = (fg & 255) * 256 + (bg & 255);
     if (ui.gpair[key])
         return ui.gpair[key];
@@ -325,12 +413,14 @@ static void draw_graphic_cell(const DisplaySurface *s, int cx, int cy)
         if (ui.utf8) {
             wchar_t wc[2] = { 0x2580, 0 }; /* upper half block: fg top, bg bottom */
             cchar_t cc;
-            setcchar(&cc, wc, A_NORMAL, (short)pair, NULL);
+            setcchar(&cc, wc, A_NORMAL, (short)(pair < 0x7fff ? pair : 0), PAIR_OPTS(pair));
             mvadd_wch(y, x, &cc);
         } else {
             /* No half blocks: one colour per cell, the average. */
             int avg = graphic_pair(COLOR_BLACK, term_colour(luma(top) > luma(bot) ? top : bot));
-            mvaddch(y, x, ' ' | COLOR_PAIR(avg));
+            attr_set(A_NORMAL, (short)(avg < 0x7fff ? avg : 0), PAIR_OPTS(avg));
+            mvaddch(y, x, ' ');
+            attr_set(A_NORMAL, 0, NULL);
         }
         return;
     }
@@ -738,7 +828,11 @@ int curses_display_init(const char *charset, Error **errp)
     ui.utf8 = !strcmp(nl_langinfo(CODESET), "UTF-8");
     /* The fatal-signal hooks of ports/term put the original modes back. */
     term_raw_enter(STDIN_FILENO, false);
-    if (!newterm(NULL, stdout, stdin)) {
+    ui.direct = false;
+    const char *dterm = direct_term_name();
+    if (dterm && newterm(dterm, stdout, stdin)) {
+        ui.direct = true;
+    } else if (!newterm(NULL, stdout, stdin)) {
         term_restore();
         const char *t = getenv("TERM");
         error_setg(errp, "-display curses: cannot drive the terminal TERM=%s (is it in "
@@ -769,6 +863,9 @@ int curses_display_init(const char *charset, Error **errp)
     if (has_colors()) {
         start_color();
         ui.colors = COLORS >= 256 ? 256 : COLORS >= 16 ? 16 : COLORS >= 8 ? 8 : 0;
+        /* TERM=xterm-direct and the like: terminfo's RGB flag. */
+        ui.direct = HAVE_DIRECT_COLOUR && ui.colors == 256 &&
+                    (ui.direct || tigetflag("RGB") > 0 || COLORS >= 0x1000000);
         if (ui.colors)
             init_text_pairs();
     }

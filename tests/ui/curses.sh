@@ -42,7 +42,7 @@ start() {
     n=$((n + 1))
     T="tmux -L $sock-$n"
     rm -f "$tmp/dbg" "$tmp/pid"
-    printf '%s\n' "echo \$\$ > $tmp/pid; exec env TERM=$term LANG=${PANE_LANG:-C.UTF-8} $PEMU -display curses -m 32 $* -debugcon file:$tmp/dbg 2>$tmp/err" >"$tmp/run.sh"
+    printf '%s\n' "echo \$\$ > $tmp/pid; exec env ${PANE_ENV:-} TERM=$term LANG=${PANE_LANG:-C.UTF-8} $PEMU -display curses -m 32 $* -debugcon file:$tmp/dbg 2>$tmp/err" >"$tmp/run.sh"
     $T new-session -d -x 100 -y 30 "sh $tmp/run.sh; echo EXIT=\$?; stty -a | tr ';' '\n' | grep -Eo -- '(^| )-?(icanon|echo)( |\$)' | tr -d ' ' | tr '\n' ' '; echo; sleep 60"
 }
 screen() { $T capture-pane -p -t 0 2>/dev/null; }
@@ -179,6 +179,51 @@ if [ -s "$tmp/pid" ] && kill -TERM "$(cat "$tmp/pid")" 2>/dev/null && wait_scree
     echo "PASS ui/curses_restore_sigterm"
 else
     echo "FAIL ui/curses_restore_sigterm: $(last)"
+fi
+
+# --- true colour: COLORTERM=truecolor with TERM=xterm-256color makes pemu
+# drive xterm-direct; tmux keeps the RGB cells, capture-pane -e shows them
+# as 38;2;R;G;B. Text uses the exact VGA palette, graphics the exact pixels.
+if ! infocmp xterm-direct >/dev/null 2>&1 || ! infocmp tmux-direct >/dev/null 2>&1; then
+    echo "SKIP ui/curses_truecolor: no xterm-direct/tmux-direct terminfo (install ncurses-term)"
+else
+    PANE_ENV=COLORTERM=truecolor start xterm-256color -fda "$tmp/text.img" -boot a
+    if wait_screen "PEMU-TEXT" 30; then
+        e=$(screen_e)
+        # 0x1e: bright yellow ffff55 on blue 0000aa; 0x24: red aa0000 on green 00aa00
+        if ! printf '%s\n' "$e" | grep "PEMU-TEXT" | grep -q '38;2;255;255;85' ||
+           ! printf '%s\n' "$e" | grep "PEMU-TEXT" | grep -q '48;2;0;0;170' ||
+           ! printf '%s\n' "$e" | grep "RED-ON-GREEN" | grep -q '38;2;170;0;0' ||
+           ! printf '%s\n' "$e" | grep "RED-ON-GREEN" | grep -q '48;2;0;170;0'; then
+            echo "FAIL ui/curses_truecolor_text: $(printf '%s\n' "$e" | grep 'PEMU-TEXT\|RED-ON' | cat -v | cut -c1-160 | tr '\n' '|')"
+        else
+            echo "PASS ui/curses_truecolor_text"
+        fi
+    else
+        echo "FAIL ui/curses_truecolor_text: guest screen not shown: $(last) $(head -c 300 "$tmp/err")"
+    fi
+    PANE_ENV=COLORTERM=truecolor start xterm-256color -fda "$tmp/m13.img" -boot a
+    if wait_file "$tmp/dbg" READY 30 && wait_screen "graphics 320x200" 10; then
+        i=0
+        while :; do
+            e=$(screen_e)
+            ok=1
+            for c in '38;2;170;0;0' '38;2;0;170;0' '38;2;0;0;170' '38;2;255;255;255'; do
+                printf '%s\n' "$e" | grep -q "$c" || ok=0
+            done
+            [ $ok = 1 ] && break
+            [ $i -ge $((100 * slow)) ] && break
+            sleep 0.1
+            i=$((i + 1))
+        done
+        if [ $ok = 1 ]; then
+            echo "PASS ui/curses_truecolor_graphics"
+        else
+            echo "FAIL ui/curses_truecolor_graphics: bar colours missing: $(printf '%s\n' "$e" | head -n 3 | cut -c1-80 | cat -v | tr '\n' '|')"
+        fi
+    else
+        echo "FAIL ui/curses_truecolor_graphics: no graphics screen: $(last) $(head -c 300 "$tmp/err")"
+    fi
 fi
 
 # --- TERM=vt100: no colours (reverse video for a lit background), and in
