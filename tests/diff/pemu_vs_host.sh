@@ -40,6 +40,23 @@ for mode in 32 16 64; do
 		echo "FAIL pemu_vs_host$mode: pemu differs from the host CPU (mode $mode, seed $seed; reproducer above)"
 	fi
 done
+# The mode-16 cases again in pemu's real mode and vm86 mode (diff --world=;
+# the cases those worlds cannot share with the native 16-bit protected mode
+# are counted, not compared: world_comparable in diff.c).
+wcount=${DIFF_PEMU_WORLD_COUNT:-20000}
+for world in real vm86; do
+	for cls in int x87; do
+		log=$out/$world-$cls.out
+		n=$wcount
+		[ $cls = x87 ] && n=${DIFF_PEMU_FP_COUNT:-4000}
+		if "$out/diff" --engine=pemu --class=$cls --mode=16 --world=$world --seed="$seed" --count="$n" --max-fail=3 > "$log" 2>&1; then
+			echo "PASS pemu_vs_host16_${world}_$cls: $(grep '^diff:' "$log")"
+		else
+			head -n 80 "$log"
+			echo "FAIL pemu_vs_host16_${world}_$cls: pemu in $world mode differs from the host CPU (class $cls, seed $seed; reproducer above)"
+		fi
+	done
+done
 # The x87 and MMX classes (gen.c): FP state, memory images, #MF; a smaller count.
 fpcount=${DIFF_PEMU_FP_COUNT:-4000}
 for cls in x87 mmx; do

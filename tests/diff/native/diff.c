@@ -2,6 +2,7 @@
  * The differential CPU tester's driver (tests/diff/native/README.md).
  *
  *   diff [--mode=16|32] [--seed=N] [--count=N] [--engine=native|pemu]
+ *        [--world=pm|real|vm86]  (mode 16, engine pemu: where pemu runs it)
  *        [--break=adc|mem|exc] [--runner=PATH] [--max-fail=N] [--stats]
  *   diff --replay=FILE [...]     run the cases in FILE (reproducers)
  *   diff --gen [...]             print the generated cases
@@ -301,11 +302,49 @@ static int compare(const Case *c, const Result *a, const Result *b, char *buf, s
 static const DiffEngine *eng;
 static int max_fail = 5;
 static int quiet;
+static int world = DIFF_WORLD_PM;
+
+static int has_form(const Case *c, const char *name)
+{
+    for (int i = 0; i < c->ninsn; i++)
+        if (strstr(c->insn[i].form, name))
+            return 1;
+    return 0;
+}
+
+/* Whether a mode-16 case means the same in the engine's world as in the
+ * native 16-bit protected mode (limits 0xfff, CPL 3, IOPL 0):
+ * - real mode and vm86 segments have the architectural limit 0xffff, so a
+ *   native #GP/#SS (a limit, or a privileged instruction) has no
+ *   counterpart: the engine would run on;
+ * - real mode is CPL 0: no #AC, and POPF may change IF and IOPL (which a
+ *   later PUSHF would store); the privileged forms execute;
+ * - vm86 at IOPL 0 makes PUSHF/POPF #GP (without VME);
+ * - FNSTENV/FNSAVE store the x87 instruction and operand pointers in the
+ *   real-address-mode layout in both (20-bit linear addresses and the
+ *   opcode where protected mode stores offset and selector: SDM vol. 1,
+ *   8.1.10), so their images differ by design.
+ * Everything else (results, #DE/#UD/#BR/#BP/#OF, #AC in vm86) must match. */
+static int world_comparable(const Case *c, const Result *native)
+{
+    if (world == DIFF_WORLD_PM)
+        return 1;
+    if (native->exc == EXC_GP || native->exc == EXC_SS || has_form(c, "fnstenv") ||
+        has_form(c, "fnsave"))
+        return 0;
+    if (world == DIFF_WORLD_REAL)
+        return native->exc != EXC_AC && !has_form(c, "popf") && !has_form(c, "(#GP)");
+    return !has_form(c, "pushf") && !has_form(c, "popf");
+}
+
+static long incomparable;
 
 static int both(const Case *c, Result *a, Result *b, char *why, size_t size)
 {
     if (engine_ref.run(c, a) < 0 || eng->run(c, b) < 0)
         return -1;
+    if (!world_comparable(c, a))
+        return 0;
     return compare(c, a, b, why, size);
 }
 
@@ -442,7 +481,7 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: diff [--mode=16|32|64] [--seed=N] [--count=N] [--engine=native|pemu]\n"
-            "            [--class=int|x87|x87t|mmx]\n"
+            "            [--class=int|x87|x87t|mmx] [--world=pm|real|vm86]\n"
             "            [--break=adc|mem|exc] [--runner=PATH] [--max-fail=N] [--stats] [--quiet]\n"
             "       diff --replay=FILE [--engine=...]   run reproducers from FILE ('-': stdin)\n"
             "       diff --gen [--mode=...] [--seed=N] [--count=N]   print generated cases\n"
@@ -541,6 +580,17 @@ int main(int argc, char **argv)
                 return 2;
             }
             gen_set_class(k);
+        } else if (!strncmp(a, "--world=", 8)) {
+            if (!strcmp(a + 8, "pm"))
+                world = DIFF_WORLD_PM;
+            else if (!strcmp(a + 8, "real"))
+                world = DIFF_WORLD_REAL;
+            else if (!strcmp(a + 8, "vm86"))
+                world = DIFF_WORLD_VM86;
+            else {
+                fprintf(stderr, "diff: --world=%s: expected pm, real or vm86\n", a + 8);
+                return 2;
+            }
         } else if (!strcmp(a, "--gen")) {
             gen_only = 1;
         } else if (!strcmp(a, "--stats")) {
@@ -586,6 +636,16 @@ int main(int argc, char **argv)
     } else {
         fprintf(stderr, "diff: --engine=%s: expected native or pemu\n", engine);
         return 2;
+    }
+    if (world != DIFF_WORLD_PM) {
+        if (mode != 16 || eng == &engine_native) {
+            fprintf(stderr, "diff: --world=%s: only for --mode=16 with --engine=pemu (the native "
+                            "runner has only 16-bit protected mode)\n", world == DIFF_WORLD_REAL ? "real" : "vm86");
+            return 2;
+        }
+#ifdef DIFF_HAVE_PEMU
+        diff_pemu_world = world;
+#endif
     }
     if (engine_ref.init(runner) < 0 || (eng->init && eng->init(runner) < 0))
         return 2;
@@ -694,8 +754,10 @@ int main(int argc, char **argv)
         } else {
             a = as[k];
             b = bs[k];
-            nd = compare(&c, &a, &b, why, sizeof(why));
+            nd = world_comparable(&c, &a) ? compare(&c, &a, &b, why, sizeof(why)) : 0;
         }
+        if (nd >= 0 && !world_comparable(&c, &a))
+            incomparable++;
         if (nd < 0) {
             printf("FAIL infrastructure: an engine failed on case %s:\n", c.id);
             case_print(stdout, &c);
@@ -724,9 +786,14 @@ int main(int argc, char **argv)
         }
     }
     double dt = now() - t0;
-    printf("diff: mode %d seed %" PRIu64 ": %ld cases (%ld insns), %ld mismatches%s, %.0f cases/s, engine %s%s%s\n",
+    static const char *const world_name[] = { "", " in real mode", " in vm86 mode" };
+    char skipped[64] = "";
+    if (world != DIFF_WORLD_PM)
+        snprintf(skipped, sizeof(skipped), " (%ld not comparable there)", incomparable);
+    printf("diff: mode %d seed %" PRIu64 ": %ld cases (%ld insns), %ld mismatches%s, %.0f cases/s, engine %s%s%s%s%s\n",
            mode, seed, st.cases, st.insns, st.fails, st.fails >= max_fail ? " (stopped)" : "",
-           dt > 0 ? st.cases / dt : 0.0, eng->name, brk ? "=" : "", brk ? brk : "");
+           dt > 0 ? st.cases / dt : 0.0, eng->name, brk ? "=" : "", brk ? brk : "",
+           world_name[world], skipped);
     if (do_stats)
         stats_print(&st);
     proc_stop(&ref_proc);

@@ -31,8 +31,15 @@ typedef struct DiffEngine {
     int (*run_batch)(const Case *c, Result *r, int n);
 } DiffEngine;
 
+/* Where an engine runs mode-16 cases (diff --world=): the native runner's
+ * 16-bit protected mode, or the same bytes in real mode or virtual-8086
+ * mode (pemu only; diff.c leaves out the cases those worlds cannot share
+ * with the native one: world_comparable). */
+enum { DIFF_WORLD_PM, DIFF_WORLD_REAL, DIFF_WORLD_VM86 };
+
 #ifdef DIFF_HAVE_PEMU
 extern const DiffEngine diff_engine_pemu;
+extern int diff_pemu_world;
 #endif
 
 #endif

@@ -11,6 +11,14 @@
  * with the translator's optional segment-limit checks on (in mode 32 they
  * catch the accesses that wrap at 4 GiB).
  *
+ * Mode 16 in other worlds (diff --world=, engine.h): real mode (CPL 0,
+ * CR0.PE clear) or virtual-8086 mode (EFLAGS.VM, CPL 3, IOPL 0, paging on),
+ * with the segments a real-mode or vm86 load gives: CS = 0x1000 and DS =
+ * ES = SS = FS = GS = 0x2000 (bases 0x10000 and 0x20000, limit 0xffff).
+ * The linear pages 0x10000 and 0x20000 are the two areas; any other
+ * access is a #PF here (only reachable in cases diff.c does not compare,
+ * where the native limit of 0xfff faulted first).
+ *
  * Software interrupts: the host kernel's IDT lets CPL 3 reach vectors 3 and
  * 4 (int3, into, int 3, int 4: traps reported after the instruction);
  * every other INT n is #GP at the instruction, as the gate's DPL says.
@@ -37,7 +45,10 @@
 #include "src/x86/cpu.h"
 #include "src/x86/flags.h"
 #include "src/x86/fpu.h"
+#include "src/x86/seg.h"
 #include "src/x86/target.h"
+
+int diff_pemu_world = DIFF_WORLD_PM;
 
 static X86CPU pcpu;
 static CPUTargetOps ops;
@@ -70,6 +81,10 @@ static void io_write(void *opaque, uint64_t paddr, uint64_t val, unsigned size)
 
 static const SoftmmuPhys phys = { NULL, ram_page, io_read, io_write, NULL };
 
+/* Linear pages of the two areas: their physical addresses, or the
+ * real-mode/vm86 segment bases of mode 16 in those worlds. */
+static uint64_t code_lin = DIFF_CODE_BASE, data_lin = DIFF_DATA_BASE;
+
 /* The host's page tables: the two areas, user, present; code RWX, data RW. */
 static bool eng_tlb_fill(CPUState *cs, uint64_t vaddr, MMUAccessType access, int mmu_idx,
                          bool probe, uint64_t *paddr, uint32_t *prot)
@@ -86,9 +101,9 @@ static bool eng_tlb_fill(CPUState *cs, uint64_t vaddr, MMUAccessType access, int
         x86_raise_exception_err(xcpu, EXCP_GP, 0);
     }
     uint64_t page = vaddr & ~0xfffull;
-    if (page == DIFF_CODE_BASE || (page == DIFF_DATA_BASE && access != MMU_INST_FETCH)) {
-        *paddr = page;
-        *prot = PAGE_READ | PAGE_WRITE | (page == DIFF_CODE_BASE ? PAGE_EXEC : 0);
+    if (page == code_lin || (page == data_lin && access != MMU_INST_FETCH)) {
+        *paddr = page == code_lin ? DIFF_CODE_BASE : DIFF_DATA_BASE;
+        *prot = PAGE_READ | PAGE_WRITE | (page == code_lin ? PAGE_EXEC : 0);
         return true;
     }
     if (probe)
@@ -235,6 +250,19 @@ static void setup(const Case *c, int len, const uint8_t *code)
             if (i != R_CS)
                 seg_set(&e->segs[i], 0x2b, 0, 0xffffffffu, user | big | DESC_W_MASK);
         e->rip = DIFF_CODE_BASE;
+    } else if (diff_pemu_world != DIFF_WORLD_PM) {
+        bool vm86 = diff_pemu_world == DIFF_WORLD_VM86;
+        if (vm86)
+            e->cr[0] |= CR0_PG;                      /* paging maps the two pages */
+        else
+            e->cr[0] &= ~(uint64_t)(CR0_PE | CR0_AM); /* real mode */
+        for (int i = 0; i < X86_NB_SEGS; i++) {
+            /* the flags real mode has after reset; vm86 loads its own */
+            seg_set(&e->segs[i], 0, 0, 0xffff, DESC_P_MASK | DESC_S_MASK | DESC_A_MASK | DESC_W_MASK |
+                    (i == R_CS ? DESC_CS_MASK | DESC_R_MASK : 0));
+            x86_seg_load_vm(e, i, i == R_CS ? 0x1000 : 0x2000, vm86);
+        }
+        e->rip = 0;
     } else {
         seg_set(&e->segs[R_CS], 0x07, DIFF_CODE_BASE, DIFF_SEG_LIMIT, user | DESC_CS_MASK | DESC_R_MASK);
         for (int i = 0; i < X86_NB_SEGS; i++)
@@ -246,6 +274,8 @@ static void setup(const Case *c, int len, const uint8_t *code)
         e->regs[i] = c->mode == 64 ? c->gpr[i] : (uint32_t)c->gpr[i];
     x86_eflags_set(e, c->eflags, ~(uint32_t)(EF_VM | EF_IOPL | EF_TF | EF_RF | EF_VIF | EF_VIP));
     e->eflags |= EF_IF;
+    if (c->mode == 16 && diff_pemu_world == DIFF_WORLD_VM86)
+        e->eflags |= EF_VM;
     /* the FP state of result_fp_init */
     fpu_init(e);
     memset(e->fpregs, 0, sizeof(e->fpregs));
@@ -261,6 +291,9 @@ static void setup(const Case *c, int len, const uint8_t *code)
      * show what flat code costs. (The blocks of the previous case are gone:
      * no block mixes the two settings.) */
     x86_translate_seg_limits = c->mode == 16 || !stats_on;
+    bool other = c->mode == 16 && diff_pemu_world != DIFF_WORLD_PM;
+    code_lin = other ? 0x10000 : DIFF_CODE_BASE;
+    data_lin = other ? 0x20000 : DIFF_DATA_BASE;
     memset(code_ram, 0xcc, sizeof(code_ram));
     memcpy(code_ram, code, (size_t)len);
     case_fill_data(c, data_ram);
