@@ -2,15 +2,15 @@
 # pemu-img beside qemu-img in the same run: convert (raw->qcow2,
 # qcow2->raw, compressed) of an image with mixed data (random, compressible
 # and zero megabytes), and sequential / scattered 4 KiB reads through the
-# block layer ("bench"). Each row is the best of IMG_BENCH_RUNS runs
-# (default 3). The table goes into docs/benchmarks.md between the
+# block layer ("bench"). Each row is the median of IMG_BENCH_RUNS runs
+# (default 7; the whole of `make bench` reports medians). The table goes into docs/benchmarks.md between the
 # img-bench markers; the rest of the file is left alone.
 #   IMG_BENCH_MB (default 1024)  image size
 set -u
 P=${PEMU_IMG:?PEMU_IMG must name pemu-img}
 SRC=${PEMU_SRC:-.}
 MB=${IMG_BENCH_MB:-1024}
-RUNS=${IMG_BENCH_RUNS:-3}
+RUNS=${IMG_BENCH_RUNS:-7}
 for tool in qemu-img python3; do
     if ! command -v $tool >/dev/null 2>&1; then
         echo "img.bench: $tool is not installed (Debian: qemu-utils, python3)" >&2
@@ -50,19 +50,22 @@ once() {
     t1=$(now)
     echo "$t0 $t1" | awk '{ print $2 - $1 }'
 }
-min() { echo "$1 $2" | awk '{ if ($2 == "" || $1 < $2) print $1; else print $2 }'; }
+# median T...: the middle value (the mean of the two middle ones)
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 rows=
 # row NAME "QEMU-COMMAND" "PEMU-COMMAND": the two alternate, RUNS times
-# each, so that a busy host slows both alike; the best time of each counts.
+# each, so that a busy host slows both alike; the median of each counts.
 row() {
-    bq= bp=
+    tq= tp=
     i=0
     while [ $i -lt "$RUNS" ]; do
-        bq=$(min "$(once $2)" "$bq")
-        bp=$(min "$(once $3)" "$bp")
+        tq="$tq $(once $2)"
+        tp="$tp $(once $3)"
         i=$((i + 1))
     done
+    bq=$(median $tq)
+    bp=$(median $tp)
     r=$(echo "$bq $bp" | awk '{ if ($1 > 0) printf "%.2f", $2 / $1; else print "-" }')
     rows="$rows| $1 | $(printf '%.3f' "$bq") | $(printf '%.3f' "$bp") | $r |
 "
@@ -93,7 +96,7 @@ row "bench: sequential 4K reads (raw)" "qemu-img bench -f raw -c $n4k -s 4k src.
 host=$(uname -m)
 cpus=$(nproc 2>/dev/null || echo "?")
 table="<!-- img-bench:begin -->
-### pemu-img vs qemu-img ($MB MiB image, best of $RUNS, $host, $cpus CPUs, $(date -u +%Y-%m-%d))
+### pemu-img vs qemu-img ($MB MiB image, median of $RUNS, $host, $cpus CPUs, $(date -u +%Y-%m-%d))
 
 Image: per MiB one third random, one third compressible text, one third
 zeros. \`qemu-img $(qemu-img --version | head -1 | awk '{print $3}')\`; times in seconds,
