@@ -13,6 +13,14 @@
  * The arithmetic follows ir/ir.def's header exactly: i32 results are
  * zero-extended, shift counts are modulo the width, x/0 = 0, x%0 = x,
  * MIN/-1 = MIN, MIN%-1 = 0.
+ *
+ * Alongside the constants it knows how many low bits of a temp may be
+ * non-zero (a byte load: 8, setcond: 1, ...), so that a zero-extension
+ * or a mask of a value already that narrow becomes a mov: x86's
+ * "movzx eax, byte [m]" is a u8 load then ext8u, and "setb al; movzx
+ * eax, al" is a setcond, a deposit into EAX and an ext8u of EAX, whose
+ * input is then the setcond itself (the deposit's low bits, while that
+ * temp still holds the same value: versions count every write).
  */
 #include "ir/pass.h"
 
@@ -157,6 +165,14 @@ typedef struct Fold {
     uint32_t *gen;      /* knowledge valid when gen[t] == cur */
     uint64_t *val;
     uint32_t cur;
+    /* width: bits[t] low bits may be non-zero, valid when wgen[t] == cur */
+    uint32_t *wgen;
+    uint8_t *bits;
+    /* t = deposit(_, dsrc[t], 0, dlen[t]) while ver[dsrc[t]] == dver[t],
+     * valid when dgen[t] == cur; ver[] counts the writes of each temp */
+    uint32_t *dgen, *ver, *dver;
+    uint64_t *dsrc;
+    uint8_t *dlen;
 } Fold;
 
 static bool known(const Fold *s, uint64_t t, uint64_t *v)
@@ -174,13 +190,120 @@ static bool known(const Fold *s, uint64_t t, uint64_t *v)
 
 static void forget(Fold *s, uint64_t t)
 {
-    if (t < s->n)
+    if (t < s->n) {
         s->gen[t] = 0;
+        s->wgen[t] = 0;
+        s->dgen[t] = 0;
+        s->ver[t]++;
+    }
+}
+
+static unsigned bitlen(uint64_t v)
+{
+    unsigned n = 0;
+    while (v) {
+        n++;
+        v >>= 1;
+    }
+    return n;
+}
+
+/* How many low bits of t may be non-zero (its type's width if unknown). */
+static unsigned width_of(const Fold *s, uint64_t t)
+{
+    uint64_t v;
+    if (known(s, t, &v))
+        return bitlen(v);
+    if (t < s->n && s->wgen[t] == s->cur)
+        return s->bits[t];
+    return s->f->temps[t].type == IR_I32 ? 32 : 64;
+}
+
+static void learn_width(Fold *s, uint64_t t, unsigned w)
+{
+    unsigned tw = s->f->temps[t].type == IR_I32 ? 32 : 64;
+    if (t < s->n && w < tw) {
+        s->wgen[t] = s->cur;
+        s->bits[t] = (uint8_t)w;
+    }
+}
+
+/* What an op's result width is, from its inputs (before it writes). */
+static unsigned result_width(const Fold *s, const IROp *op)
+{
+    const uint64_t *a = op->args + op->nout;
+    unsigned w = s->f->temps[op->args[0]].type == IR_I32 ? 32 : 64;
+    switch (op->opc) {
+    case IR_qemu_ld:
+    case IR_ld_env: {
+        uint64_t mo = op->args[op->nout + op->nin + (op->opc == IR_qemu_ld ? 0 : 1)];
+        unsigned lw = 8u << (mo & IR_MO_SIZE);
+        return (mo & IR_MO_SIGN) || lw > w ? w : lw;
+    }
+    case IR_ext8u: return 8;
+    case IR_ext16u: return 16;
+    case IR_ext32u: return 32;
+    case IR_extu_i32_i64: return width_of(s, a[0]);
+    case IR_setcond: return 1;
+    case IR_mov: return width_of(s, a[0]);
+    case IR_and: {
+        unsigned x = width_of(s, a[0]), y = width_of(s, a[1]);
+        return x < y ? x : y;
+    }
+    case IR_or:
+    case IR_xor: {
+        unsigned x = width_of(s, a[0]), y = width_of(s, a[1]);
+        return x > y ? x : y;
+    }
+    case IR_shr: {
+        uint64_t c;
+        unsigned x = width_of(s, a[0]);
+        if (known(s, a[1], &c))
+            return (c & (w - 1)) >= x ? 0 : x - (unsigned)(c & (w - 1));
+        return x;
+    }
+    case IR_extract:
+        return (unsigned)op->args[op->nout + op->nin + 1];
+    default:
+        return w;
+    }
+}
+
+/* ext8u/ext16u/ext32u, or an and with a low mask, of a value that is
+ * already that narrow: the value itself (UINT64_MAX if not). The input
+ * of an extension of a deposit's low bits becomes the deposited value. */
+static uint64_t narrow_already(Fold *s, IROp *op)
+{
+    unsigned keep;
+    switch (op->opc) {
+    case IR_ext8u: keep = 8; break;
+    case IR_ext16u: keep = 16; break;
+    case IR_ext32u: keep = 32; break;
+    case IR_and: {
+        uint64_t m;
+        for (int k = 1; k <= 2; k++)
+            if (known(s, op->args[k], &m) && m && (m & (m + 1)) == 0 &&
+                width_of(s, op->args[3 - k]) <= bitlen(m))
+                return op->args[3 - k];
+        return UINT64_MAX;
+    }
+    default:
+        return UINT64_MAX;
+    }
+    uint64_t a = op->args[1];
+    if (a < s->n && s->dgen[a] == s->cur && s->dlen[a] == keep &&
+        s->ver[s->dsrc[a]] == s->dver[a] && s->f->temps[s->dsrc[a]].type == s->f->temps[a].type)
+        op->args[1] = a = s->dsrc[a];   /* the same low bits */
+    return width_of(s, a) <= keep ? a : UINT64_MAX;
 }
 
 static void learn(Fold *s, uint64_t t, uint64_t v)
 {
     if (t < s->n && s->f->temps[t].kind != IR_TEMP_CONST) {
+        /* a write: what was known of the old value goes */
+        s->wgen[t] = 0;
+        s->dgen[t] = 0;
+        s->ver[t]++;
         s->gen[t] = s->cur;
         s->val[t] = v & type_mask((IRType)s->f->temps[t].type);
     }
@@ -327,9 +450,13 @@ static uint64_t identity(const Fold *s, const IROp *op, bool *isk, uint64_t *k)
 
 void ir_opt_fold(IRFunc *f)
 {
-    Fold s = { f, f->ntemps, calloc((size_t)f->ntemps + 1, sizeof(uint32_t)),
-               calloc((size_t)f->ntemps + 1, sizeof(uint64_t)), 1 };
-    if (!s.gen || !s.val)
+    size_t nt = (size_t)f->ntemps + 1;
+    Fold s = { f, f->ntemps, calloc(nt, sizeof(uint32_t)), calloc(nt, sizeof(uint64_t)), 1,
+               calloc(nt, sizeof(uint32_t)), calloc(nt, 1), calloc(nt, sizeof(uint32_t)),
+               calloc(nt, sizeof(uint32_t)), calloc(nt, sizeof(uint32_t)),
+               calloc(nt, sizeof(uint64_t)), calloc(nt, 1) };
+    if (!s.gen || !s.val || !s.wgen || !s.bits || !s.dgen || !s.ver || !s.dver || !s.dsrc ||
+        !s.dlen)
         pemu_abort("out of memory");
 
     for (uint32_t i = 0; i < f->nops; i++) {
@@ -423,18 +550,44 @@ void ir_opt_fold(IRFunc *f)
                 if (src != UINT64_MAX)
                     make_mov(f, op, op->args[0], src);
             }
+            uint64_t same = narrow_already(&s, op);
+            if (same != UINT64_MAX)
+                make_mov(f, op, op->args[0], same);
             if (op->opc == IR_mov && op->args[0] == op->args[1]) {
                 make_nop(op);
                 continue;
             }
         }
 
+        /* What the result will be known to be, from the inputs' state
+         * before the outputs are overwritten (an input may be the output). */
+        unsigned rw = op->nout == 1 ? result_width(&s, op) : 64;
+        bool dep = op->opc == IR_deposit && op->args[op->nout + op->nin] == 0 &&
+                   op->args[2] < s.n && op->args[2] != op->args[0];
+        uint64_t dsrc = op->args[2], dlen = op->args[op->nout + op->nin + 1];
         if (ir_op_clobbers_globals(op))
             for (uint32_t g = 0; g < f->nglobals; g++)
                 forget(&s, g);
         for (unsigned k = 0; k < op->nout; k++)
             forget(&s, op->args[k]);
+        if (op->nout == 1 && op->args[0] < s.n) {
+            learn_width(&s, op->args[0], rw);
+            if (dep && dlen < 64) {
+                uint64_t d = op->args[0];
+                s.dgen[d] = s.cur;
+                s.dsrc[d] = dsrc;
+                s.dver[d] = s.ver[dsrc];
+                s.dlen[d] = (uint8_t)dlen;
+            }
+        }
     }
     free(s.gen);
     free(s.val);
+    free(s.wgen);
+    free(s.bits);
+    free(s.dgen);
+    free(s.ver);
+    free(s.dver);
+    free(s.dsrc);
+    free(s.dlen);
 }

@@ -265,6 +265,53 @@ TEST(every_pure_op_folds_as_ir_def_says)
     }
 }
 
+TEST(extensions_of_values_already_that_narrow)
+{
+    Fix x;
+    fix_init(&x);
+    IRTemp b = ir_temp_new(&x.f, IR_I32), w = ir_temp_new(&x.f, IR_I32);
+    IRTemp c = ir_temp_new(&x.f, IR_I32), e = ir_temp_new(&x.f, IR_I32);
+    /* movzx eax, byte [ebx]: the u8 load is already zero-extended */
+    ir_qemu_ld(&x.f, IR_I32, b, x.g.ebx, IR_MO_8 | IR_MO_ADDR32, 0);
+    ir_op1(&x.f, IR_ext8u, IR_I32, x.g.eax, b);
+    /* a u16 load is not 8 bits wide; a sign-extending u8 load is not narrow */
+    ir_qemu_ld(&x.f, IR_I32, w, x.g.ebx, IR_MO_16 | IR_MO_ADDR32, 0);
+    ir_op1(&x.f, IR_ext8u, IR_I32, x.g.ecx, w);
+    ir_op1(&x.f, IR_ext16u, IR_I32, x.g.cc_src, w);
+    ir_qemu_ld(&x.f, IR_I32, w, x.g.ebx, IR_MO_8 | IR_MO_SIGN | IR_MO_ADDR32, 0);
+    ir_op1(&x.f, IR_ext8u, IR_I32, x.g.ecx, w);
+    /* setb al; movzx eax, al: the extension reads the setcond */
+    ir_setcond(&x.f, IR_I32, IR_COND_LTU, c, x.g.ebx, x.g.ecx);
+    ir_deposit(&x.f, IR_I32, x.g.eax, x.g.eax, c, 0, 8);
+    ir_op1(&x.f, IR_ext8u, IR_I32, e, x.g.eax);
+    /* ... but not once the deposited temp was written again */
+    ir_deposit(&x.f, IR_I32, x.g.eax, x.g.eax, x.g.cc_src, 0, 8);
+    ir_op2i(&x.f, IR_add, IR_I32, x.g.cc_src, x.g.cc_src, 1);
+    ir_op1(&x.f, IR_ext8u, IR_I32, e, x.g.eax);
+    /* a mask as wide as the value */
+    ir_op2i(&x.f, IR_and, IR_I32, x.g.ecx, c, 0xff);
+    ir_op2i(&x.f, IR_and, IR_I32, x.g.ecx, x.g.ebx, 0xff);
+    ir_opt_fold(&x.f);
+    CHECK_VERIFY(&x.f);
+    CHECK_IR(&x.f,
+        " qemu_ld_i32 t7, ebx, ub+a32, mmu0\n"
+        " mov_i32 eax, t7\n"
+        " qemu_ld_i32 t8, ebx, uw+a32, mmu0\n"
+        " ext8u_i32 ecx, t8\n"
+        " mov_i32 cc_src, t8\n"
+        " qemu_ld_i32 t8, ebx, sb+a32, mmu0\n"
+        " ext8u_i32 ecx, t8\n"
+        " setcond_i32 t9, ebx, ecx, ltu\n"
+        " deposit_i32 eax, eax, t9, 0, 8\n"
+        " mov_i32 t10, t9\n"
+        " deposit_i32 eax, eax, cc_src, 0, 8\n"
+        " add_i32 cc_src, cc_src, $0x1\n"
+        " ext8u_i32 t10, eax\n"
+        " mov_i32 ecx, t9\n"
+        " and_i32 ecx, ebx, $0xff\n");
+    ir_func_free(&x.f);
+}
+
 TEST(decided_branches_and_conditions)
 {
     Fix x;
