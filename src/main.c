@@ -39,6 +39,8 @@
 #include "src/firmware.h"
 #include "src/x86/pgdump.h"
 #include "src/blockdev.h"
+#include "src/savevm.h"
+#include "src/timer.h"
 #ifdef CONFIG_CURSES
 #include "ui/curses.h"
 #ifdef CONFIG_SDL
@@ -144,9 +146,7 @@ static int refuse_unbuilt(const PemuConfig *cfg, DisplayKind display)
 {
     const char *what = NULL;
     (void)display; /* -display sdl without SDL is refused by the option parser */
-    if (cfg->loadvm)
-        what = "-loadvm";
-    else if (cfg->icount)
+    if (cfg->icount)
         what = "-icount";
     else if (cfg->maxcpus > cfg->cpus)
         what = "-smp maxcpus above the CPU count (CPU hotplug)";
@@ -296,6 +296,19 @@ static int mon_change(void *o, const char *dev, const char *file, const char *fm
     return blockdev_change(((GuestRefs *)o)->m, dev, file, fmt, errp);
 }
 static void mon_mem(FILE *f, void *o) { x86_print_mem(f, ((GuestRefs *)o)->cpu); }
+static int mon_savevm(void *o, const char *name, Error **errp)
+{
+    return savevm_save(((GuestRefs *)o)->m, name, errp);
+}
+static int mon_loadvm(void *o, const char *name, Error **errp)
+{
+    return savevm_load(((GuestRefs *)o)->m, name, errp);
+}
+static int mon_delvm(void *o, const char *name, Error **errp)
+{
+    return savevm_delete(((GuestRefs *)o)->m, name, errp);
+}
+static void mon_snapshots(FILE *f, void *o) { savevm_print_info(f, ((GuestRefs *)o)->m); }
 
 static int start_monitors(const PemuConfig *cfg, GuestRefs *refs)
 {
@@ -307,7 +320,8 @@ static int start_monitors(const PemuConfig *cfg, GuestRefs *refs)
         .print_cpus = mon_cpus, .print_pic = mon_pic, .print_tlb = mon_tlb, .print_mem = mon_mem,
         .print_block = mon_block, .print_blockstats = mon_blockstats, .print_irq = mon_irq,
         .print_jit = mon_jit, .print_mice = mon_mice, .eject = mon_eject, .change = mon_change,
-        .commit = mon_commit,
+        .commit = mon_commit, .savevm = mon_savevm, .loadvm = mon_loadvm, .delvm = mon_delvm,
+        .print_snapshots = mon_snapshots,
     };
     monitor_set_ops(&ops);
     QmpMachine qm = { refs->m, &refs->cpu->parent, cfg->start_stopped, refs, mon_reset,
@@ -416,6 +430,17 @@ static void stop_display(void)
     vc_free_all();
 }
 
+/* -loadvm NAME: the machine as that snapshot saved it, before it runs. */
+static int load_snapshot(const PemuConfig *cfg, Machine *m)
+{
+    Error *err = NULL;
+    if (!cfg->loadvm || savevm_load(m, cfg->loadvm, &err) == 0)
+        return 0;
+    error_report("-loadvm %s: %s", cfg->loadvm, err->msg);
+    error_free(err);
+    return -1;
+}
+
 static const AccelBoardOps pc_accel_ops = { pc_reset_requested, board_reset };
 
 /* Build the machine from cfg and run it until it exits. */
@@ -450,8 +475,13 @@ static int run_guest(PemuConfig *cfg)
             return 1;
         }
     }
+    /* savevm's sections beyond the devices: the clock and every vCPU */
+    clock_vmstate_register();
+    for (unsigned i = 0; i < ncpus; i++)
+        x86_cpu_vmstate_register(&cpus[i]);
     GuestRefs refs = { m, cpu };
-    if (start_display(cfg, display, m) < 0 || start_monitors(cfg, &refs) < 0) {
+    if (start_display(cfg, display, m) < 0 || start_monitors(cfg, &refs) < 0 ||
+        load_snapshot(cfg, m) < 0) {
         stop_display();
         monitor_free_all();
         qmp_monitor_free_all();

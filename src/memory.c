@@ -1244,3 +1244,16 @@ void memory_mtree_print(FILE *f, AddressSpace *as)
     mtree_print_mr(f, as->root, 0, 2, 0);
     memory_flatview_print(f, as);
 }
+
+unsigned memory_ram_block_foreach(MemoryRamBlockFn *fn, void *opaque)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < mem.nblocks; i++) {
+        RamBlock *b = mem.blocks[i];
+        if (b->mr->kind != MR_RAM)
+            continue;
+        fn(opaque, b->mr->name, b->host, b->size, b->offset);
+        n++;
+    }
+    return n;
+}

@@ -316,6 +316,11 @@ void memory_set_dirty_clear_notifier(void (*fn)(void *opaque, ram_addr_t addr, u
 ram_addr_t memory_ram_addr_from_host(const void *host);
 /* RAM address -> host pointer; NULL if no block holds it. */
 uint8_t *memory_ram_host(ram_addr_t addr);
+/* Every RAM region's block (not ROM: firmware is loaded again from its
+ * file), in creation order, for savevm; returns how many. */
+typedef void MemoryRamBlockFn(void *opaque, const char *name, uint8_t *host, uint64_t size,
+                              ram_addr_t addr);
+unsigned memory_ram_block_foreach(MemoryRamBlockFn *fn, void *opaque);
 
 /* ---- code pages (self-modifying code) ---------------------------------- */
 

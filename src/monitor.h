@@ -51,6 +51,11 @@ typedef struct MonitorOps {
     int (*change)(void *opaque, const char *device, const char *file, const char *format,
                   Error **errp);
     int (*commit)(void *opaque, const char *device, Error **errp); /* commit DEVICE|all */
+    /* savevm, loadvm, delvm NAME: -1 with *errp set; info snapshots */
+    int (*savevm)(void *opaque, const char *name, Error **errp);
+    int (*loadvm)(void *opaque, const char *name, Error **errp);
+    int (*delvm)(void *opaque, const char *name, Error **errp);
+    void (*print_snapshots)(FILE *f, void *opaque);
 } MonitorOps;
 
 /* One command. args: QEMU's help text for its arguments ("" for none);

@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "src/log.h"
 #include "ui/display.h"
@@ -412,6 +413,52 @@ static void cmd_commit(Monitor *mon, const char *args)
     }
 }
 
+/* savevm [tag], loadvm tag, delvm tag */
+static void snapshot_cmd(Monitor *mon, const char *args, const char *cmd,
+                         int (*fn)(void *opaque, const char *name, Error **errp))
+{
+    char name[256];
+    if (!next_word(&args, name, sizeof(name))) {
+        if (fn != monitor_ops()->savevm) {
+            missing(mon, cmd, "tag");
+            return;
+        }
+        /* as QEMU: a name from the date */
+        time_t t = time(NULL);
+        struct tm tm;
+        localtime_r(&t, &tm);
+        strftime(name, sizeof(name), "vm-%Y%m%d%H%M%S", &tm);
+    }
+    Error *err = NULL;
+    if (!fn)
+        monitor_printf(mon, "%s: not available\n", cmd);
+    else if (fn(monitor_ops()->opaque, name, &err) < 0) {
+        monitor_printf(mon, "Error: %s\n", err->msg);
+        error_free(err);
+    }
+}
+
+static void cmd_savevm(Monitor *mon, const char *args)
+{
+    snapshot_cmd(mon, args, "savevm", monitor_ops()->savevm);
+}
+
+static void cmd_loadvm(Monitor *mon, const char *args)
+{
+    snapshot_cmd(mon, args, "loadvm", monitor_ops()->loadvm);
+}
+
+static void cmd_delvm(Monitor *mon, const char *args)
+{
+    snapshot_cmd(mon, args, "delvm", monitor_ops()->delvm);
+}
+
+static void info_snapshots(Monitor *mon, const char *args)
+{
+    (void)args;
+    info_hook(mon, monitor_ops()->print_snapshots, "info snapshots");
+}
+
 static void info_cpus(Monitor *mon, const char *args)
 {
     (void)args;
@@ -440,6 +487,10 @@ static const MonitorCommand cmds[] = {
     { "commit", "device|all", "commit changes to the disk images (if -snapshot is used) or backing files",
       cmd_commit },
     { "logfile", "filename", "output logs to 'filename'", cmd_logfile },
+    { "savevm", "tag", "save a VM snapshot. If no tag is provided, a new snapshot is created",
+      cmd_savevm },
+    { "loadvm", "tag", "restore a VM snapshot from its tag", cmd_loadvm },
+    { "delvm", "tag", "delete a VM snapshot from its tag", cmd_delvm },
 };
 
 static const MonitorCommand infos[] = {
@@ -450,6 +501,7 @@ static const MonitorCommand infos[] = {
     { "jit", "", "show dynamic compiler info", info_jit },
     { "mice", "", "show which guest mouse is receiving events", info_mice },
     { "pic", "", "show PIC state", info_pic },
+    { "snapshots", "", "show the currently saved VM snapshots", info_snapshots },
 };
 
 void monitor_cmds_register(void)

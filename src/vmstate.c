@@ -851,6 +851,16 @@ static int load_pass(Ctx *c)
     return 0;
 }
 
+int vmstate_check_all(VMStream *s, Error **errp)
+{
+    Ctx c = { .mode = MODE_CHECK, .s = s, .errp = errp };
+    for (size_t i = 0; i < nsections; i++)
+        sections[i].seen = false;
+    int r = load_pass(&c);
+    free(c.buf);
+    return r;
+}
+
 int vmstate_load_all(VMStream *s, Error **errp)
 {
     Ctx c = { .mode = MODE_CHECK, .s = s, .errp = errp };

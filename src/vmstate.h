@@ -263,5 +263,7 @@ int vmstate_save_all(VMStream *s, Error **errp);
  * with *errp naming what differs.
  */
 int vmstate_load_all(VMStream *s, Error **errp);
+/* Only the checks of vmstate_load_all: nothing is touched. */
+int vmstate_check_all(VMStream *s, Error **errp);
 
 #endif

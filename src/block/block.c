@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -1076,6 +1077,132 @@ int blk_commit(BlockBackend *blk, Error **errp)
         goto out;
     r = 0;
 out:
+    pthread_mutex_unlock(&blk->lock);
+    return r;
+}
+
+/* ---- snapshots and the VM state (savevm) ---------------------------------- */
+
+static int no_snapshots(BlockBackend *blk, Error **errp)
+{
+    error_setg(errp, "%s: the %s format has no internal snapshots (convert the image "
+               "to qcow2)", blk->bs->filename, blk->bs->drv->format_name);
+    return -ENOTSUP;
+}
+
+void bdrv_snapshot_dump(FILE *f, const BlockSnapshotInfo *sn)
+{
+    if (!sn) {
+        fprintf(f, "%-10s%-17s%8s%20s%13s%11s\n", "ID", "TAG", "VM SIZE", "DATE", "VM CLOCK",
+                "ICOUNT");
+        return;
+    }
+    char size[32], date[32] = "", clock[32], icount[32] = "";
+    block_size_to_str(size, sizeof(size), sn->vm_state_size);
+    time_t t = (time_t)sn->date_sec;
+    struct tm tm;
+    if (localtime_r(&t, &tm))
+        strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S", &tm);
+    uint64_t secs = sn->vm_clock_nsec / 1000000000ull;
+    snprintf(clock, sizeof(clock), "%02u:%02u:%02u.%03u", (unsigned)(secs / 3600),
+             (unsigned)((secs / 60) % 60), (unsigned)(secs % 60),
+             (unsigned)((sn->vm_clock_nsec / 1000000) % 1000));
+    if (sn->icount != UINT64_MAX)
+        snprintf(icount, sizeof(icount), "%" PRIu64, sn->icount);
+    fprintf(f, "%-9s %-16s %8s%20s%13s%11s\n", sn->id, sn->name, size, date, clock, icount);
+}
+
+bool blk_can_snapshot(BlockBackend *blk)
+{
+    const BlockDriver *d = blk->bs->drv;
+    return d->snapshot_create && d->snapshot_goto && d->snapshot_delete && d->snapshot_list;
+}
+
+int blk_snapshot_create(BlockBackend *blk, const BlockSnapshotInfo *sn, Error **errp)
+{
+    if (!blk_can_snapshot(blk))
+        return no_snapshots(blk, errp);
+    pthread_mutex_lock(&blk->lock);
+    int r = blk->bs->drv->snapshot_create(blk->bs, sn, errp);
+    pthread_mutex_unlock(&blk->lock);
+    return r;
+}
+
+int blk_snapshot_goto(BlockBackend *blk, const char *id_or_name, Error **errp)
+{
+    if (!blk_can_snapshot(blk))
+        return no_snapshots(blk, errp);
+    pthread_mutex_lock(&blk->lock);
+    int r = blk->bs->drv->snapshot_goto(blk->bs, id_or_name, errp);
+    pthread_mutex_unlock(&blk->lock);
+    return r;
+}
+
+int blk_snapshot_delete(BlockBackend *blk, const char *id_or_name, Error **errp)
+{
+    if (!blk_can_snapshot(blk))
+        return no_snapshots(blk, errp);
+    pthread_mutex_lock(&blk->lock);
+    int r = blk->bs->drv->snapshot_delete(blk->bs, id_or_name, errp);
+    pthread_mutex_unlock(&blk->lock);
+    return r;
+}
+
+int blk_snapshot_list(BlockBackend *blk, BlockSnapshotInfo **list)
+{
+    *list = NULL;
+    if (!blk_can_snapshot(blk))
+        return 0;
+    pthread_mutex_lock(&blk->lock);
+    int n = blk->bs->drv->snapshot_list(blk->bs, list);
+    pthread_mutex_unlock(&blk->lock);
+    return n;
+}
+
+bool blk_snapshot_find(BlockBackend *blk, const char *id_or_name, BlockSnapshotInfo *out)
+{
+    BlockSnapshotInfo *l;
+    int n = blk_snapshot_list(blk, &l);
+    bool found = false;
+    /* as qcow2's own lookup: an id first, then a name */
+    for (int pass = 0; pass < 2 && !found; pass++)
+        for (int i = 0; i < n && !found; i++)
+            if (!strcmp(pass ? l[i].name : l[i].id, id_or_name)) {
+                *out = l[i];
+                found = true;
+            }
+    free(l);
+    return found;
+}
+
+int blk_save_vmstate(BlockBackend *blk, const void *buf, uint64_t pos, uint64_t len,
+                     Error **errp)
+{
+    if (!blk->bs->drv->save_vmstate)
+        return no_snapshots(blk, errp);
+    pthread_mutex_lock(&blk->lock);
+    int r = blk->bs->drv->save_vmstate(blk->bs, buf, pos, len, errp);
+    pthread_mutex_unlock(&blk->lock);
+    return r;
+}
+
+int blk_discard_vmstate(BlockBackend *blk, uint64_t len, Error **errp)
+{
+    if (!blk->bs->drv->discard_vmstate)
+        return no_snapshots(blk, errp);
+    pthread_mutex_lock(&blk->lock);
+    int r = blk->bs->drv->discard_vmstate(blk->bs, len, errp);
+    pthread_mutex_unlock(&blk->lock);
+    return r;
+}
+
+int blk_load_vmstate(BlockBackend *blk, const char *id_or_name, void *buf, uint64_t pos,
+                     uint64_t len, Error **errp)
+{
+    if (!blk->bs->drv->load_vmstate)
+        return no_snapshots(blk, errp);
+    pthread_mutex_lock(&blk->lock);
+    int r = blk->bs->drv->load_vmstate(blk->bs, id_or_name, buf, pos, len, errp);
     pthread_mutex_unlock(&blk->lock);
     return r;
 }

@@ -203,6 +203,19 @@ struct BlockDriver {
                            Error **errp);
     /* Returns the count; *list is malloc'd (free() it). */
     int (*snapshot_list)(BlockDriverState *bs, BlockSnapshotInfo **list);
+    /*
+     * The VM state of savevm, kept in the image (qcow2: past the end of
+     * the virtual disk, where snapshot_create's copy of the L1 table takes
+     * it along). save_vmstate writes bytes at pos of the area in the
+     * active image; discard_vmstate drops len bytes of it there again
+     * once a snapshot holds them; load_vmstate reads them from snapshot
+     * id_or_name without applying it (the image is not modified).
+     */
+    int (*save_vmstate)(BlockDriverState *bs, const void *buf, uint64_t pos,
+                        uint64_t len, Error **errp);
+    int (*discard_vmstate)(BlockDriverState *bs, uint64_t len, Error **errp);
+    int (*load_vmstate)(BlockDriverState *bs, const char *id_or_name, void *buf,
+                        uint64_t pos, uint64_t len, Error **errp);
     /* Rewrite the backing file name/format in the header (rebase). */
     int (*change_backing)(BlockDriverState *bs, const char *file,
                           const char *fmt, Error **errp);
@@ -358,5 +371,27 @@ int bdrv_commit_data(BlockDriverState *top, BlockDriverState *dst, int depth,
 /* The monitor's `commit`: the image's (or the -snapshot overlay's) data
  * into its backing file, then the image emptied; -1 with *errp otherwise. */
 int blk_commit(BlockBackend *blk, Error **errp);
+
+/*
+ * Internal snapshots and the VM state through a backend (savevm, loadvm,
+ * delvm, info snapshots). Main-loop thread, with the device's request
+ * queue drained. A format without snapshots: -ENOTSUP and *errp.
+ */
+bool blk_can_snapshot(BlockBackend *blk);
+/* One line of a snapshot list as qemu-img and QEMU's monitor print it
+ * (sn NULL: the column header). */
+void bdrv_snapshot_dump(FILE *f, const BlockSnapshotInfo *sn);
+int blk_snapshot_create(BlockBackend *blk, const BlockSnapshotInfo *sn, Error **errp);
+int blk_snapshot_goto(BlockBackend *blk, const char *id_or_name, Error **errp);
+int blk_snapshot_delete(BlockBackend *blk, const char *id_or_name, Error **errp);
+/* The count (0 without snapshots); *list is malloc'd (free it), or NULL. */
+int blk_snapshot_list(BlockBackend *blk, BlockSnapshotInfo **list);
+/* The snapshot whose id or name is id_or_name: true and *out filled. */
+bool blk_snapshot_find(BlockBackend *blk, const char *id_or_name, BlockSnapshotInfo *out);
+int blk_save_vmstate(BlockBackend *blk, const void *buf, uint64_t pos, uint64_t len,
+                     Error **errp);
+int blk_discard_vmstate(BlockBackend *blk, uint64_t len, Error **errp);
+int blk_load_vmstate(BlockBackend *blk, const char *id_or_name, void *buf, uint64_t pos,
+                     uint64_t len, Error **errp);
 
 #endif

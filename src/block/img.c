@@ -267,31 +267,6 @@ out:
 
 /* ---- info ------------------------------------------------------------------- */
 
-static void snapshot_row(const BlockSnapshotInfo *sn)
-{
-    char size[32], date[32] = "", clock[32], icount[32] = "";
-    block_size_to_str(size, sizeof(size), sn->vm_state_size);
-    time_t t = (time_t)sn->date_sec;
-    struct tm tm;
-    if (localtime_r(&t, &tm))
-        strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S", &tm);
-    uint64_t secs = sn->vm_clock_nsec / 1000000000ull;
-    snprintf(clock, sizeof(clock), "%02u:%02u:%02u.%03u",
-             (unsigned)(secs / 3600), (unsigned)((secs / 60) % 60),
-             (unsigned)(secs % 60),
-             (unsigned)((sn->vm_clock_nsec / 1000000) % 1000));
-    if (sn->icount != UINT64_MAX)
-        snprintf(icount, sizeof(icount), "%" PRIu64, sn->icount);
-    printf("%-9s %-16s %8s%20s%13s%11s\n", sn->id, sn->name, size, date, clock,
-           icount);
-}
-
-static void snapshot_header(void)
-{
-    printf("%-10s%-17s%8s%20s%13s%11s\n", "ID", "TAG", "VM SIZE", "DATE",
-           "VM CLOCK", "ICOUNT");
-}
-
 static void info_one(BlockDriverState *bs, bool json, const char *ind)
 {
     BlockInfo info;
@@ -410,9 +385,9 @@ static void info_one(BlockDriverState *bs, bool json, const char *ind)
         }
         if (nsn > 0) {
             printf("Snapshot list:\n");
-            snapshot_header();
+            bdrv_snapshot_dump(stdout, NULL);
             for (int i = 0; i < nsn; i++)
-                snapshot_row(&sns[i]);
+                bdrv_snapshot_dump(stdout, &sns[i]);
         }
         if (info.nb_items) {
             printf("Format specific information:\n");
@@ -1172,9 +1147,9 @@ static int img_snapshot(int argc, char **argv)
         int n = bs->drv->snapshot_list ? bs->drv->snapshot_list(bs, &l) : 0;
         if (n > 0) {
             printf("Snapshot list:\n");
-            snapshot_header();
+            bdrv_snapshot_dump(stdout, NULL);
             for (int i = 0; i < n; i++)
-                snapshot_row(&l[i]);
+                bdrv_snapshot_dump(stdout, &l[i]);
         }
         free(l);
     } else if (!bs->drv->snapshot_create) {

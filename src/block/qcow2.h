@@ -222,5 +222,10 @@ int qcow2_snapshot_create(BlockDriverState *bs, const BlockSnapshotInfo *sn,
 int qcow2_snapshot_goto(BlockDriverState *bs, const char *id, Error **errp);
 int qcow2_snapshot_delete(BlockDriverState *bs, const char *id, Error **errp);
 int qcow2_snapshot_list(BlockDriverState *bs, BlockSnapshotInfo **list);
+int qcow2_save_vmstate(BlockDriverState *bs, const void *buf, uint64_t pos,
+                       uint64_t len, Error **errp);
+int qcow2_discard_vmstate(BlockDriverState *bs, uint64_t len, Error **errp);
+int qcow2_load_vmstate(BlockDriverState *bs, const char *id_or_name, void *buf,
+                       uint64_t pos, uint64_t len, Error **errp);
 
 #endif

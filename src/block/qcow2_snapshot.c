@@ -516,3 +516,68 @@ int qcow2_snapshot_list(BlockDriverState *bs, BlockSnapshotInfo **list)
     *list = l;
     return (int)s->nb_snapshots;
 }
+
+/* ---- the VM state area ----------------------------------------------------------- */
+
+/*
+ * As QEMU places it: at the first guest offset an L1 entry of its own
+ * starts past the end of a disk of disk_size bytes. The active L1 table
+ * grows over it while savevm writes, snapshot_create copies those
+ * entries along, and the active image drops them again afterwards.
+ */
+static uint64_t vmstate_offset(const BDRVQcow2State *s, uint64_t disk_size)
+{
+    uint64_t span = 1ull << (s->l2_bits + s->cluster_bits);
+    return (disk_size + span - 1) / span * span;
+}
+
+int qcow2_save_vmstate(BlockDriverState *bs, const void *buf, uint64_t pos,
+                       uint64_t len, Error **errp)
+{
+    BDRVQcow2State *s = qcow2_state(bs);
+    return bs->drv->pwrite(bs, vmstate_offset(s, s->size) + pos, len, buf, errp);
+}
+
+int qcow2_discard_vmstate(BlockDriverState *bs, uint64_t len, Error **errp)
+{
+    BDRVQcow2State *s = qcow2_state(bs);
+    len = (len + s->cluster_size - 1) & ~(uint64_t)(s->cluster_size - 1);
+    return len ? bs->drv->pdiscard(bs, vmstate_offset(s, s->size), len, errp) : 0;
+}
+
+int qcow2_load_vmstate(BlockDriverState *bs, const char *key, void *buf, uint64_t pos,
+                       uint64_t len, Error **errp)
+{
+    BDRVQcow2State *s = qcow2_state(bs);
+    int idx = find_snapshot(s, key);
+    if (idx < 0) {
+        error_setg(errp, "Can't find the snapshot '%s'", key);
+        return -ENOENT;
+    }
+    Qcow2Snapshot *sn = &s->snapshots[idx];
+    if (pos > sn->vm_state_size || len > sn->vm_state_size - pos) {
+        error_setg(errp, "%s: snapshot '%s' holds %" PRIu64 " bytes of VM state, not %" PRIu64,
+                   bs->filename, key, sn->vm_state_size, pos + len);
+        return -EINVAL;
+    }
+    /* Read through the snapshot's L1 table in place of the active one,
+     * in memory only: the read path writes nothing, and the L2 cache is
+     * keyed by table offset, so it stays right for both. */
+    uint64_t *snl1;
+    int r = flush_all(s, errp);
+    if (r < 0)
+        return r;
+    r = read_l1(s, sn->l1_offset, sn->l1_size, &snl1, errp);
+    if (r < 0)
+        return r;
+    uint64_t *active = s->l1;
+    uint32_t active_n = s->l1_size;
+    s->l1 = snl1;
+    s->l1_size = sn->l1_size;
+    r = bs->drv->pread(bs, vmstate_offset(s, sn->disk_size) + pos, len, buf, errp);
+    s->l1 = active;
+    s->l1_size = active_n;
+    s->dbuf_entry = 0;
+    free(snl1);
+    return r;
+}

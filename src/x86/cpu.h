@@ -363,6 +363,9 @@ typedef struct X86CPU {
     void *shutdown_opaque;
     const X86APICHooks *apic_hooks;       /* NULL: no local APIC */
     void *apic;
+    /* savevm (src/x86/machine.c): the whole EFLAGS, and the hflags bits
+     * no other state implies, filled just before a save */
+    uint32_t saved_eflags, saved_hflags;
 } X86CPU;
 
 #define X86_ENV_OFFSET(field) ((int32_t)(offsetof(X86CPU, env) + offsetof(X86State, field)))
@@ -377,6 +380,9 @@ static inline X86CPU *x86_cpu(CPUState *cpu)
  * because paging's U/S and WP rules give them different rights.
  */
 enum { X86_MMU_KERNEL = 0, X86_MMU_USER = 1, X86_MMU_COUNT = 2 };
+
+/* savevm: the vCPU's state as section "cpu" (instance: its index). */
+void x86_cpu_vmstate_register(X86CPU *cpu);
 
 /* Power-on / RESET state (SDM Vol. 3 9.1.1, table 9-1). */
 void x86_cpu_reset(X86CPU *cpu);
