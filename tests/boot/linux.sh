@@ -150,7 +150,9 @@ run_vm() {
     log=$out/$1.log
     _secs=$2
     shift 2
-    $PEMU -nographic -m 256 -no-reboot "$@" >"$log" 2>&1 </dev/null &
+    # guest_errors: a triple fault or device misuse says so in $log.d
+    rm -f "$log.d"
+    $PEMU -nographic -m 256 -no-reboot -d guest_errors -D "$log.d" "$@" >"$log" 2>&1 </dev/null &
     _bp=$! _bn=0 st=timeout
     while [ $_bn -lt $((_secs * slow * 2)) ]; do
         if ! kill -0 $_bp 2>/dev/null; then
@@ -185,6 +187,7 @@ check_end() {
     grep -aq "^pemu-test: end" "$log" || bad="$bad, the test script did not end"
     [ "$st" = "$2" ] || bad="$bad, end state $st (want $2)"
     ! grep -aq "unchecked MSR access" "$log" || bad="$bad, $(grep -a -m1 -o 'unchecked MSR access error: [A-Z]* [a-z]* 0x[0-9a-f]*' "$log")"
+    [ -z "$bad" ] || [ ! -s "$log.d" ] || bad="$bad, pemu logged: $(tail -n 3 "$log.d" | tr '\n' '|')"
 }
 
 # The workload's results equal the same busybox on the host CPU, and the
