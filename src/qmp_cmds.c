@@ -15,6 +15,7 @@ void qmp_cmds_register(const QmpMachine *qm) { (void)qm; }
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hw/fdc.h"
@@ -26,6 +27,7 @@ void qmp_cmds_register(const QmpMachine *qm) { (void)qm; }
 #include "src/mainloop.h"
 #include "src/monitor.h"
 #include "src/options.h"
+#include "src/timer.h"
 #include "ui/display.h"
 
 static QmpMachine qm;
@@ -374,6 +376,98 @@ static json_t *cmd_blockdev_change_medium(json_t *args, QmpErrorClass *cls, Erro
     return json_object();
 }
 
+/* The drive of "device" for the internal-snapshot commands: with a medium
+ * that takes snapshots. */
+static BlockBackend *snapshot_drive(json_t *args, QmpErrorClass *cls, Error **errp)
+{
+    const char *id = json_string_value(json_object_get(args, "device"));
+    BlockDevInfo d;
+    if (!id || !blockdev_find(qm.m, id, &d)) {
+        *cls = QMP_ERROR_DEVICE_NOT_FOUND;
+        error_setg(errp, "Device '%s' not found", id ? id : "");
+        return NULL;
+    }
+    if (!d.blk) {
+        error_setg(errp, "Device '%s' has no medium", id);
+        return NULL;
+    }
+    if (d.dc->readonly) {
+        error_setg(errp, "Device '%s' is read only", id);
+        return NULL;
+    }
+    if (!blk_can_snapshot(d.blk)) {
+        error_setg(errp, "Block format '%s' used by device '%s' does not support internal "
+                   "snapshots", blk_bs(d.blk)->drv->format_name, id);
+        return NULL;
+    }
+    return d.blk;
+}
+
+/* A disk-only internal snapshot of one drive, as QEMU's command takes it. */
+static json_t *cmd_snapshot_internal(json_t *args, QmpErrorClass *cls, Error **errp)
+{
+    BlockBackend *blk = snapshot_drive(args, cls, errp);
+    const char *name = json_string_value(json_object_get(args, "name"));
+    if (!blk)
+        return NULL;
+    if (!name || !*name) {
+        error_setg(errp, "Name is empty");
+        return NULL;
+    }
+    BlockSnapshotInfo sn;
+    if (blk_snapshot_find(blk, name, &sn)) {
+        error_setg(errp, "Snapshot with name '%s' already exists on device '%s'", name,
+                   json_string_value(json_object_get(args, "device")));
+        return NULL;
+    }
+    memset(&sn, 0, sizeof(sn));
+    snprintf(sn.name, sizeof(sn.name), "%s", name);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    sn.date_sec = (uint32_t)now.tv_sec;
+    sn.date_nsec = (uint32_t)now.tv_nsec;
+    sn.vm_clock_nsec = (uint64_t)clock_get_ns(PEMU_CLOCK_VIRTUAL);
+    sn.icount = UINT64_MAX;
+    if (blk_flush(blk, errp) < 0 || blk_snapshot_create(blk, &sn, errp) < 0)
+        return NULL;
+    return json_object();
+}
+
+static json_t *cmd_snapshot_delete_internal(json_t *args, QmpErrorClass *cls, Error **errp)
+{
+    BlockBackend *blk = snapshot_drive(args, cls, errp);
+    const char *id = json_string_value(json_object_get(args, "id"));
+    const char *name = json_string_value(json_object_get(args, "name"));
+    if (!blk)
+        return NULL;
+    if (!id && !name) {
+        error_setg(errp, "Name or id must be provided");
+        return NULL;
+    }
+    BlockSnapshotInfo sn;
+    BlockSnapshotInfo *l;
+    int n = blk_snapshot_list(blk, &l), k = -1;
+    for (int i = 0; i < n && k < 0; i++)
+        if ((!id || !strcmp(l[i].id, id)) && (!name || !strcmp(l[i].name, name)))
+            k = i;
+    if (k >= 0)
+        sn = l[k];
+    free(l);
+    if (k < 0) {
+        error_setg(errp, "Snapshot with id '%s' and name '%s' does not exist on device '%s'",
+                   id ? id : "(null)", name ? name : "(null)",
+                   json_string_value(json_object_get(args, "device")));
+        return NULL;
+    }
+    if (blk_snapshot_delete(blk, sn.id, errp) < 0)
+        return NULL;
+    return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "id", sn.id, "name", sn.name,
+                     "vm-state-size", (json_int_t)sn.vm_state_size, "date-sec",
+                     (json_int_t)sn.date_sec, "date-nsec", (json_int_t)sn.date_nsec,
+                     "vm-clock-sec", (json_int_t)(sn.vm_clock_nsec / 1000000000u),
+                     "vm-clock-nsec", (json_int_t)(sn.vm_clock_nsec % 1000000000u));
+}
+
 static const QmpCommand pemu_cmds[] = {
     { "qmp_capabilities", "enable:a?", NULL }, /* handled by the session */
     { "query-version", "", cmd_query_version },
@@ -393,6 +487,9 @@ static const QmpCommand pemu_cmds[] = {
     { "screendump", "filename:s,device:s?,head:i?,format:s?", cmd_screendump },
     { "human-monitor-command", "command-line:s,cpu-index:i?", cmd_human_monitor_command },
     { "eject", "device:s?,id:s?,force:b?", cmd_eject },
+    { "blockdev-snapshot-internal-sync", "device:s,name:s", cmd_snapshot_internal },
+    { "blockdev-snapshot-delete-internal-sync", "device:s,id:s?,name:s?",
+      cmd_snapshot_delete_internal },
     { "blockdev-change-medium",
       "device:s?,id:s?,filename:s,format:s?,force:b?,read-only-mode:s?",
       cmd_blockdev_change_medium },

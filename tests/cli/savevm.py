@@ -193,3 +193,56 @@ reply = g.cmd("savevm s2")
 g.mon.sendall(b"quit\n")
 g.finish()
 report("raw_refused", "does not support snapshots" in reply, "reply %r" % reply)
+
+# QMP's disk-only internal snapshots of one drive
+qsock = os.path.join(tmp, "qmp.sock")
+q = subprocess.Popen([pemu, "-kernel", guest, "-display", "none", "-m", "32", "-S",
+                      "-drive", "file=%s,format=qcow2,if=ide" % disk,
+                      "-qmp", "unix:%s,server=on,wait=off" % qsock],
+                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+import json
+replies = []
+try:
+    end = time.time() + 10 * slow
+    s = None
+    while time.time() < end and q.poll() is None:
+        try:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(qsock)
+            break
+        except OSError:
+            s = None
+            time.sleep(0.05)
+    if s is None:
+        out = q.communicate(timeout=10)[0].decode(errors="replace")
+        if "jansson" in out:
+            print("SKIP savevm/qmp_internal_snapshot: pemu is built without jansson")
+        else:
+            report("qmp_internal_snapshot", False, "no QMP socket: " + out[-200:])
+    else:
+        f = s.makefile("rw")
+        f.readline()                                    # the greeting
+
+        def qmp(cmd, **args):
+            f.write(json.dumps({"execute": cmd, "arguments": args}) + "\n")
+            f.flush()
+            while True:
+                m = json.loads(f.readline())
+                if "event" not in m:
+                    return m
+        qmp("qmp_capabilities")
+        r1 = qmp("blockdev-snapshot-internal-sync", device="ide0-hd0", name="q1")
+        r2 = qmp("blockdev-snapshot-internal-sync", device="ide0-hd0", name="q1")
+        listed = img(qemu_img, "snapshot", "-l", "-U", disk).stdout if qemu_img else " q1 "
+        r3 = qmp("blockdev-snapshot-delete-internal-sync", device="ide0-hd0", name="q1")
+        r4 = qmp("blockdev-snapshot-delete-internal-sync", device="nosuch", name="q1")
+        qmp("quit")
+        ok = r1 == {"return": {}} and r2.get("error", {}).get("class") == "GenericError" and \
+            " q1 " in listed and r3.get("return", {}).get("name") == "q1" and \
+            r3["return"].get("vm-state-size") == 0 and \
+            r4.get("error", {}).get("class") == "DeviceNotFound"
+        report("qmp_internal_snapshot", ok, "replies %r %r %r %r, qemu-img %r" % (r1, r2, r3, r4, listed))
+finally:
+    if q.poll() is None:
+        q.kill()
+    q.communicate()
