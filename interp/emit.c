@@ -208,6 +208,32 @@ static int restore_cb(void *opaque, uint32_t off, uint64_t pc, uint64_t data)
     return 0;
 }
 
+typedef struct IndexFind {
+    uint32_t target;
+    int n;
+} IndexFind;
+
+static int index_cb(void *opaque, uint32_t off, uint64_t pc, uint64_t data)
+{
+    (void)pc;
+    (void)data;
+    IndexFind *r = opaque;
+    if (off > r->target)
+        return 1;
+    r->n++;
+    return 0;
+}
+
+int interp_insn_index(const TranslationBlock *tb, uintptr_t host_pc)
+{
+    uintptr_t code = (uintptr_t)tb->code;
+    if (host_pc < code || host_pc >= code + tb->code_size)
+        return -1;
+    IndexFind r = { (uint32_t)((host_pc - code) / sizeof(BCWord)), 0 };
+    bc_side_walk(tb->side, tb->side_size, index_cb, &r);
+    return r.n - 1;
+}
+
 int interp_restore_state(const TranslationBlock *tb, uintptr_t host_pc, uint64_t data[2])
 {
     uintptr_t code = (uintptr_t)tb->code;

@@ -42,6 +42,7 @@ uintptr_t interp_exec(CPUState *cpu, TranslationBlock *tb);
 void interp_link(TranslationBlock *tb, int slot, TranslationBlock *dest);
 void interp_unlink(TranslationBlock *tb, int slot);
 int interp_restore_state(const TranslationBlock *tb, uintptr_t host_pc, uint64_t data[2]);
+int interp_insn_index(const TranslationBlock *tb, uintptr_t host_pc);
 void interp_print(FILE *out, const TranslationBlock *tb, const IRFunc *f);
 
 /* ---- internal to interp/ ------------------------------------------------ */

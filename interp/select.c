@@ -597,5 +597,6 @@ const TBBackend interp_backend = {
     .link = interp_link,
     .unlink = interp_unlink,
     .restore_state = interp_restore_state,
+    .insn_index = interp_insn_index,
     .print = interp_print,
 };

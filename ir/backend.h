@@ -55,6 +55,9 @@ typedef struct TBBackend {
     /* The insn_start args (guest pc, front-end data) of the guest
      * instruction that host_pc (a position inside tb's code) belongs to. */
     int (*restore_state)(const struct TranslationBlock *tb, uintptr_t host_pc, uint64_t data[2]);
+    /* How many guest instructions of tb come before the one host_pc
+     * belongs to (-icount); -1 if host_pc is not in tb. */
+    int (*insn_index)(const struct TranslationBlock *tb, uintptr_t host_pc);
     /* -d bytecode / -d out_asm; f (may be NULL) names the globals. */
     void (*print)(FILE *out, const struct TranslationBlock *tb, const struct IRFunc *f);
 } TBBackend;

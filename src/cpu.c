@@ -10,6 +10,7 @@
 
 #include <string.h>
 #include "src/error.h"
+#include "src/icount.h"
 #include "src/log.h"
 #include "src/softmmu.h"
 #include "src/tb.h"
@@ -128,9 +129,10 @@ int cpu_exec(CPUState *cpu)
     TranslationBlock *volatile link_from = NULL;
     volatile int link_slot = 0;
     volatile uint64_t link_gen = 0;
-    /* a one-instruction block now running (step, replay): dropped after */
+    /* a one-instruction block now running (step, replay, -icount's last
+     * instructions before a deadline): dropped after */
     TranslationBlock *volatile one_tb = NULL;
-    volatile bool stepped = false;
+    volatile bool stepped = false, icount_one = false;
     int ret;
 
     if (cpu->stopped)
@@ -148,6 +150,11 @@ int cpu_exec(CPUState *cpu)
     cpu->in_exec = 1;
     if (setjmp(cpu->jmp_env) != 0) {
         /* An exception unwound from a helper, the slow path or translation. */
+        if (unlikely(icount_on)) {
+            uint64_t n = icount_partial(cpu);  /* the ones before the faulting one */
+            icount_add(n);
+            icount_slice -= (int64_t)n;
+        }
         restore_from_host_pc(cpu);
         if (cpu->exception_index != EXCP_NONE)
             cpu->stats.exceptions++;
@@ -155,7 +162,9 @@ int cpu_exec(CPUState *cpu)
         if (one_tb) {
             tb_invalidate(one_tb);
             one_tb = NULL;
-            if (!(cpu->debug_flags & CPU_DEBUG_REPLAY)) {
+            if (icount_one) {
+                icount_one = false;
+            } else if (!(cpu->debug_flags & CPU_DEBUG_REPLAY)) {
                 stepped = true; /* the step ended in an exception (or hlt) */
             } else if (cpu->exception_index != EXCP_NONE) {
                 /* the rerun faulted: stop once the fault is delivered */
@@ -206,6 +215,17 @@ int cpu_exec(CPUState *cpu)
         }
 
         TranslationBlock *tb;
+        int64_t icount_left = 0;
+        if (unlikely(icount_on)) {
+            /* stop exactly at the deadline, and after the vCPU's quantum */
+            icount_left = icount_budget();
+            if (icount_left > icount_slice)
+                icount_left = icount_slice;
+            if (icount_left <= 0) {
+                ret = EXCP_INTERRUPT;
+                break;
+            }
+        }
         if (unlikely(cpu->debug_flags & (CPU_DEBUG_SSTEP | CPU_DEBUG_REPLAY))) {
             tb = one_tb = tb_gen_one(cpu);
             link_from = NULL;
@@ -215,17 +235,35 @@ int cpu_exec(CPUState *cpu)
                 break;
             }
             tb = tb_find(cpu);
-            if (link_from && link_gen == tb_stats.flushes && !log_enabled(LOG_NOCHAIN))
+            if (unlikely(icount_on)) {
+                /* no chains: every block comes back here to be counted */
+                if ((int64_t)tb->icount > icount_left) {
+                    tb = one_tb = tb_gen_one(cpu);
+                    icount_one = true;
+                }
+            } else if (link_from && link_gen == tb_stats.flushes && !log_enabled(LOG_NOCHAIN)) {
                 tb_link(link_from, link_slot, tb);
+            }
             link_from = NULL;
         }
 
         cpu->stats.tb_exec++;
         cpu->exit_tb = NULL;
         uintptr_t r = be->exec(cpu, tb);
+        if (unlikely(icount_on)) {
+            uint64_t n = r == BACKEND_EXIT_REQUESTED ? icount_partial(cpu) : tb->icount;
+            icount_add(n);
+            icount_slice -= (int64_t)n;
+        }
         if (r == BACKEND_EXIT_REQUESTED)
             restore_from_host_pc(cpu);
         cpu->host_pc = 0;
+        if (unlikely(icount_one)) {
+            tb_invalidate(one_tb);
+            one_tb = NULL;
+            icount_one = false;
+            continue;
+        }
         if (unlikely(one_tb != NULL)) {
             tb_invalidate(one_tb);
             one_tb = NULL;

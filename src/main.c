@@ -39,6 +39,7 @@
 #include "src/firmware.h"
 #include "src/x86/pgdump.h"
 #include "src/blockdev.h"
+#include "src/icount.h"
 #include "src/savevm.h"
 #include "src/timer.h"
 #ifdef CONFIG_CURSES
@@ -146,8 +147,8 @@ static int refuse_unbuilt(const PemuConfig *cfg, DisplayKind display)
 {
     const char *what = NULL;
     (void)display; /* -display sdl without SDL is refused by the option parser */
-    if (cfg->icount)
-        what = "-icount";
+    if (cfg->icount && cfg->icount_align)
+        what = "-icount align=on (slowing the guest to host time)";
     else if (cfg->maxcpus > cfg->cpus)
         what = "-smp maxcpus above the CPU count (CPU hotplug)";
     else if (cfg->naccel && cfg->accel[0] != ACCEL_TCG)
@@ -459,6 +460,10 @@ static int run_guest(PemuConfig *cfg)
         return 1;
     }
     tb_init(cfg->tcg_tb_size << 20);
+    /* shift=auto: QEMU adapts the rate to the host, which is not
+     * reproducible; pemu keeps its starting rate, 2^3 ns. */
+    if (cfg->icount)
+        icount_enable(cfg->icount_shift < 0 ? 3 : cfg->icount_shift, cfg->icount_sleep);
     /* -smp N: N CPUs, the boot CPU first (the monitor's and gdb's default). */
     unsigned ncpus = cfg->cpus ? cfg->cpus : 1;
     X86CPU *cpus = calloc(ncpus, sizeof(*cpus)), *cpu = cpus;

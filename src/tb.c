@@ -18,6 +18,7 @@
 #include "interp/interp.h"
 #include "ir/ir.h"
 #include "src/error.h"
+#include "src/icount.h"
 #include "src/log.h"
 #include "src/softmmu.h"
 
@@ -249,8 +250,8 @@ TranslationBlock *tb_lookup_chain(CPUState *cpu)
 {
     uint64_t pc, cs_base;
     uint32_t flags;
-    if (unlikely(cpu->debug_flags))
-        return NULL;
+    if (unlikely(cpu->debug_flags || icount_on))
+        return NULL;            /* -icount: every block returns to be counted */
     cpu->ops->get_tb_key(cpu, &pc, &cs_base, &flags);
     uint32_t j = jc_index(pc);
     TranslationBlock *tb = cpu->jmp_cache[j];

@@ -17,6 +17,7 @@
 #include "src/log.h"
 #include "src/mainloop.h"
 #include "src/qmp.h"
+#include "src/icount.h"
 #include "src/timer.h"
 
 #define SLICE_MAX_NS 10000000 /* 10 ms: fd and UI latency while the guest computes */
@@ -71,6 +72,13 @@ static void kick_now(void *opaque)
     if (dl < 0 || dl > SLICE_MAX_NS)
         dl = 0; /* a bottom half or an fd: leave the slice now */
     kicker_arm(k, host_clock_monotonic_ns() + dl, NULL);
+}
+
+/* -icount: an earlier deadline only makes the budget be read again */
+static void icount_kick(void *opaque)
+{
+    (void)opaque;
+    icount_deadline_moved();
 }
 
 static int64_t slice_end(int64_t max)
@@ -163,7 +171,9 @@ int tcg_run(Machine *m, CPUState *first, const AccelBoardOps *ops)
     host_cond_init(&k.cond);
     if (host_thread_create(&k.thread, kicker_main, &k) != 0)
         fatal("cannot start the vCPU kick thread");
-    mainloop_set_kick(kick_now, &k);
+    /* -icount: turns end after a number of instructions, never on a
+     * host-time kick (it would land on a different instruction each run) */
+    mainloop_set_kick(icount_on ? icount_kick : kick_now, &k);
     if (!vm_stopped)
         clock_vm_start();
 
@@ -179,9 +189,13 @@ int tcg_run(Machine *m, CPUState *first, const AccelBoardOps *ops)
         /* One round: a slice for every CPU that can run. */
         bool idle = true, debug = false;
         for (cpu = first; cpu && !debug; cpu = cpu->next_cpu) {
-            kicker_arm(&k, slice_end(slice), cpu);
+            if (icount_on)
+                icount_slice = ICOUNT_QUANTUM;
+            else
+                kicker_arm(&k, slice_end(slice), cpu);
             int r = cpu_exec(cpu);
-            kicker_arm(&k, INT64_MAX, NULL);
+            if (!icount_on)
+                kicker_arm(&k, INT64_MAX, NULL);
             if (r == EXCP_DEBUG) {
                 accel_vm_stop();
                 if (debug_fn)
@@ -201,7 +215,16 @@ int tcg_run(Machine *m, CPUState *first, const AccelBoardOps *ops)
             /* Nothing to run until an interrupt: sleep in the main loop
              * until the next timer or an fd/bottom half wakes it. */
             int64_t dl = timerlist_deadline_ns(PEMU_CLOCK_VIRTUAL);
-            mainloop_wait(dl < 0 ? -1 : dl);
+            if (icount_on && dl >= 0) {
+                /* instructions do not move the clock now: jump it to the
+                 * deadline (after as much host time with sleep=on) */
+                if (icount_sleep_on())
+                    mainloop_wait(dl);
+                icount_warp_to_deadline();
+                mainloop_wait(0);
+            } else {
+                mainloop_wait(dl < 0 ? -1 : dl);
+            }
         } else {
             mainloop_wait(0);
         }
