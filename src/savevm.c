@@ -12,6 +12,7 @@
 #include "src/block/aio.h"
 #include "src/blockdev.h"
 #include "src/cpu.h"
+#include "src/icount.h"
 #include "src/memory.h"
 #include "src/tb.h"
 #include "src/timer.h"
@@ -271,7 +272,7 @@ int savevm_save(Machine *m, const char *name, Error **errp)
     sn.date_sec = (uint32_t)now.tv_sec;
     sn.date_nsec = (uint32_t)now.tv_nsec;
     sn.vm_clock_nsec = (uint64_t)clock_get_ns(PEMU_CLOCK_VIRTUAL);
-    sn.icount = UINT64_MAX;
+    sn.icount = icount_on ? icount_executed() : UINT64_MAX;  /* -icount: shown by info snapshots */
     for (int i = 0; i < dr.n; i++) {
         sn.vm_state_size = i == 0 ? total : 0;
         if (blk_snapshot_create(dr.d[i].blk, &sn, errp) < 0) {
