@@ -14,6 +14,8 @@
 #                  x86-64-v2 flags; poweroff -f ends pemu with status 0
 #   amd64_direct   the same kernel with -M pc,firmware=none (64-bit entry)
 #   amd64_icount   amd64_direct twice with -icount: identical serial logs
+#   amd64_devices  Linux's ata_piix, sd, sr, isofs, ext4 (for ext2), rtc_cmos
+#                  and 8250 drivers on pemu's IDE disk and CD-ROM, RTC and UART
 #   amd64_smp2     the amd64 kernel with -smp 2: the AP comes up (SeaBIOS's
 #                  MADT, INIT/SIPI) and /proc/cpuinfo lists 2 processors
 #   i386_seabios   linux-image-*-686 via SeaBIOS to userspace
@@ -283,6 +285,44 @@ case $have in *amd64*)
     grep -aq "^pemu-cpus: 2" "$log" ||
         bad="$bad, not 2 CPUs in /proc/cpuinfo: $(grep -a 'pemu-cpus\|smpboot\|CPU1' "$log" | head -n 4 | tr -d '\r' | tr '\n' '|')"
     report amd64_smp2 "2 processors"
+;; esac
+# --- Linux's own drivers on pemu's devices: ata_piix finds the IDE disk
+# (an ext2 file system made by mke2fs -d: a file read and checked, one
+# written and found afterwards by debugfs) and the ATAPI CD-ROM (sr,
+# isofs); the RTC gives the -rtc base date; the console runs at 115200.
+case $have in *amd64*)
+    if ! command -v mke2fs >/dev/null 2>&1 || ! command -v debugfs >/dev/null 2>&1 ||
+       ! command -v xorriso >/dev/null 2>&1; then
+        echo "SKIP boot/linux_amd64_devices: needs mke2fs, debugfs (e2fsprogs) and xorriso"
+    elif ! linux_fetch_modules amd64 || ! linux_initramfs amd64 devtest "$out/amd64-devtest.cpio.gz"; then
+        echo "FAIL boot/linux_amd64_devices: $LINUX_WHY"
+    else
+        dt=$out/devtest
+        rm -rf "$dt" && mkdir -p "$dt/disk" "$dt/cd"
+        seq 1 300000 >"$dt/disk/data"
+        echo "hello from the host" >"$dt/disk/hello"
+        echo "a file on the CD" >"$dt/cd/cdfile.txt"
+        mke2fs -q -F -t ext2 -d "$dt/disk" "$dt/disk.img" 16M &&
+            xorriso -as mkisofs -quiet -V PEMUCD -o "$dt/cd.iso" "$dt/cd" 2>"$dt/xorriso.log"
+        run_vm amd64_devices 400 -M pc -kernel "$LINUX_CACHE/amd64/vmlinuz" \
+            -initrd "$out/amd64-devtest.cpio.gz" -append "console=ttyS0,115200 pemu.devtest" \
+            -drive file="$dt/disk.img",format=raw,if=ide,index=0 -cdrom "$dt/cd.iso" \
+            -rtc base=2021-03-04T05:06:00
+        check_end x86_64 0
+        dev() { tr -d '\r' <"$log" | sed -n "s/^pemu-dev: $1 //p" | head -n 1; }
+        want=$(sha256sum "$dt/disk/data" | cut -d' ' -f1)
+        [ "$(dev 'disk sha256')" = "$want" ] || bad="$bad, the disk file read back as '$(dev 'disk sha256')'"
+        [ "$(dev 'disk hello')" = "hello from the host" ] || bad="$bad, hello: '$(dev 'disk hello')'"
+        [ "$(dev disk)" = written ] || bad="$bad, the guest could not write the disk"
+        got=$(debugfs -R 'cat /fromguest' "$dt/disk.img" 2>/dev/null)
+        [ "$got" = "written by linux on pemu" ] || bad="$bad, debugfs finds '$got' in /fromguest"
+        [ "$(dev cd)" = "a file on the CD" ] || bad="$bad, CD file: '$(dev cd)'"
+        case $(dev date) in "2021-03-04 05:"*) ;; *) bad="$bad, guest date '$(dev date)' (want 2021-03-04 05:..)" ;; esac
+        [ "$(dev serial)" = 115200 ] || bad="$bad, ttyS0 at '$(dev serial)'"
+        tr -d '\r' <"$log" | grep -q '^pemu-dev: dmesg .*ata_piix' || bad="$bad, no ata_piix in dmesg"
+        grep -a 'pemu-dev: insmod' "$log" | head -n 1 | grep -q . && bad="$bad, $(grep -a -m1 'pemu-dev: insmod' "$log" | tr -d '\r')"
+        report amd64_devices "$(tr -d '\r' <"$log" | sed -n 's/^pemu-dev: dmesg \[[ 0-9.]*\] //p' | grep -E 'ATA-|ATAPI:' | tr '\n' ' ')"
+    fi
 ;; esac
 # --- From boot media through SeaBIOS and GRUB (no -kernel): a grub-mkrescue
 # ISO holding the amd64 kernel and the test initramfs, as a CD-ROM (El

@@ -6,9 +6,15 @@
 #                         (linux-image-<ver>-686). Leaves
 #                         $PEMU_CACHE/linux/ARCH/vmlinuz and .../busybox.
 #                         Returns 1 with the reason in $LINUX_WHY on failure.
-#   linux_initramfs ARCH KIND OUT   KIND = demo (a shell on the console) or
+#   linux_initramfs ARCH KIND OUT   KIND = demo (a shell on the console),
 #                         test (runs the test script, prints markers,
-#                         powers off). Needs cpio and gzip.
+#                         powers off) or devtest (test, plus the modules
+#                         and /devtest.sh, run with pemu.devtest on the
+#                         command line). Needs cpio and gzip.
+#   linux_fetch_modules ARCH  the kernel modules the devtest initramfs
+#                         loads (ata_piix, sd_mod, sr_mod, isofs, ext4 and
+#                         what they depend on, in load order) into
+#                         $PEMU_CACHE/linux/ARCH/modules.
 #   linux_write_test FILE the test script (/test.sh): a workload whose
 #                         "pemu-result:" lines the host can reproduce by
 #                         running the same script with the same busybox
@@ -96,7 +102,11 @@ EOT
 echo "pemu-cpus: $(grep -c '^processor' /proc/cpuinfo)"
 echo "pemu-test: begin"
 # pemu.quick on the command line: only prove userspace runs
-grep -q pemu.quick /proc/cmdline || /test.sh
+if grep -q pemu.devtest /proc/cmdline; then
+    /devtest.sh
+elif ! grep -q pemu.quick /proc/cmdline; then
+    /test.sh
+fi
 echo "pemu-test: end"
 poweroff -f
 EOT
@@ -136,6 +146,96 @@ EOT
     chmod 755 "$1"
 }
 
+# The devices through Linux's own drivers (run by /init with pemu.devtest):
+# the IDE disk (ata_piix, sd) holding an ext2 file system, the ATAPI
+# CD-ROM (sr, isofs), the RTC and the serial line. The host checks the
+# "pemu-dev:" lines and, afterwards, the file written to the disk.
+linux_write_devtest() {
+    cat >"$1" <<'EOT'
+#!/bin/sh
+for m in $(cat /lib/modules/order); do
+    insmod /lib/modules/$m.ko || echo "pemu-dev: insmod $m failed"
+done
+i=0
+while [ ! -b /dev/sda ] || [ ! -b /dev/sr0 ]; do
+    i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1
+done
+mkdir -p /mnt /cd
+if mount -t ext4 -o ro /dev/sda /mnt; then
+    echo "pemu-dev: disk sha256 $(sha256sum /mnt/data | cut -d' ' -f1)"
+    echo "pemu-dev: disk hello $(cat /mnt/hello)"
+    umount /mnt
+fi
+if mount -t ext4 /dev/sda /mnt; then
+    echo "written by linux on pemu" >/mnt/fromguest
+    sync
+    umount /mnt && echo "pemu-dev: disk written"
+fi
+if mount -t iso9660 -o ro /dev/sr0 /cd; then
+    echo "pemu-dev: cd $(cat /cd/cdfile.txt)"
+    umount /cd
+fi
+echo "pemu-dev: date $(date -u '+%Y-%m-%d %H:%M')"
+echo "pemu-dev: serial $(stty -F /dev/ttyS0 speed)"
+dmesg | grep -E 'ata[0-9]+(\.[0-9]+)?: (ATA|ATAPI)|configured for|ata_piix|sd 0:0:0:0: \[sda\]|sr 1:0:0:0|rtc_cmos' |
+    sed 's/^/pemu-dev: dmesg /'
+EOT
+    chmod 755 "$1"
+}
+
+# linux_fetch_modules ARCH: the modules devtest loads, with their
+# dependencies (the .modinfo "depends=" of each .ko, read with objcopy),
+# and the order to load them in.
+linux_fetch_modules() {
+    _lmarch=$1
+    _lmdir=$LINUX_CACHE/$_lmarch/modules
+    [ -s "$_lmdir/order" ] && return 0
+    if ! command -v objcopy >/dev/null 2>&1; then
+        LINUX_WHY="objcopy is not installed (binutils)"
+        return 1
+    fi
+    _lmpkg=$(cat "$LINUX_CACHE/$_lmarch/version" 2>/dev/null)
+    [ -n "$_lmpkg" ] || { LINUX_WHY="no kernel version in $LINUX_CACHE/$_lmarch"; return 1; }
+    rm -rf "$_lmdir.tmp" && mkdir -p "$_lmdir.tmp" || return 1
+    linux_get_deb "$_lmpkg" "$_lmdir.tmp/k" "$_lmdir.tmp/root" || return 1
+    _lmk=$(echo "$_lmdir.tmp"/root/lib/modules/*/kernel)
+    _lmdeps() {
+        _f=$(find "$_lmk" -name "$1.ko" | head -n 1)
+        [ -n "$_f" ] && objcopy -O binary --only-section=.modinfo "$_f" /dev/stdout 2>/dev/null |
+            tr '\0' '\n' | sed -n 's/^depends=//p' | tr ',' ' '
+    }
+    # the closure, then an order where every module follows its dependencies
+    _all="" _todo="ata_piix sd_mod sr_mod isofs ext4 crc32c_generic"
+    while [ -n "$_todo" ]; do
+        _next=""
+        for _m in $_todo; do
+            case " $_all " in *" $_m "*) continue ;; esac
+            _all="$_all $_m"
+            _next="$_next $(_lmdeps "$_m")"
+        done
+        _todo=$_next
+    done
+    _order="" _left=$_all
+    while [ -n "$_left" ]; do
+        _rest="" _moved=0
+        for _m in $_left; do
+            _ok=1
+            for _d in $(_lmdeps "$_m"); do
+                case " $_order " in *" $_d "*) ;; *) _ok=0 ;; esac
+            done
+            if [ $_ok = 1 ]; then _order="$_order $_m" _moved=1; else _rest="$_rest $_m"; fi
+        done
+        [ $_moved = 1 ] || { LINUX_WHY="module dependencies do not resolve:$_rest"; return 1; }
+        _left=$_rest
+    done
+    mkdir -p "$_lmdir" || return 1
+    for _m in $_order; do
+        cp "$(find "$_lmk" -name "$_m.ko" | head -n 1)" "$_lmdir/" || { LINUX_WHY="no $_m.ko"; return 1; }
+    done
+    echo $_order >"$_lmdir/order"
+    rm -rf "$_lmdir.tmp"
+}
+
 # linux_host_results ARCH OUT: run the test script natively with the cached
 # busybox (the host runs amd64 and i386 static binaries) and keep its
 # "pemu-result:" lines in OUT. Returns 1 if the host cannot run it.
@@ -161,7 +261,14 @@ linux_initramfs() {
     rm -rf "$_lroot" && mkdir -p "$_lroot/bin" "$_lroot/proc" "$_lroot/sys" "$_lroot/dev" "$_lroot/tmp" || return 1
     cp "$LINUX_CACHE/$_larch/busybox" "$_lroot/bin/busybox" || return 1
     linux_write_init "$_lkind" "$_lroot/init"
-    [ "$_lkind" = test ] && linux_write_test "$_lroot/test.sh"
+    [ "$_lkind" != demo ] && linux_write_test "$_lroot/test.sh"
+    if [ "$_lkind" = devtest ]; then
+        linux_write_devtest "$_lroot/devtest.sh"
+        mkdir -p "$_lroot/lib/modules" && cp "$LINUX_CACHE/$_larch/modules/"* "$_lroot/lib/modules/" || {
+            LINUX_WHY="no modules in $LINUX_CACHE/$_larch/modules (linux_fetch_modules)"
+            return 1
+        }
+    fi
     (cd "$_lroot" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) | gzip -9 >"$_lout.tmp" &&
         mv "$_lout.tmp" "$_lout" || { LINUX_WHY="cpio/gzip failed for $_lout"; return 1; }
     rm -rf "$_lroot"
