@@ -8,7 +8,7 @@
 #               libncurses-dev libsdl2-dev libslirp-dev libzstd-dev libjansson-dev (optional features)
 #   tests:      nasm gcc-i686-linux-gnu (32-bit guest test programs; gcc-multilib conflicts with cross compilers), binutils (objdump, disassembler oracle),
 #               seabios (firmware), qemu-system-x86 qemu-utils (reference, never a runtime dependency),
-#               socat tmux ncurses-term (xterm-direct: the curses true-colour test) xorriso grub-pc-bin mtools busybox-static memtest86+ e2fsprogs gdb valgrind
+#               socat tmux ncurses-term (xterm-direct: the curses true-colour test) isolinux syslinux-common xorriso grub-pc-bin mtools busybox-static memtest86+ e2fsprogs gdb valgrind
 #               cpio (initramfs of tests/boot/linux.sh and make demo; they apt-get download
 #               Debian's kernels themselves, the 686 one after `dpkg --add-architecture i386`),
 #               xvfb xdotool x11-apps (the -display sdl test: a virtual X server, XTEST keys, xwd)
@@ -20,7 +20,7 @@ set -u
 
 PKGS="gcc make pkg-config zlib1g-dev libncurses-dev libsdl2-dev libslirp-dev libzstd-dev
 libjansson-dev nasm gcc-i686-linux-gnu binutils seabios qemu-system-x86 qemu-utils socat tmux
-ncurses-term xorriso grub-pc-bin mtools busybox-static memtest86+ e2fsprogs gdb valgrind cpio
+ncurses-term isolinux syslinux-common xorriso grub-pc-bin mtools busybox-static memtest86+ e2fsprogs gdb valgrind cpio
 bochs bochsbios vgabios bochs-term xvfb xdotool x11-apps"
 
 if [ "${1:-}" = port ]; then

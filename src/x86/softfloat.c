@@ -289,10 +289,15 @@ static Box round_pack(const Fmt *f, SfStatus *s, int sign, int32_t exp, uint64_t
     if (exp < f->emin) {
         uint64_t h2 = hi;
         int up2, c2;
-        rnd(s->rmode, sign, &h2, lo, f->prec, &up2, &c2);
+        int inexact2 = rnd(s->rmode, sign, &h2, lo, f->prec, &up2, &c2);
         int tiny = !(c2 && exp + 1 >= f->emin);
         if (tiny && !(s->mask & SF_UE)) {
             s->flags |= SF_UE;
+            /* SSE reports PE with an unmasked UE when the result rounded
+             * with an unbounded exponent is inexact (the host CPU does,
+             * tests/diff --class=sse) */
+            if (s->sse && inexact2)
+                s->flags |= SF_PE;
             if (!x87reg)
                 return pack_zero(f->kind, sign); /* not stored: the caller faults */
             exp += X87_BIAS_ADJUST;
@@ -322,6 +327,8 @@ normal:
     if (exp > f->emax) {
         if (!(s->mask & SF_OE)) {
             s->flags |= SF_OE;
+            if (s->sse && inexact)
+                s->flags |= SF_PE;      /* as for UE above */
             if (!x87reg)
                 return pack_inf(f->kind, sign);
             exp -= X87_BIAS_ADJUST;

@@ -57,9 +57,9 @@ for world in real vm86; do
 		fi
 	done
 done
-# The x87 and MMX classes (gen.c): FP state, memory images, #MF; a smaller count.
+# The x87, MMX and SSE classes (gen.c): FP state, memory images, #MF, #XM; a smaller count.
 fpcount=${DIFF_PEMU_FP_COUNT:-4000}
-for cls in x87 mmx; do
+for cls in x87 mmx sse; do
 	for mode in 32 16; do
 		log=$out/$cls$mode.out
 		if "$out/diff" --engine=pemu --class=$cls --mode=$mode --seed="$seed" --count="$fpcount" --max-fail=3 > "$log" 2>&1; then

@@ -481,7 +481,7 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: diff [--mode=16|32|64] [--seed=N] [--count=N] [--engine=native|pemu]\n"
-            "            [--class=int|x87|x87t|mmx] [--world=pm|real|vm86]\n"
+            "            [--class=int|x87|x87t|mmx|sse] [--world=pm|real|vm86]\n"
             "            [--break=adc|mem|exc] [--runner=PATH] [--max-fail=N] [--stats] [--quiet]\n"
             "       diff --replay=FILE [--engine=...]   run reproducers from FILE ('-': stdin)\n"
             "       diff --gen [--mode=...] [--seed=N] [--count=N]   print generated cases\n"
@@ -571,12 +571,12 @@ int main(int argc, char **argv)
         } else if (!strncmp(a, "--replay=", 9)) {
             replay = a + 9;
         } else if (!strncmp(a, "--class=", 8)) {
-            static const char *const names[] = { "int", "x87", "x87t", "mmx" };
+            static const char *const names[] = { "int", "x87", "x87t", "mmx", "sse" };
             int k = 0;
-            while (k < 4 && strcmp(a + 8, names[k]))
+            while (k < 5 && strcmp(a + 8, names[k]))
                 k++;
-            if (k == 4) {
-                fprintf(stderr, "diff: --class=%s: expected int, x87, x87t or mmx\n", a + 8);
+            if (k == 5) {
+                fprintf(stderr, "diff: --class=%s: expected int, x87, x87t, mmx or sse\n", a + 8);
                 return 2;
             }
             gen_set_class(k);

@@ -1881,7 +1881,229 @@ static int emit_mmx(Gen *g)
     return 0;
 }
 
+/* ---- the SSE class ----------------------------------------------------------------
+ *
+ * GEN_SSE: SSE, SSE2, SSE3, SSSE3, SSE4.1 and SSE4.2 instructions on XMM0-7
+ * and memory. Every run starts with the XMM registers zero and MXCSR
+ * 0x1f80 (result_fp_init), so a sequence loads registers from data-area
+ * operands patched with float edge values (zeros, infinities, NaNs,
+ * denormals) or integer edges, and sometimes an LDMXCSR of a random
+ * control word (rounding, FTZ, DAZ, unmasked exceptions: the instruction
+ * that raises one is #XM, SIGFPE trapno 19 on the host). 16-byte memory
+ * operands of packed instructions are 16-aligned but now and then not
+ * (#GP on both). The result compares XMM0-7, MXCSR (its sticky flags
+ * too), the GPRs and flags some of them write, and the data area.
+ */
+
+enum { SX, SG, SF };            /* destination: xmm, a GPR, only EFLAGS */
+enum { S_NONE, S_ANY, S_CMP, S_RND }; /* immediate */
+enum { SGS = 0x40 };            /* the r/m operand is a GPR (or memory) */
+static const struct SseOp {
+    uint8_t pfx, map, opc, digit; /* map 1: 0F, 2: 0F 38, 3: 0F 3A; digit 8: /r */
+    uint8_t imm, mem, dst;        /* mem: operand bytes (0: register only), | SGS */
+    const char *name;
+} sse_ops[] = {
+    /* arithmetic: ps pd ss sd */
+    { 0x00, 1, 0x58, 8, S_NONE, 16, SX, "addps" }, { 0x66, 1, 0x58, 8, S_NONE, 16, SX, "addpd" },
+    { 0xf3, 1, 0x58, 8, S_NONE, 4, SX, "addss" }, { 0xf2, 1, 0x58, 8, S_NONE, 8, SX, "addsd" },
+    { 0x00, 1, 0x59, 8, S_NONE, 16, SX, "mulps" }, { 0x66, 1, 0x59, 8, S_NONE, 16, SX, "mulpd" },
+    { 0xf3, 1, 0x59, 8, S_NONE, 4, SX, "mulss" }, { 0xf2, 1, 0x59, 8, S_NONE, 8, SX, "mulsd" },
+    { 0x00, 1, 0x5c, 8, S_NONE, 16, SX, "subps" }, { 0x66, 1, 0x5c, 8, S_NONE, 16, SX, "subpd" },
+    { 0xf3, 1, 0x5c, 8, S_NONE, 4, SX, "subss" }, { 0xf2, 1, 0x5c, 8, S_NONE, 8, SX, "subsd" },
+    { 0x00, 1, 0x5d, 8, S_NONE, 16, SX, "minps" }, { 0x66, 1, 0x5d, 8, S_NONE, 16, SX, "minpd" },
+    { 0xf3, 1, 0x5d, 8, S_NONE, 4, SX, "minss" }, { 0xf2, 1, 0x5d, 8, S_NONE, 8, SX, "minsd" },
+    { 0x00, 1, 0x5e, 8, S_NONE, 16, SX, "divps" }, { 0x66, 1, 0x5e, 8, S_NONE, 16, SX, "divpd" },
+    { 0xf3, 1, 0x5e, 8, S_NONE, 4, SX, "divss" }, { 0xf2, 1, 0x5e, 8, S_NONE, 8, SX, "divsd" },
+    { 0x00, 1, 0x5f, 8, S_NONE, 16, SX, "maxps" }, { 0x66, 1, 0x5f, 8, S_NONE, 16, SX, "maxpd" },
+    { 0xf3, 1, 0x5f, 8, S_NONE, 4, SX, "maxss" }, { 0xf2, 1, 0x5f, 8, S_NONE, 8, SX, "maxsd" },
+    { 0x00, 1, 0x51, 8, S_NONE, 16, SX, "sqrtps" }, { 0x66, 1, 0x51, 8, S_NONE, 16, SX, "sqrtpd" },
+    { 0xf3, 1, 0x51, 8, S_NONE, 4, SX, "sqrtss" }, { 0xf2, 1, 0x51, 8, S_NONE, 8, SX, "sqrtsd" },
+    { 0x00, 1, 0x54, 8, S_NONE, 16, SX, "andps" }, { 0x66, 1, 0x55, 8, S_NONE, 16, SX, "andnpd" },
+    { 0x00, 1, 0x56, 8, S_NONE, 16, SX, "orps" }, { 0x66, 1, 0x57, 8, S_NONE, 16, SX, "xorpd" },
+    { 0x00, 1, 0xc2, 8, S_CMP, 16, SX, "cmpps" }, { 0x66, 1, 0xc2, 8, S_CMP, 16, SX, "cmppd" },
+    { 0xf3, 1, 0xc2, 8, S_CMP, 4, SX, "cmpss" }, { 0xf2, 1, 0xc2, 8, S_CMP, 8, SX, "cmpsd" },
+    { 0x00, 1, 0xc6, 8, S_ANY, 16, SX, "shufps" }, { 0x66, 1, 0xc6, 8, S_ANY, 16, SX, "shufpd" },
+    { 0x00, 1, 0x14, 8, S_NONE, 16, SX, "unpcklps" }, { 0x66, 1, 0x15, 8, S_NONE, 16, SX, "unpckhpd" },
+    { 0x00, 1, 0x2e, 8, S_NONE, 4, SF, "ucomiss" }, { 0x66, 1, 0x2f, 8, S_NONE, 8, SF, "comisd" },
+    /* conversions */
+    { 0x00, 1, 0x5a, 8, S_NONE, 8, SX, "cvtps2pd" }, { 0x66, 1, 0x5a, 8, S_NONE, 16, SX, "cvtpd2ps" },
+    { 0xf3, 1, 0x5a, 8, S_NONE, 4, SX, "cvtss2sd" }, { 0xf2, 1, 0x5a, 8, S_NONE, 8, SX, "cvtsd2ss" },
+    { 0x00, 1, 0x5b, 8, S_NONE, 16, SX, "cvtdq2ps" }, { 0x66, 1, 0x5b, 8, S_NONE, 16, SX, "cvtps2dq" },
+    { 0xf3, 1, 0x5b, 8, S_NONE, 16, SX, "cvttps2dq" }, { 0x66, 1, 0xe6, 8, S_NONE, 16, SX, "cvttpd2dq" },
+    { 0xf2, 1, 0xe6, 8, S_NONE, 16, SX, "cvtpd2dq" }, { 0xf3, 1, 0xe6, 8, S_NONE, 8, SX, "cvtdq2pd" },
+    { 0xf3, 1, 0x2a, 8, S_NONE, 4 | SGS, SX, "cvtsi2ss" }, { 0xf2, 1, 0x2a, 8, S_NONE, 4 | SGS, SX, "cvtsi2sd" },
+    { 0xf3, 1, 0x2c, 8, S_NONE, 4, SG, "cvttss2si" }, { 0xf2, 1, 0x2d, 8, S_NONE, 8, SG, "cvtsd2si" },
+    { 0xf3, 1, 0x2d, 8, S_NONE, 4, SG, "cvtss2si" }, { 0xf2, 1, 0x2c, 8, S_NONE, 8, SG, "cvttsd2si" },
+    { 0x00, 1, 0x50, 8, S_NONE, 0, SG, "movmskps" },
+    /* SSE2 integer */
+    { 0x66, 1, 0x60, 8, S_NONE, 16, SX, "punpcklbw" }, { 0x66, 1, 0x63, 8, S_NONE, 16, SX, "packsswb" },
+    { 0x66, 1, 0x64, 8, S_NONE, 16, SX, "pcmpgtb" }, { 0x66, 1, 0x66, 8, S_NONE, 16, SX, "pcmpgtd" },
+    { 0x66, 1, 0x67, 8, S_NONE, 16, SX, "packuswb" }, { 0x66, 1, 0x6a, 8, S_NONE, 16, SX, "punpckhdq" },
+    { 0x66, 1, 0x6b, 8, S_NONE, 16, SX, "packssdw" }, { 0x66, 1, 0x6c, 8, S_NONE, 16, SX, "punpcklqdq" },
+    { 0x66, 1, 0x6d, 8, S_NONE, 16, SX, "punpckhqdq" }, { 0x66, 1, 0x75, 8, S_NONE, 16, SX, "pcmpeqw" },
+    { 0x66, 1, 0xd2, 8, S_NONE, 16, SX, "psrld" }, { 0x66, 1, 0xd4, 8, S_NONE, 16, SX, "paddq" },
+    { 0x66, 1, 0xd5, 8, S_NONE, 16, SX, "pmullw" }, { 0x66, 1, 0xd8, 8, S_NONE, 16, SX, "psubusb" },
+    { 0x66, 1, 0xda, 8, S_NONE, 16, SX, "pminub" }, { 0x66, 1, 0xdb, 8, S_NONE, 16, SX, "pand" },
+    { 0x66, 1, 0xdd, 8, S_NONE, 16, SX, "paddusw" }, { 0x66, 1, 0xde, 8, S_NONE, 16, SX, "pmaxub" },
+    { 0x66, 1, 0xdf, 8, S_NONE, 16, SX, "pandn" }, { 0x66, 1, 0xe0, 8, S_NONE, 16, SX, "pavgb" },
+    { 0x66, 1, 0xe1, 8, S_NONE, 16, SX, "psraw" }, { 0x66, 1, 0xe2, 8, S_NONE, 16, SX, "psrad" },
+    { 0x66, 1, 0xe4, 8, S_NONE, 16, SX, "pmulhuw" }, { 0x66, 1, 0xe5, 8, S_NONE, 16, SX, "pmulhw" },
+    { 0x66, 1, 0xe9, 8, S_NONE, 16, SX, "psubsw" }, { 0x66, 1, 0xea, 8, S_NONE, 16, SX, "pminsw" },
+    { 0x66, 1, 0xeb, 8, S_NONE, 16, SX, "por" }, { 0x66, 1, 0xec, 8, S_NONE, 16, SX, "paddsb" },
+    { 0x66, 1, 0xee, 8, S_NONE, 16, SX, "pmaxsw" }, { 0x66, 1, 0xef, 8, S_NONE, 16, SX, "pxor" },
+    { 0x66, 1, 0xf1, 8, S_NONE, 16, SX, "psllw" }, { 0x66, 1, 0xf3, 8, S_NONE, 16, SX, "psllq" },
+    { 0x66, 1, 0xf4, 8, S_NONE, 16, SX, "pmuludq" }, { 0x66, 1, 0xf5, 8, S_NONE, 16, SX, "pmaddwd" },
+    { 0x66, 1, 0xf6, 8, S_NONE, 16, SX, "psadbw" }, { 0x66, 1, 0xfa, 8, S_NONE, 16, SX, "psubd" },
+    { 0x66, 1, 0xfb, 8, S_NONE, 16, SX, "psubq" }, { 0x66, 1, 0xfc, 8, S_NONE, 16, SX, "paddb" },
+    { 0x66, 1, 0x70, 8, S_ANY, 16, SX, "pshufd" }, { 0xf2, 1, 0x70, 8, S_ANY, 16, SX, "pshuflw" },
+    { 0xf3, 1, 0x70, 8, S_ANY, 16, SX, "pshufhw" },
+    { 0x66, 1, 0x71, 2, S_ANY, 0, SX, "psrlw imm" }, { 0x66, 1, 0x71, 4, S_ANY, 0, SX, "psraw imm" },
+    { 0x66, 1, 0x72, 6, S_ANY, 0, SX, "pslld imm" }, { 0x66, 1, 0x73, 3, S_ANY, 0, SX, "psrldq" },
+    { 0x66, 1, 0x73, 7, S_ANY, 0, SX, "pslldq" }, { 0x66, 1, 0x73, 2, S_ANY, 0, SX, "psrlq imm" },
+    { 0x66, 1, 0xd7, 8, S_NONE, 0, SG, "pmovmskb" }, { 0x66, 1, 0xc5, 8, S_ANY, 0, SG, "pextrw" },
+    { 0x66, 1, 0xc4, 8, S_ANY, 2 | SGS, SX, "pinsrw" },
+    /* SSE3 */
+    { 0xf2, 1, 0x7c, 8, S_NONE, 16, SX, "haddps" }, { 0x66, 1, 0x7d, 8, S_NONE, 16, SX, "hsubpd" },
+    { 0xf2, 1, 0xd0, 8, S_NONE, 16, SX, "addsubps" }, { 0x66, 1, 0xd0, 8, S_NONE, 16, SX, "addsubpd" },
+    { 0xf3, 1, 0x16, 8, S_NONE, 16, SX, "movshdup" }, { 0xf2, 1, 0x12, 8, S_NONE, 8, SX, "movddup" },
+    /* SSSE3 */
+    { 0x66, 2, 0x00, 8, S_NONE, 16, SX, "pshufb" }, { 0x66, 2, 0x01, 8, S_NONE, 16, SX, "phaddw" },
+    { 0x66, 2, 0x03, 8, S_NONE, 16, SX, "phaddsw" }, { 0x66, 2, 0x04, 8, S_NONE, 16, SX, "pmaddubsw" },
+    { 0x66, 2, 0x06, 8, S_NONE, 16, SX, "phsubd" }, { 0x66, 2, 0x08, 8, S_NONE, 16, SX, "psignb" },
+    { 0x66, 2, 0x0b, 8, S_NONE, 16, SX, "pmulhrsw" }, { 0x66, 2, 0x1e, 8, S_NONE, 16, SX, "pabsd" },
+    { 0x66, 3, 0x0f, 8, S_ANY, 16, SX, "palignr" },
+    /* SSE4.1 */
+    { 0x66, 2, 0x10, 8, S_NONE, 16, SX, "pblendvb" }, { 0x66, 2, 0x14, 8, S_NONE, 16, SX, "blendvps" },
+    { 0x66, 2, 0x17, 8, S_NONE, 16, SF, "ptest" }, { 0x66, 2, 0x20, 8, S_NONE, 8, SX, "pmovsxbw" },
+    { 0x66, 2, 0x25, 8, S_NONE, 8, SX, "pmovsxdq" }, { 0x66, 2, 0x28, 8, S_NONE, 16, SX, "pmuldq" },
+    { 0x66, 2, 0x29, 8, S_NONE, 16, SX, "pcmpeqq" }, { 0x66, 2, 0x2b, 8, S_NONE, 16, SX, "packusdw" },
+    { 0x66, 2, 0x31, 8, S_NONE, 4, SX, "pmovzxbd" }, { 0x66, 2, 0x38, 8, S_NONE, 16, SX, "pminsb" },
+    { 0x66, 2, 0x3b, 8, S_NONE, 16, SX, "pminud" }, { 0x66, 2, 0x3d, 8, S_NONE, 16, SX, "pmaxsd" },
+    { 0x66, 2, 0x40, 8, S_NONE, 16, SX, "pmulld" }, { 0x66, 2, 0x41, 8, S_NONE, 16, SX, "phminposuw" },
+    { 0x66, 3, 0x08, 8, S_RND, 16, SX, "roundps" }, { 0x66, 3, 0x09, 8, S_RND, 16, SX, "roundpd" },
+    { 0x66, 3, 0x0a, 8, S_RND, 4, SX, "roundss" }, { 0x66, 3, 0x0b, 8, S_RND, 8, SX, "roundsd" },
+    { 0x66, 3, 0x0c, 8, S_ANY, 16, SX, "blendps" }, { 0x66, 3, 0x0e, 8, S_ANY, 16, SX, "pblendw" },
+    { 0x66, 3, 0x40, 8, S_ANY, 16, SX, "dpps" }, { 0x66, 3, 0x41, 8, S_ANY, 16, SX, "dppd" },
+    { 0x66, 3, 0x42, 8, S_ANY, 16, SX, "mpsadbw" }, { 0x66, 3, 0x21, 8, S_ANY, 4, SX, "insertps" },
+    { 0x66, 3, 0x16, 8, S_ANY, 0, SG, "pextrd" }, { 0x66, 3, 0x14, 8, S_ANY, 0, SG, "pextrb" },
+    { 0x66, 3, 0x22, 8, S_ANY, 4 | SGS, SX, "pinsrd" }, { 0x66, 3, 0x20, 8, S_ANY, 1 | SGS, SX, "pinsrb" },
+    /* SSE4.2 */
+    { 0x66, 2, 0x37, 8, S_NONE, 16, SX, "pcmpgtq" }, { 0x66, 3, 0x63, 8, S_ANY, 16, SF, "pcmpistri" },
+    { 0x66, 3, 0x62, 8, S_ANY, 16, SF, "pcmpistrm" },
+};
+
+/* 16 bytes of float or integer edge values at a data-area operand. */
+static void sse_patch(Gen *g, const Opnd *o, int bytes)
+{
+    Rng *r = &g->r;
+    if (!o->mem || o->ea < 0 || o->seg_cs || !chance(r, 75))
+        return;
+    int kind = below(r, 3);
+    for (int i = 0; i < bytes;) {
+        int n = kind == 1 && bytes - i >= 8 ? 8 : bytes - i >= 4 ? 4 : bytes - i;
+        uint64_t v = kind == 2 || n < 4 ? edge(r, n * 8) : fp_edge(r, n * 8);
+        add_patch(g, o->ea + i, v, n);
+        i += n;
+    }
+}
+
+/* A GPR an instruction may write: not the stack, nor one an address uses. */
+static int sse_gpr_dest(Gen *g)
+{
+    int reg = below(&g->r, 8);
+    if (reg == R_SP || (g->addr & bit(reg)))
+        return -1;
+    g->clob |= bit(reg);
+    return reg;
+}
+
+static int emit_sse(Gen *g)
+{
+    Rng *r = &g->r;
+    Insn in;
+    Opnd o;
+    memset(&in, 0, sizeof(in));
+    in.opsize = in.adsize = g->mode;
+    memset(&o, 0, sizeof(o));
+    int pick = below(r, 100);
+    if (pick < 22) {
+        /* movdqu/movups/movapd xmm, m128 with edge values */
+        static const uint8_t ld[][2] = { { 0xf3, 0x6f }, { 0x00, 0x10 }, { 0x66, 0x28 } };
+        int k = below(r, 3);
+        fp_abs(g, &in, &o, 16, k == 2 ? 16 : 1);
+        sse_patch(g, &o, 16);
+        uint8_t op[3] = { ld[k][0], 0x0f, ld[k][1] };
+        fp_emit(g, &in, op[0] ? op : op + 1, op[0] ? 3 : 2, &o, below(r, 8));
+        note(g, "%s", k == 0 ? "movdqu x,m" : k == 1 ? "movups x,m" : "movapd x,m");
+        return 0;
+    }
+    if (pick < 26) {
+        /* ldmxcsr: masks mostly all set, any rounding, FTZ and DAZ */
+        fp_abs(g, &in, &o, 4, 4);
+        uint32_t masks = 0x1f80;
+        if (chance(r, 35))
+            masks &= ~(0x80u << below(r, 6));
+        uint32_t v = masks | ((uint32_t)rnd(r) & 0x6000) | (chance(r, 20) ? 0x8000 : 0) |
+                     (chance(r, 20) ? 0x40 : 0);
+        if (o.ea >= 0)
+            add_patch(g, o.ea, v, 4);
+        static const uint8_t op[2] = { 0x0f, 0xae };
+        fp_emit(g, &in, op, 2, &o, 2);
+        note(g, "%s", "ldmxcsr");
+        return 0;
+    }
+    if (pick < 29) {
+        /* stmxcsr / movdqu m128, xmm: results reach memory */
+        int k = below(r, 2);
+        fp_abs(g, &in, &o, k ? 16 : 4, k ? 1 : 4);
+        uint8_t op[3] = { 0xf3, 0x0f, 0x7f };
+        if (k)
+            fp_emit(g, &in, op, 3, &o, below(r, 8));
+        else
+            fp_emit(g, &in, (const uint8_t[]){ 0x0f, 0xae }, 2, &o, 3);
+        note(g, "%s", k ? "movdqu m,x" : "stmxcsr");
+        return 0;
+    }
+    const struct SseOp *s = &sse_ops[below(r, PEMU_ARRAY_SIZE(sse_ops))];
+    int bytes = s->mem & ~SGS, gsrc = (s->mem & SGS) != 0;
+    int reg = below(r, 8);
+    if (s->dst == SG && (reg = sse_gpr_dest(g)) < 0)
+        return -1;
+    if (s->digit != 8)
+        reg = s->digit;
+    if (bytes && chance(r, 45)) {
+        if (gsrc || bytes < 16)
+            fp_abs(g, &in, &o, bytes, bytes);
+        else
+            fp_abs(g, &in, &o, 16, 16);         /* 5% of them misaligned: #GP */
+        sse_patch(g, &o, bytes);
+    } else {
+        o.reg = below(r, 8);                    /* an XMM register, or a GPR source */
+    }
+    uint8_t op[5];
+    int n = 0;
+    if (s->pfx)
+        op[n++] = s->pfx;
+    op[n++] = 0x0f;
+    if (s->map == 2)
+        op[n++] = 0x38;
+    else if (s->map == 3)
+        op[n++] = 0x3a;
+    op[n++] = s->opc;
+    fp_emit(g, &in, op, n, &o, reg);
+    switch (s->imm) {
+    case S_ANY: emit8(g, below(r, 256)); break;
+    case S_CMP: emit8(g, below(r, 8)); break;
+    case S_RND: emit8(g, below(r, 16)); break;
+    default: break;
+    }
+    if (!strcmp(s->name, "pcmpistri"))
+        g->clob |= bit(R_CX);
+    note(g, "%s", s->name);
+    return 0;
+}
+
 static int emit_fp_slot(Gen *g)
 {
-    return gen_class == GEN_MMX ? emit_mmx(g) : emit_x87(g);
+    return gen_class == GEN_MMX ? emit_mmx(g) : gen_class == GEN_SSE ? emit_sse(g) : emit_x87(g);
 }

@@ -19,7 +19,7 @@ void gen64_case(Case *c, uint64_t seed, uint64_t index);
 
 /* Instruction classes: the integer forms (default), x87 without and with the
  * transcendental instructions, MMX. Applies to the following gen_case calls. */
-enum { GEN_INT, GEN_X87, GEN_X87T, GEN_MMX };
+enum { GEN_INT, GEN_X87, GEN_X87T, GEN_MMX, GEN_SSE };
 void gen_set_class(int cls);
 
 #endif
