@@ -2045,8 +2045,14 @@ static int emit_sse(Gen *g)
             masks &= ~(0x80u << below(r, 6));
         uint32_t v = masks | ((uint32_t)rnd(r) & 0x6000) | (chance(r, 20) ? 0x8000 : 0) |
                      (chance(r, 20) ? 0x40 : 0);
-        if (o.ea >= 0)
-            add_patch(g, o.ea, v, 4);
+        /* The value must be the one patched: other bits are #GP here but
+         * not all on AMD hosts (bit 17, MisAlignSse), so no later patch and
+         * no store of this case may touch it (stores reserve what they
+         * write, see below). */
+        int np = g->c->npatch;
+        add_patch(g, o.ea, v, 4);
+        if (g->c->npatch == np || !reserve(g, o.ea, 4))
+            return -1;
         static const uint8_t op[2] = { 0x0f, 0xae };
         fp_emit(g, &in, op, 2, &o, 2);
         note(g, "%s", "ldmxcsr");
@@ -2056,6 +2062,11 @@ static int emit_sse(Gen *g)
         /* stmxcsr / movdqu m128, xmm: results reach memory */
         int k = below(r, 2);
         fp_abs(g, &in, &o, k ? 16 : 4, k ? 1 : 4);
+        for (int i = 0; i < g->nresv; i++)
+            if (o.ea < g->resv[i].off + g->resv[i].len && g->resv[i].off < o.ea + (k ? 16 : 4))
+                return -1;
+        if (!reserve(g, o.ea, k ? 16 : 4))
+            return -1;
         uint8_t op[3] = { 0xf3, 0x0f, 0x7f };
         if (k)
             fp_emit(g, &in, op, 3, &o, below(r, 8));
