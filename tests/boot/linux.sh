@@ -19,6 +19,7 @@
 #   amd64_smp2     the amd64 kernel with -smp 2: the AP comes up (SeaBIOS's
 #                  MADT, INIT/SIPI) and /proc/cpuinfo lists 2 processors
 #   i386_seabios   linux-image-*-686 via SeaBIOS to userspace
+#   amd64_isolinux the same from an isolinux (syslinux) CD
 #   amd64_grub_iso the amd64 kernel and the initramfs in a grub-mkrescue
 #                  ISO booted as a CD-ROM: SeaBIOS, El Torito, GRUB, Linux
 #   amd64_ide_disk the same hybrid image converted to qcow2 and booted as
@@ -313,7 +314,7 @@ case $have in *amd64*)
         want=$(sha256sum "$dt/disk/data" | cut -d' ' -f1)
         [ "$(dev 'disk sha256')" = "$want" ] || bad="$bad, the disk file read back as '$(dev 'disk sha256')'"
         [ "$(dev 'disk hello')" = "hello from the host" ] || bad="$bad, hello: '$(dev 'disk hello')'"
-        [ "$(dev disk)" = written ] || bad="$bad, the guest could not write the disk"
+        tr -d '\r' <"$log" | grep -q '^pemu-dev: disk written$' || bad="$bad, the guest could not write the disk"
         got=$(debugfs -R 'cat /fromguest' "$dt/disk.img" 2>/dev/null)
         [ "$got" = "written by linux on pemu" ] || bad="$bad, debugfs finds '$got' in /fromguest"
         [ "$(dev cd)" = "a file on the CD" ] || bad="$bad, CD file: '$(dev cd)'"
@@ -322,6 +323,41 @@ case $have in *amd64*)
         tr -d '\r' <"$log" | grep -q '^pemu-dev: dmesg .*ata_piix' || bad="$bad, no ata_piix in dmesg"
         grep -a 'pemu-dev: insmod' "$log" | head -n 1 | grep -q . && bad="$bad, $(grep -a -m1 'pemu-dev: insmod' "$log" | tr -d '\r')"
         report amd64_devices "$(tr -d '\r' <"$log" | sed -n 's/^pemu-dev: dmesg \[[ 0-9.]*\] //p' | grep -E 'ATA-|ATAPI:' | tr '\n' ' ')"
+    fi
+;; esac
+# --- An isolinux CD (syslinux's El Torito loader, no emulation, with a
+# boot-info table) booting the amd64 kernel and the test initramfs.
+case $have in *amd64*)
+    if [ -f /usr/lib/ISOLINUX/isolinux.bin ] && [ -f /usr/lib/syslinux/modules/bios/ldlinux.c32 ] &&
+       command -v xorriso >/dev/null 2>&1; then
+        iso=$out/isolinux-root
+        rm -rf "$iso" && mkdir -p "$iso/isolinux"
+        cp /usr/lib/ISOLINUX/isolinux.bin /usr/lib/syslinux/modules/bios/ldlinux.c32 "$iso/isolinux/"
+        cp "$LINUX_CACHE/amd64/vmlinuz" "$iso/vmlinuz"
+        cp "$out/amd64-test.cpio.gz" "$iso/initrd.gz"
+        cat >"$iso/isolinux/isolinux.cfg" <<'CFG'
+serial 0 115200
+default pemu
+prompt 0
+timeout 1
+label pemu
+  kernel /vmlinuz
+  append initrd=/initrd.gz console=ttyS0 pemu.quick
+CFG
+        if xorriso -as mkisofs -quiet -o "$out/isolinux.iso" -b isolinux/isolinux.bin \
+            -c isolinux/boot.cat -no-emul-boot -boot-load-size 4 -boot-info-table "$iso" \
+            >"$out/isolinux-mkisofs.log" 2>&1; then
+            run_vm amd64_isolinux 180 -cdrom "$out/isolinux.iso" -boot d
+            check_end x86_64 0
+            grep -aq "ISOLINUX 6" "$log" || bad="$bad, no ISOLINUX banner"
+            grep -aq "Command line: BOOT_IMAGE=/vmlinuz initrd=/initrd.gz console=ttyS0 pemu.quick" "$log" ||
+                bad="$bad, not isolinux's command line"
+            report amd64_isolinux
+        else
+            echo "FAIL boot/linux_amd64_isolinux: xorriso failed: $(tail -n 2 "$out/isolinux-mkisofs.log")"
+        fi
+    else
+        echo "SKIP boot/linux_amd64_isolinux: needs isolinux, syslinux-common and xorriso (ports/deps.sh)"
     fi
 ;; esac
 # --- From boot media through SeaBIOS and GRUB (no -kernel): a grub-mkrescue
