@@ -31,9 +31,10 @@ class VM:
         self.mon = None
 
     def lines(self):
+        """The complete lines so far (the guest may be writing the last one)."""
         try:
             with open(self.dbg) as f:
-                return f.read().splitlines()
+                return f.read().split("\n")[:-1]
         except OSError:
             return []
 
