@@ -23,11 +23,19 @@ if ! nasm -f bin -I "$src/tests/guest/" -o "$tmp/long.bin" "$src/tests/guest/lon
 fi
 slow=1
 [ -n "${PEMU_PORT:-}" ] && slow=6
-# dump NAME EMULATOR...: the two tables once the guest has stopped
+# dump NAME EMULATOR...: the two tables once the guest has stopped. The
+# monitor commands wait for the guest's "long: ok" (up to 20 s, more under
+# qemu-user) rather than a fixed delay: under ASan on a loaded machine the
+# guest can take several seconds to get there.
 dump() {
     name=$1
     shift
-    (sleep $((3 * slow)); echo "info tlb"; echo "info mem"; sleep $((1 * slow)); echo quit) |
+    (i=0
+     while [ $i -lt $((100 * slow)) ] && ! grep -q "long: ok" "$tmp/$name.dbg" 2>/dev/null; do
+         sleep 0.2
+         i=$((i + 1))
+     done
+     sleep 0.5; echo "info tlb"; echo "info mem"; sleep $((1 * slow)); echo quit) |
         timeout $((30 * slow)) "$@" -kernel "$tmp/long.bin" -display none -m 64 -serial none \
             -debugcon file:"$tmp/$name.dbg" -monitor stdio 2>"$tmp/$name.err" | tr -d '\r' |
         grep -E '^[0-9a-f]{16}[:-]' >"$tmp/$name.txt"
