@@ -12,7 +12,9 @@
  * finds it and builds its own ACPI tables (no etc/table-loader here).
  * ISA: the 8259 pair (IRQ 0..15), 8254 PIT (IRQ 0), port 0x61, MC146818
  * RTC/CMOS (IRQ 8), 16550A UARTs (COM1..4), the 8042 (IRQ 1/12, A20 with
- * port 0x92 through hw/a20gate), fw_cfg at 0x510, the VGA.
+ * port 0x92 through hw/a20gate), fw_cfg at 0x510.
+ * PCI: i440FX 00:00.0, PIIX3 00:01.0 (ISA bridge) and .1 (IDE), PIIX4 PM
+ * .3, the VGA (-vga std) at 00:02.0 with vgabios-stdvga.bin in its ROM BAR.
  *
  * CMOS bytes SeaBIOS reads (the PC/AT map plus QEMU's extensions):
  *   0x10 floppy types   0x14 equipment   0x15/0x16 base memory (KiB)
@@ -47,6 +49,7 @@
 #include "hw/multiboot.h"
 #include "hw/piix3.h"
 #include "hw/piix_ide.h"
+#include "hw/smbios.h"
 #include "src/block/aio.h"
 #include "src/block/block.h"
 #include "src/chardev.h"
@@ -279,6 +282,57 @@ static void cmos_setup(PCBoard *b)
     mc146818_cmos_set(rtc, 0x38, (uint8_t)(d2 << 4));
 }
 
+/* CPUID leaf `leaf` (subleaf 0) asked of the CPU model itself: EAX, EBX, ECX, EDX. */
+static void cpuid_query(X86CPU *cpu, uint32_t leaf, uint32_t out[4])
+{
+    X86State *s = &cpu->env;
+    static const int r[4] = { R_EAX, R_EBX, R_ECX, R_EDX };
+    uint64_t saved[4];
+    for (int i = 0; i < 4; i++)
+        saved[i] = s->regs[r[i]];
+    s->regs[R_EAX] = leaf;
+    s->regs[R_ECX] = 0;
+    x86_cpuid(cpu);
+    for (int i = 0; i < 4; i++) {
+        out[i] = (uint32_t)s->regs[r[i]];
+        s->regs[r[i]] = saved[i];
+    }
+}
+
+/* CPUID.80000001h:EDX bit 29 (LM). */
+static bool cpu_has_long_mode(X86CPU *cpu)
+{
+    uint32_t v[4];
+    cpuid_query(cpu, 0x80000001u, v);
+    return (v[3] >> 29) & 1;
+}
+
+/* SMBIOS tables for SeaBIOS to publish (hw/smbios.c). */
+static int smbios_setup(PCBoard *b, Error **errp)
+{
+    PemuConfig *cfg = b->cfg;
+    uint32_t id[4];
+    cpuid_query(b->cpu, 1, id);
+    SmbiosMachine sm = {
+        .cpus = cfg->cpus ? cfg->cpus : 1,
+        .cpuid_eax = id[0],
+        .cpuid_edx = id[3],
+        .long_mode = cpu_has_long_mode(b->cpu),
+        .below_4g = i440fx_below_4g(b->i440fx),
+        .above_4g = i440fx_above_4g(b->i440fx),
+        .uuid = cfg->uuid,
+        .product = "Standard PC (i440FX + PIIX, 1996)",
+    };
+    SmbiosTables t;
+    if (smbios_build(&sm, cfg->smbios, cfg->nsmbios, &t, errp) < 0)
+        return -1;
+    int r = fw_cfg_add_file(b->fw_cfg, "etc/smbios/smbios-tables", t.tables, (uint32_t)t.len, errp);
+    if (r == 0)
+        r = fw_cfg_add_file(b->fw_cfg, "etc/smbios/smbios-anchor", t.anchor, sizeof(t.anchor), errp);
+    smbios_tables_free(&t);
+    return r;
+}
+
 static int fw_cfg_setup(PCBoard *b, Error **errp)
 {
     PemuConfig *cfg = b->cfg;
@@ -293,8 +347,7 @@ static int fw_cfg_setup(PCBoard *b, Error **errp)
     fw_cfg_add_i16(fw, FW_CFG_BOOT_MENU, cfg->boot_menu);
     fw_cfg_add_i16(fw, FW_CFG_BOOT_DEVICE, (uint16_t)(cfg->boot_order[0] ? cfg->boot_order[0] : 'c'));
     fw_cfg_add_i32(fw, FW_CFG_IRQ0_OVERRIDE, 1);
-    uint8_t uuid[16] = { 0 };
-    fw_cfg_add_bytes(fw, FW_CFG_UUID, uuid, sizeof(uuid));
+    fw_cfg_add_bytes(fw, FW_CFG_UUID, cfg->uuid, sizeof(cfg->uuid));
     /* NUMA: node count 0, then one u64 per possible CPU (all zero). */
     uint32_t numa_len = (1 + maxcpus) * 8;
     uint8_t *numa = calloc(1, numa_len);
@@ -450,8 +503,6 @@ static int make_isa(PCBoard *b, Error **errp)
     if (!kbc)
         return -1;
     i8042_set_a20_line(kbc, a20_gate_input(b->a20, A20_SRC_KBC));
-    if (cfg->vga == VGA_STD && !make(b, "isa-vga", NULL, errp))
-        return -1;
     return 0;
 }
 
@@ -567,27 +618,14 @@ static int make_user_devices(PCBoard *b, Error **errp)
     return 0;
 }
 
-static int vga_bios(PCBoard *b, Error **errp)
+/* -vga std: the PCI VGA at 00:02.0, as on QEMU's pc machine; its ROM BAR
+ * holds vgabios-stdvga.bin, which SeaBIOS runs (nothing to run with
+ * firmware=none). */
+static int make_vga(PCBoard *b, Error **errp)
 {
-    if (b->cfg->vga != VGA_STD || b->cfg->no_firmware)
+    if (b->cfg->vga != VGA_STD)
         return 0;
-    Error *err = NULL;
-    char *path = firmware_find("vgabios-stdvga.bin", b->cfg->firmware_dirs, b->cfg->nfirmware_dirs,
-                               "seabios", &err);
-    if (!path) {
-        /* The guest still runs; only the firmware's VGA text output is missing. */
-        warn_report("%s", err->msg);
-        error_free(err);
-        return 0;
-    }
-    uint64_t len;
-    uint8_t *rom = firmware_load(path, 1u << 20, &len, errp);
-    free(path);
-    if (!rom)
-        return -1;
-    int r = fw_cfg_add_file(b->fw_cfg, "vgaroms/vgabios-stdvga.bin", rom, (uint32_t)len, errp);
-    free(rom);
-    return r;
+    return make(b, "VGA", b->cfg->no_firmware ? "addr=02.0,romfile=" : "addr=02.0", errp) ? 0 : -1;
 }
 
 /* -kernel: a Multiboot kernel, else a Linux bzImage (whose parser names
@@ -685,7 +723,7 @@ Machine *pc_machine_new(PemuConfig *cfg, Error **errp)
     if (!b->fw_cfg)
         goto fail;
     device_add_existing(m, fw_cfg_device(b->fw_cfg));
-    if (fw_cfg_setup(b, errp) < 0 || vga_bios(b, errp) < 0 || make_user_devices(b, errp) < 0)
+    if (fw_cfg_setup(b, errp) < 0 || make_vga(b, errp) < 0 || make_user_devices(b, errp) < 0)
         goto fail;
     if (b->linux_boot && !cfg->no_firmware && linuxboot_setup_fw_cfg(&b->linux, b->fw_cfg, errp) < 0)
         goto fail;
@@ -799,22 +837,6 @@ static int multiboot_start(PCBoard *b, Error **errp)
 
 /* ---- direct Linux boot (firmware=none) ------------------------------------------------ */
 
-/* CPUID.80000001h:EDX bit 29 (LM), asked of the CPU model itself. */
-static bool cpu_has_long_mode(X86CPU *cpu)
-{
-    X86State *s = &cpu->env;
-    uint64_t saved[4] = { s->regs[R_EAX], s->regs[R_EBX], s->regs[R_ECX], s->regs[R_EDX] };
-    s->regs[R_EAX] = 0x80000001u;
-    s->regs[R_ECX] = 0;
-    x86_cpuid(cpu);
-    bool lm = (s->regs[R_EDX] >> 29) & 1;
-    s->regs[R_EAX] = saved[0];
-    s->regs[R_EBX] = saved[1];
-    s->regs[R_ECX] = saved[2];
-    s->regs[R_EDX] = saved[3];
-    return lm;
-}
-
 static int linux_start(PCBoard *b, Error **errp)
 {
     X86State *s = &b->cpu->env;
@@ -897,6 +919,9 @@ int pc_connect_cpu(Machine *m, X86CPU *cpu, Error **errp)
         return 0;
     }
     b->cpu = cpu;
+    /* SMBIOS describes the processor: built once the boot CPU exists. */
+    if (smbios_setup(b, errp) < 0)
+        return -1;
     return cpu_boot_state(b, errp);
 }
 

@@ -4,6 +4,7 @@
  */
 #include "hw/pci.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include "src/log.h"
@@ -262,6 +263,26 @@ void pci_update_mappings(PCIDevice *d)
 }
 
 /* ---- config space -------------------------------------------------------- */
+
+int pci_parse_devfn(const char *addr, const char *who, Error **errp)
+{
+    if (!addr || !*addr)
+        return PCI_DEVFN_AUTO;
+    char *end;
+    unsigned long slot = strtoul(addr, &end, 16), fn = 0;
+    bool ok = isxdigit((unsigned char)addr[0]) && end != addr && slot < 32;
+    if (ok && *end == '.') {
+        const char *f = end + 1;
+        fn = strtoul(f, &end, 16);
+        ok = isxdigit((unsigned char)*f) && end != f && fn < 8;
+    }
+    if (!ok || *end) {
+        error_setg(errp, "%s: addr=%s: expected slot[.function] in hex, slot 0-1f, function 0-7",
+                   who, addr);
+        return -2;
+    }
+    return PCI_DEVFN((int)slot, (int)fn);
+}
 
 int pci_register_function(PCIBus *bus, PCIDevice *d, int devfn, const PCIFunctionInfo *info,
                           void *opaque, Error **errp)

@@ -207,6 +207,12 @@ void pci_print_info(FILE *f, PCIBus *bus);
  */
 int pci_register_function(PCIBus *bus, PCIDevice *d, int devfn, const PCIFunctionInfo *info,
                           void *opaque, Error **errp);
+/*
+ * A device's addr= property in QEMU's spelling, "slot[.function]" in hex
+ * ("02.0", "0x3", "1f.7"): the devfn, PCI_DEVFN_AUTO for NULL or "", or
+ * -2 with *errp naming `who` and the value.
+ */
+int pci_parse_devfn(const char *addr, const char *who, Error **errp);
 /* Unmap the BARs, drop INTx, leave the bus. */
 void pci_unregister_function(PCIDevice *d);
 

@@ -3,7 +3,7 @@
  * Bochs/QEMU VGA BIOS) and Linux's bochs-drm drive it.
  *
  * The core (VGAState) is shared by two wrappers: "isa-vga" here, and the
- * PCI "VGA" (1234:1111) which adds
+ * PCI "VGA" (1234:1111, hw/vga_pci.c) which adds
  *   BAR 0  = vga->vram (the linear framebuffer, VBE LFB),
  *   BAR 2  = vga->mmio (4 KiB: VGA ports 0x3c0-0x3df at 0x400, DISPI
  *            registers at 0x500 + 2 * index, QEMU extension registers at 0x600),

@@ -293,7 +293,7 @@ static const char *const group_names[] = {
 
 typedef enum OptionId {
     O_HELP, O_VERSION, O_MACHINE, O_CPU, O_ACCEL, O_ENABLE_KVM, O_SMP, O_M, O_K,
-    O_NAME, O_RTC, O_DEVICE, O_GLOBAL, O_NIC, O_NODEFAULTS, O_NO_USER_CONFIG,
+    O_NAME, O_RTC, O_DEVICE, O_UUID, O_SMBIOS, O_GLOBAL, O_NIC, O_NODEFAULTS, O_NO_USER_CONFIG,
     O_NO_HPET, O_PIDFILE, O_OVERCOMMIT, O_MSG,
     O_FDA, O_FDB, O_HDA, O_HDB, O_HDC, O_HDD, O_CDROM, O_DRIVE, O_SNAPSHOT, O_LOADVM,
     O_BOOT, O_BIOS, O_L, O_KERNEL, O_INITRD, O_APPEND, O_NO_REBOOT, O_NO_SHUTDOWN,
@@ -353,6 +353,16 @@ static const OptionDef option_defs[] = {
     { "device", O_DEVICE, OPT_ARG, G_STD, "-device driver[,prop=value][,...]",
       "add a device ('-device help' lists them, '-device driver,help'\n"
       "its properties)" },
+    { "uuid", O_UUID, OPT_ARG, G_STD, "-uuid %08x-%04x-%04x-%04x-%012x",
+      "the machine's UUID (SMBIOS type 1, fw_cfg; SeaBIOS prints it)" },
+    { "smbios", O_SMBIOS, OPT_ARG, G_STD, "-smbios type=0|1|2|3|4|11|17[,field=value][,...]",
+      "SMBIOS fields, in QEMU's spelling: type=0 vendor,version,date,\n"
+      "release,uefi; type=1 manufacturer,product,version,serial,uuid,\n"
+      "sku,family; type=2 manufacturer,product,version,serial,asset,\n"
+      "location; type=3 manufacturer,version,serial,asset,sku; type=4\n"
+      "sock_pfx,manufacturer,version,serial,asset,part,max-speed,\n"
+      "current-speed,processor-id; type=11 value,path (OEM strings);\n"
+      "type=17 loc_pfx,bank,manufacturer,serial,asset,part,speed" },
     { "global", O_GLOBAL, OPT_ARG, G_STD, "-global driver.prop=value",
       "default value of a property for every device of that type\n"
       "(also driver=D,property=P,value=V)" },
@@ -489,7 +499,6 @@ static const OptionDef option_defs[] = {
     { "blockdev", O_UNSUPPORTED, OPT_ARG | OPT_UNSUPPORTED, G_UNSUPPORTED, NULL, NULL },
     { "fsdev", O_UNSUPPORTED, OPT_ARG | OPT_UNSUPPORTED, G_UNSUPPORTED, NULL, NULL },
     { "virtfs", O_UNSUPPORTED, OPT_ARG | OPT_UNSUPPORTED, G_UNSUPPORTED, NULL, NULL },
-    { "smbios", O_UNSUPPORTED, OPT_ARG | OPT_UNSUPPORTED, G_UNSUPPORTED, NULL, NULL },
     { "fw_cfg", O_UNSUPPORTED, OPT_ARG | OPT_UNSUPPORTED, G_UNSUPPORTED, NULL, NULL },
     { "acpitable", O_UNSUPPORTED, OPT_ARG | OPT_UNSUPPORTED, G_UNSUPPORTED, NULL, NULL },
     { "no-acpi", O_UNSUPPORTED, OPT_UNSUPPORTED, G_UNSUPPORTED, NULL, NULL },
@@ -2076,6 +2085,59 @@ static int opt_name(ParseState *st, Error **errp)
     return 0;
 }
 
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+         : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+int options_parse_uuid(const char *s, uint8_t uuid[16])
+{
+    /* 8-4-4-4-12 hex digits */
+    static const int group[5] = { 8, 4, 4, 4, 12 };
+    int k = 0;
+    for (int g = 0; g < 5; g++) {
+        if (g && *s++ != '-')
+            return -1;
+        for (int i = 0; i < group[g]; i += 2, k++) {
+            int hi = hexval(s[0]), lo = hi < 0 ? -1 : hexval(s[1]);
+            if (lo < 0)
+                return -1;
+            uuid[k] = (uint8_t)(hi << 4 | lo);
+            s += 2;
+        }
+    }
+    return *s ? -1 : 0;
+}
+
+static int opt_uuid(ParseState *st, Error **errp)
+{
+    if (options_parse_uuid(st->arg, st->cfg->uuid) < 0) {
+        error_setg(errp, "%s %s: expected a UUID, xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx in hex",
+                   st->opt, st->arg);
+        return -1;
+    }
+    st->cfg->has_uuid = true;
+    return 0;
+}
+
+/* -smbios: kept as given; hw/smbios.c checks the fields when it builds the tables. */
+static int opt_smbios(ParseState *st, Error **errp)
+{
+    PemuConfig *cfg = st->cfg;
+    OptionList l;
+    Error *e = NULL;
+    if (options_list_parse(st->arg, NULL, &l, &e) < 0)
+        return fail_in(errp, e, st->opt, st->arg);
+    if (!options_list_get(&l, "type") && !options_list_get(&l, "file")) {
+        options_list_free(&l);
+        error_setg(errp, "%s %s: type= is missing (0, 1, 2, 3, 4, 11 or 17)", st->opt, st->arg);
+        return -1;
+    }
+    *VEC_PUSH(cfg->smbios, cfg->nsmbios) = l;
+    return 0;
+}
+
 static int opt_device(ParseState *st, Error **errp)
 {
     PemuConfig *cfg = st->cfg;
@@ -2218,6 +2280,9 @@ void options_config_free(PemuConfig *cfg)
         options_list_free(&cfg->devices[i].props);
     }
     free(cfg->devices);
+    for (int i = 0; i < cfg->nsmbios; i++)
+        options_list_free(&cfg->smbios[i]);
+    free(cfg->smbios);
     for (int i = 0; i < cfg->nglobals; i++) {
         free(cfg->globals[i].driver);
         free(cfg->globals[i].property);
@@ -2276,6 +2341,10 @@ static int parse_one(ParseState *st, const OptionDef *d, Error **errp)
         return opt_rtc(st, errp);
     case O_DEVICE:
         return opt_device(st, errp);
+    case O_UUID:
+        return opt_uuid(st, errp);
+    case O_SMBIOS:
+        return opt_smbios(st, errp);
     case O_GLOBAL:
         return opt_global(st, errp);
     case O_NIC:

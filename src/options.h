@@ -57,6 +57,8 @@ typedef struct OptionList {
 int options_list_parse(const char *str, const char *implied_key, OptionList *list,
                        Error **errp);
 const char *options_list_get(const OptionList *list, const char *key);
+/* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" (hex) into 16 bytes in that order: 0, or -1. */
+int options_parse_uuid(const char *s, uint8_t uuid[16]);
 void options_list_free(OptionList *list);
 
 /*
@@ -297,6 +299,12 @@ typedef struct PemuConfig {
     int64_t rtc_date;           /* base=DATE as seconds since 1970 UTC */
     RtcClock rtc_clock;         /* -rtc clock= */
     bool rtc_driftfix_slew;     /* -rtc driftfix=slew */
+
+    /* Firmware tables. */
+    OptionList *smbios;         /* -smbios, in order (hw/smbios.c checks the fields) */
+    int nsmbios;
+    uint8_t uuid[16];           /* -uuid, RFC 4122 byte order */
+    bool has_uuid;
 
     /* Process. */
     char *name;                 /* -name NAME (guest=), window titles */

@@ -290,7 +290,9 @@ case $have in *amd64*)
 # --- Linux's own drivers on pemu's devices: ata_piix finds the IDE disk
 # (an ext2 file system made by mke2fs -d: a file read and checked, one
 # written and found afterwards by debugfs) and the ATAPI CD-ROM (sr,
-# isofs); the RTC gives the -rtc base date; the console runs at 115200.
+# isofs); the RTC gives the -rtc base date; the console runs at 115200;
+# /sys/class/dmi/id shows the SMBIOS tables with -uuid and -smbios values;
+# 00:02.0 is the PCI VGA.
 case $have in *amd64*)
     if ! command -v mke2fs >/dev/null 2>&1 || ! command -v debugfs >/dev/null 2>&1 ||
        ! command -v xorriso >/dev/null 2>&1; then
@@ -308,7 +310,8 @@ case $have in *amd64*)
         run_vm amd64_devices 400 -M pc -kernel "$LINUX_CACHE/amd64/vmlinuz" \
             -initrd "$out/amd64-devtest.cpio.gz" -append "console=ttyS0,115200 pemu.devtest" \
             -drive file="$dt/disk.img",format=raw,if=ide,index=0 -cdrom "$dt/cd.iso" \
-            -rtc base=2021-03-04T05:06:00
+            -rtc base=2021-03-04T05:06:00 -uuid 01234567-89ab-cdef-0011-223344556677 \
+            -smbios type=1,serial=pemu-serial-42
         check_end x86_64 0
         dev() { tr -d '\r' <"$log" | sed -n "s/^pemu-dev: $1 //p" | head -n 1; }
         want=$(sha256sum "$dt/disk/data" | cut -d' ' -f1)
@@ -320,6 +323,13 @@ case $have in *amd64*)
         [ "$(dev cd)" = "a file on the CD" ] || bad="$bad, CD file: '$(dev cd)'"
         case $(dev date) in "2021-03-04 05:"*) ;; *) bad="$bad, guest date '$(dev date)' (want 2021-03-04 05:..)" ;; esac
         [ "$(dev serial)" = 115200 ] || bad="$bad, ttyS0 at '$(dev serial)'"
+        for kv in "sys_vendor pemu" "product_name Standard PC (i440FX + PIIX, 1996)" \
+            "product_serial pemu-serial-42" "product_uuid 01234567-89ab-cdef-0011-223344556677" \
+            "bios_vendor SeaBIOS" "chassis_vendor pemu"; do
+            k=${kv%% *}
+            [ "$(dev "dmi $k")" = "${kv#* }" ] || bad="$bad, DMI $k is '$(dev "dmi $k")' (want '${kv#* }')"
+        done
+        [ "$(dev vga)" = "0x1234 0x1111 0x030000 " ] || bad="$bad, 00:02.0 is '$(dev vga)' (want the 1234:1111 VGA)"
         tr -d '\r' <"$log" | grep -q '^pemu-dev: dmesg .*ata_piix' || bad="$bad, no ata_piix in dmesg"
         grep -a 'pemu-dev: insmod' "$log" | head -n 1 | grep -q . && bad="$bad, $(grep -a -m1 'pemu-dev: insmod' "$log" | tr -d '\r')"
         report amd64_devices "$(tr -d '\r' <"$log" | sed -n 's/^pemu-dev: dmesg \[[ 0-9.]*\] //p' | grep -E 'ATA-|ATAPI:' | tr '\n' ' ')"

@@ -148,7 +148,8 @@ EOT
 
 # The devices through Linux's own drivers (run by /init with pemu.devtest):
 # the IDE disk (ata_piix, sd) holding an ext2 file system, the ATAPI
-# CD-ROM (sr, isofs), the RTC and the serial line. The host checks the
+# CD-ROM (sr, isofs), the RTC, the serial line, the SMBIOS tables (DMI)
+# and the PCI VGA. The host checks the
 # "pemu-dev:" lines and, afterwards, the file written to the disk.
 linux_write_devtest() {
     cat >"$1" <<'EOT'
@@ -176,6 +177,11 @@ if mount -t iso9660 -o ro /dev/sr0 /cd; then
     umount /cd
 fi
 echo "pemu-dev: date $(date -u '+%Y-%m-%d %H:%M')"
+for f in sys_vendor product_name product_serial product_uuid bios_vendor chassis_vendor; do
+    echo "pemu-dev: dmi $f $(cat /sys/class/dmi/id/$f 2>&1)"
+done
+v=/sys/bus/pci/devices/0000:00:02.0
+echo "pemu-dev: vga $(cat $v/vendor $v/device $v/class 2>&1 | tr '\n' ' ')"
 echo "pemu-dev: serial $(stty -F /dev/ttyS0 speed)"
 dmesg | grep -E 'ata[0-9]+(\.[0-9]+)?: (ATA|ATAPI)|configured for|ata_piix|sd 0:0:0:0: \[sda\]|sr 1:0:0:0|rtc_cmos' |
     sed 's/^/pemu-dev: dmesg /'

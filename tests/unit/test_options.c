@@ -355,7 +355,7 @@ TEST(not_supported_options)
     static const char *const with_arg[] = {
         "vnc", "spice", "usbdevice", "soundhw", "audiodev", "audio", "netdev", "incoming",
         "readconfig", "writeconfig", "sandbox", "runas", "chroot", "object", "trace",
-        "mem-path", "pflash", "blockdev", "fsdev", "virtfs", "smbios", "fw_cfg", "acpitable",
+        "mem-path", "pflash", "blockdev", "fsdev", "virtfs", "fw_cfg", "acpitable",
         "option-rom", "watchdog", "watchdog-action", "numa", "tpmdev", "add-fd", "plugin",
         "qtest", "action", "iscsi",
     };
@@ -1457,6 +1457,23 @@ TEST(name_pidfile_loadvm)
     ERR("-name debug-threads=x: invalid value (use on or off)", "-name", "a,debug-threads=x");
     ERR("-loadvm: empty argument", "-loadvm", "");
     ERR("-pidfile: empty argument", "-pidfile", "");
+}
+
+TEST(uuid_and_smbios)
+{
+    PemuConfig c;
+    OK(&c, "-uuid", "01234567-89ab-CDEF-0011-223344556677", "-smbios", "type=1,serial=a,,b",
+       "-smbios", "type=11,value=x");
+    CHECK(c.has_uuid && c.uuid[0] == 0x01 && c.uuid[6] == 0xcd && c.uuid[15] == 0x77);
+    CHECK_EQ(c.nsmbios, 2);
+    CHECK_STR(options_list_get(&c.smbios[0], "serial"), "a,b");
+    CHECK_STR(options_list_get(&c.smbios[1], "type"), "11");
+    options_config_free(&c);
+    OK(&c, "-m", "64");
+    CHECK(!c.has_uuid && c.nsmbios == 0);
+    options_config_free(&c);
+    ERR("-uuid 1234: expected a UUID, xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx in hex", "-uuid", "1234");
+    ERR("-smbios serial=1: type= is missing (0, 1, 2, 3, 4, 11 or 17)", "-smbios", "serial=1");
 }
 
 TEST(overcommit_and_msg)
