@@ -30,17 +30,19 @@ nasm -f bin -o "$out/vbe.img" "$PEMU_SRC/tests/boot/vbe_boot.asm" || {
 run() {
     name=$1
     shift
-    rm -f "$out/$name.dbg" "$out/$name.ppm"
+    rm -f "$out/$name.dbg" "$out/$name.ppm" "$out/$name.exited"
     (i=0
-     while [ $i -lt $((300 * slow)) ] && ! grep -q "vbe: ok\|vbe: FAIL" "$out/$name.dbg" 2>/dev/null; do
+     while [ $i -lt $((300 * slow)) ] && [ ! -f "$out/$name.exited" ] &&
+         ! grep -q "vbe: ok\|vbe: FAIL" "$out/$name.dbg" 2>/dev/null; do
          sleep 0.2
          i=$((i + 1))
      done
      echo "screendump $out/$name.ppm"
      sleep $((1 * slow))
      echo quit) |
-        timeout $((90 * slow)) "$@" -fda "$out/vbe.img" -boot a -m 64 -display none \
+        { timeout $((90 * slow)) "$@" -fda "$out/vbe.img" -boot a -m 64 -display none \
             -monitor stdio -serial none -debugcon file:"$out/$name.dbg" >"$out/$name.mon" 2>&1
+          : >"$out/$name.exited"; } # an emulator that failed to start ends the wait
 }
 
 # check PPM: 640x480, orange top half, blue bottom half, white 64x64 square
@@ -67,7 +69,8 @@ if bad:
 PY
 }
 
-run pemu "$PEMU"
+# $PEMU may be "qemu-<arch>-static pemu" under port-check: split it
+run pemu $PEMU
 if ! grep -q "vbe: ok" "$out/pemu.dbg" 2>/dev/null; then
     echo "FAIL boot/vga_pci_vbe: the guest did not finish: $(tr '\n' '|' <"$out/pemu.dbg" 2>/dev/null) $(head -c 300 "$out/pemu.mon")"
 elif ! grep -q "^vbe: pci 00:02.0 id 11111234 bar0 " "$out/pemu.dbg"; then
@@ -86,6 +89,8 @@ fi
 run qemu "$qemu" -nic none
 if ! grep -q "vbe: ok" "$out/qemu.dbg" 2>/dev/null; then
     echo "FAIL boot/vga_pci_qemu: the guest did not finish on QEMU: $(tr '\n' '|' <"$out/qemu.dbg" 2>/dev/null)"
+elif [ ! -s "$out/pemu.dbg" ]; then
+    echo "FAIL boot/vga_pci_qemu: pemu's run wrote no debugcon lines to compare (see boot/vga_pci_vbe)"
 elif ! cmp -s "$out/qemu.dbg" "$out/pemu.dbg"; then
     echo "FAIL boot/vga_pci_qemu: debugcon differs from QEMU's: $(diff "$out/qemu.dbg" "$out/pemu.dbg" | tr '\n' '|')"
 elif ! python3 -c '
