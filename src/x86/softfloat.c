@@ -18,6 +18,9 @@
  *    and divide-by-zero, denormal operand, overflow/underflow, inexact.
  */
 #include "src/x86/softfloat.h"
+#include <float.h>
+#include <math.h>
+#include <string.h>
 #include "ports/host.h"
 
 /* ---- formats and the unpacked form ----------------------------------------- */
@@ -1573,4 +1576,84 @@ int sf_constants_selfcheck(void)
             bad |= 1 << i;
     }
     return bad;
+}
+
+/* ---- the host's FPU for the common case -------------------------------------- */
+
+/* Only where C's float and double are IEEE binary32/64 and each operation
+ * is rounded to its own type (not to the x87's 80 bits first). The host's
+ * rounding mode is never changed by pemu: it is nearest. */
+#if defined(__STDC_IEC_559__) && defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD == 0
+#define SF_HOST_FP 1
+#else
+#define SF_HOST_FP 0
+#endif
+const int sf_host_fp = SF_HOST_FP;
+
+int sf_f64_host(int op, uint64_t a, uint64_t b, uint64_t *r)
+{
+#if SF_HOST_FP
+    /* normal or zero: the exponent field is neither all ones nor, with a
+     * fraction, zero (a denormal would raise DE or meet DAZ) */
+    uint32_t ea = (uint32_t)(a >> 52) & 0x7ff, eb = (uint32_t)(b >> 52) & 0x7ff;
+    if (eb == 0x7ff || (eb == 0 && (b << 1)))
+        return 0;
+    if (op != SF_OP_SQRT && (ea == 0x7ff || (ea == 0 && (a << 1))))
+        return 0;
+    double x, y, z;
+    memcpy(&x, &a, 8);
+    memcpy(&y, &b, 8);
+    switch (op) {
+    case SF_OP_ADD: z = x + y; break;
+    case SF_OP_SUB: z = x - y; break;
+    case SF_OP_MUL: z = x * y; break;
+    case SF_OP_DIV: z = x / y; break;
+    default: z = sqrt(y); break;
+    }
+    uint64_t zb;
+    memcpy(&zb, &z, 8);
+    /* zero, denormal (underflow, FTZ), infinity (overflow, divide by
+     * zero) or NaN (invalid): the flags need the software's care. So does
+     * the lowest binade: a result that rounded up to 2^-1022 was tiny
+     * before rounding, which x86 reports as underflow (and FTZ flushes). */
+    uint32_t ez = (uint32_t)(zb >> 52) & 0x7ff;
+    if (ez <= 1 || ez == 0x7ff)
+        return 0;
+    *r = zb;
+    return 1;
+#else
+    (void)op, (void)a, (void)b, (void)r;
+    return 0;
+#endif
+}
+
+int sf_f32_host(int op, uint32_t a, uint32_t b, uint32_t *r)
+{
+#if SF_HOST_FP
+    uint32_t ea = (a >> 23) & 0xff, eb = (b >> 23) & 0xff;
+    if (eb == 0xff || (eb == 0 && (b << 1)))
+        return 0;
+    if (op != SF_OP_SQRT && (ea == 0xff || (ea == 0 && (a << 1))))
+        return 0;
+    float x, y, z;
+    memcpy(&x, &a, 4);
+    memcpy(&y, &b, 4);
+    switch (op) {
+    case SF_OP_ADD: z = x + y; break;
+    case SF_OP_SUB: z = x - y; break;
+    case SF_OP_MUL: z = x * y; break;
+    case SF_OP_DIV: z = x / y; break;
+    default: z = sqrtf(y); break;
+    }
+    uint32_t zb;
+    memcpy(&zb, &z, 4);
+    uint32_t ez = (zb >> 23) & 0xff;
+    if (ez <= 1 || ez == 0xff)  /* as for f64 */
+        return 0;
+    *r = zb;
+    return 1;
+#else
+    (void)op, (void)a, (void)b, (void)r;
+    return 0;
+#endif
 }

@@ -155,4 +155,20 @@ int64_t sf_f64_to_int(uint64_t a, int bits, int truncate, SfStatus *s);
 uint64_t sf_f64_from_int(int64_t a, SfStatus *s);
 uint32_t sf_f64_to_f32(uint64_t a, SfStatus *s);
 
+/*
+ * The host's FPU for the common case of an SSE operation: a op b (for
+ * SF_OP_SQRT: sqrt b) computed by the host, when that is exactly the IEEE
+ * result and no flag other than inexact can be due: operands normal or
+ * zero, result normal and finite, rounding to nearest. The caller makes
+ * sure that an inexact result needs no report (MXCSR.PE already set and
+ * masked) and that RC is nearest. Returns false (and *r untouched) when
+ * the sf_ functions must do it, always so on hosts whose C floating point
+ * is not IEEE binary32/64 evaluated at its own precision (FLT_EVAL_METHOD
+ * 0: the x87 host, i686, falls back everywhere).
+ */
+enum { SF_OP_ADD, SF_OP_SUB, SF_OP_MUL, SF_OP_DIV, SF_OP_SQRT };
+int sf_f64_host(int op, uint64_t a, uint64_t b, uint64_t *r);
+int sf_f32_host(int op, uint32_t a, uint32_t b, uint32_t *r);
+extern const int sf_host_fp;  /* 1 where the shortcut is compiled in */
+
 #endif

@@ -427,10 +427,41 @@ static uint64_t farith(unsigned bits, int op, uint64_t a, uint64_t b, SfStatus *
 }
 
 /* n lanes (1: scalar, the rest of d kept) of d op s */
+/* The op's SF_OP_ code for the host shortcut (FOP_ADD..FOP_DIV, FOP_SQRT). */
+static int host_op(int op)
+{
+    return op == FOP_SQRT ? SF_OP_SQRT : op - FOP_ADD + SF_OP_ADD;
+}
+
+/* MXCSR lets the host's FPU compute: rounding to nearest, and PE set and
+ * masked, so that whether the result is inexact changes nothing. */
+#define MXCSR_HOST_OK(m) (((m) & 0x7000 /* RC, PM */) == 0x1000 && ((m) & SF_PE))
+
 static void fp_lanes(X86State *e, X86Xmm *d, const X86Xmm *s, int op, unsigned bits, unsigned n,
                      int *fault)
 {
     SfStatus st[4];
+    if (op != FOP_MIN && op != FOP_MAX && MXCSR_HOST_OK(e->mxcsr)) {
+        uint64_t v[4];
+        unsigned i;
+        int hop = host_op(op);
+        for (i = 0; i < n; i++) {
+            if (bits == 64) {
+                if (!sf_f64_host(hop, lget(d, 64, i), lget(s, 64, i), &v[i]))
+                    break;
+            } else {
+                uint32_t w;
+                if (!sf_f32_host(hop, (uint32_t)lget(d, 32, i), (uint32_t)lget(s, 32, i), &w))
+                    break;
+                v[i] = w;
+            }
+        }
+        if (i == n) {   /* every lane: no flag to raise */
+            for (i = 0; i < n; i++)
+                lset(d, bits, i, v[i]);
+            return;
+        }
+    }
     X86Xmm r = *d;
     for (unsigned i = 0; i < n; i++) {
         st[i] = fpu_sse_status(e);

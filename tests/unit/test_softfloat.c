@@ -1036,3 +1036,68 @@ TEST(sse_unmasked_underflow_overflow_report_inexact)
     sf_f32_mul(0x7f000000u, 0x40000000u, &s);
     CHECK_EQ(s.flags & (SF_OE | SF_PE), SF_OE);
 }
+
+/* The host-FPU shortcut of SSE arithmetic (sf_f64_host, sf_f32_host): where
+ * it answers, the software gives the same bits raising at most PE; it
+ * declines every operand or result that needs another flag; and on hosts
+ * where it is compiled in it answers for most plain operands (so it cannot
+ * quietly switch itself off). */
+TEST(sse_host_shortcut_agrees_with_software)
+{
+    static uint64_t (*const f64[])(uint64_t, uint64_t, SfStatus *) = {
+        sf_f64_add, sf_f64_sub, sf_f64_mul, sf_f64_div };
+    static uint32_t (*const f32[])(uint32_t, uint32_t, SfStatus *) = {
+        sf_f32_add, sf_f32_sub, sf_f32_mul, sf_f32_div };
+    long n = cases(400000), bad = 0, taken = 0;
+    for (long i = 0; i < n; i++) {
+        int op = (int)rndn(5), is64 = (int)(rnd64() & 1);
+        uint64_t a = rnd_fp(is64 ? 64 : 32), b = rnd_fp(is64 ? 64 : 32), want, got = 0;
+        SfStatus s;
+        memset(&s, 0, sizeof(s));
+        s.sse = 1;
+        s.mask = 0x3f;
+        s.rmode = SF_RN;
+        s.daz = (uint8_t)(i & 1);
+        s.ftz = (uint8_t)((i >> 1) & 1);
+        int ok;
+        if (is64) {
+            want = op == SF_OP_SQRT ? sf_f64_sqrt(b, &s) : f64[op](a, b, &s);
+            ok = sf_f64_host(op, a, b, &got);
+        } else {
+            uint32_t g = 0;
+            want = op == SF_OP_SQRT ? sf_f32_sqrt((uint32_t)b, &s)
+                                    : f32[op]((uint32_t)a, (uint32_t)b, &s);
+            ok = sf_f32_host(op, (uint32_t)a, (uint32_t)b, &g);
+            got = g;
+        }
+        if (!ok)
+            continue;
+        taken++;
+        if (got != want || (s.flags & ~SF_PE)) {
+            if (bad++ < 12)
+                fprintf(stderr, "host shortcut op %d %s a=%llx b=%llx: host %llx, software %llx flags %02x\n",
+                        op, is64 ? "f64" : "f32", (unsigned long long)a, (unsigned long long)b,
+                        (unsigned long long)got, (unsigned long long)want, s.flags);
+        }
+    }
+    CHECK_EQ(bad, 0);
+    if (sf_host_fp)
+        CHECK(taken > n / 10);
+    /* declined: a denormal operand, 1/0, sqrt(-1), overflow, underflow, 0 */
+    uint64_t r = 7;
+    CHECK(!sf_f64_host(SF_OP_ADD, 1, 0x3ff0000000000000ull, &r));
+    CHECK(!sf_f64_host(SF_OP_DIV, 0x3ff0000000000000ull, 0, &r));
+    CHECK(!sf_f64_host(SF_OP_SQRT, 0, 0xbff0000000000000ull, &r));
+    CHECK(!sf_f64_host(SF_OP_MUL, 0x7fefffffffffffffull, 0x4000000000000000ull, &r));
+    CHECK(!sf_f64_host(SF_OP_DIV, 0x0010000000000000ull, 0x4000000000000000ull, &r));
+    CHECK(!sf_f64_host(SF_OP_SUB, 0x3ff0000000000000ull, 0x3ff0000000000000ull, &r));
+    CHECK_EQ(r, 7);
+    uint32_t q = 7;
+    CHECK(!sf_f32_host(SF_OP_MUL, 0x7f7fffffu, 0x40400000u, &q));
+    CHECK(!sf_f32_host(SF_OP_ADD, 0x7fc00000u, 0x3f800000u, &q));
+    CHECK_EQ(q, 7);
+    if (sf_host_fp) {
+        CHECK(sf_f64_host(SF_OP_DIV, 0x3ff0000000000000ull, 0x4008000000000000ull, &r));
+        CHECK_EQ(r, 0x3fd5555555555555ull);     /* 1/3 */
+    }
+}

@@ -2043,8 +2043,10 @@ static int emit_sse(Gen *g)
         uint32_t masks = 0x1f80;
         if (chance(r, 35))
             masks &= ~(0x80u << below(r, 6));
+        /* PE already set now and then: pemu then computes on the host's
+         * FPU when RC is nearest and PE masked (sf_f64_host) */
         uint32_t v = masks | ((uint32_t)rnd(r) & 0x6000) | (chance(r, 20) ? 0x8000 : 0) |
-                     (chance(r, 20) ? 0x40 : 0);
+                     (chance(r, 20) ? 0x40 : 0) | (chance(r, 30) ? 0x20 : 0);
         /* The value must be the one patched: other bits are #GP here but
          * not all on AMD hosts (bit 17, MisAlignSse), so no later patch and
          * no store of this case may touch it (stores reserve what they
