@@ -209,6 +209,52 @@ static inline uint64_t mulu64_hi(uint64_t a, uint64_t b, uint64_t *lo)
 #endif
 }
 
+/* (hi:lo) / d for hi < d (so the quotient fits 64 bits): the quotient,
+ * and the remainder through *rem. Long division in base 2^32 with the
+ * divisor normalized (top bit set), so that each estimated quotient digit
+ * is at most 2 too big (Knuth, TAOCP vol. 2, 4.3.1, algorithm D): the
+ * path of hosts without a 128-bit type, and the unit tests' check. */
+static inline uint64_t divu128_digits(uint64_t hi, uint64_t lo, uint64_t d, uint64_t *rem)
+{
+    int s = clz64(d);
+    d <<= s;
+    if (s) {
+        hi = (hi << s) | (lo >> (64 - s));
+        lo <<= s;
+    }
+    uint64_t dh = d >> 32, dl = d & 0xffffffffu, l1 = lo >> 32, l0 = lo & 0xffffffffu;
+    uint64_t q1 = hi / dh, r = hi - q1 * dh;
+    while ((q1 >> 32) || q1 * dl > ((r << 32) | l1)) {
+        q1--;
+        r += dh;
+        if (r >> 32)
+            break;
+    }
+    uint64_t u = (hi << 32) + l1 - q1 * d;     /* mod 2^64: the true rest, < d */
+    uint64_t q0 = u / dh;
+    r = u - q0 * dh;
+    while ((q0 >> 32) || q0 * dl > ((r << 32) | l0)) {
+        q0--;
+        r += dh;
+        if (r >> 32)
+            break;
+    }
+    *rem = ((u << 32) + l0 - q0 * d) >> s;
+    return (q1 << 32) | q0;
+}
+
+static inline uint64_t divu128(uint64_t hi, uint64_t lo, uint64_t d, uint64_t *rem)
+{
+#if defined(__SIZEOF_INT128__)
+    __extension__ typedef unsigned __int128 u128;
+    u128 n = ((u128)hi << 64) | lo;
+    *rem = (uint64_t)(n % d);
+    return (uint64_t)(n / d);
+#else
+    return divu128_digits(hi, lo, d, rem);
+#endif
+}
+
 static inline int64_t muls64_hi(int64_t a, int64_t b, uint64_t *lo)
 {
     uint64_t hi = mulu64_hi((uint64_t)a, (uint64_t)b, lo);

@@ -68,19 +68,7 @@ static bool udiv128(uint64_t hi, uint64_t lo, uint64_t d, uint64_t *q, uint64_t 
 {
     if (hi >= d)
         return false;
-    /* restoring division, one quotient bit per step */
-    uint64_t rem = hi, quo = lo;
-    for (int i = 0; i < 64; i++) {
-        uint64_t carry = rem >> 63;
-        rem = (rem << 1) | (quo >> 63);
-        quo <<= 1;
-        if (carry || rem >= d) {
-            rem -= d;
-            quo |= 1;
-        }
-    }
-    *q = quo;
-    *r = rem;
+    *q = divu128(hi, lo, d, r);
     return true;
 }
 

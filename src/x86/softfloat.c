@@ -482,29 +482,22 @@ static Box do_mul(const Fmt *f, Box A, Box B, SfStatus *s)
 /*
  * Quotient of num/den (both with bit 63 set), starting from 2*num when
  * num < den so that the first quotient bit is 1: 64 bits in *hi, two more
- * and a sticky bit in *lo (restoring division, one bit per step).
+ * and a sticky bit in *lo. With r0 = num or 2*num (in [den, 2*den)):
+ * hi = r0 * 2^63 / den, then the two bits of 4 * rest / den.
  */
 static void div_sig(uint64_t num, uint64_t den, uint64_t *hi, uint64_t *lo)
 {
-    uint64_t r = num, q = 0, extra = 0;
-    int carry = 0;
-    if (num < den) {
-        carry = (int)(r >> 63);
-        r <<= 1;
+    uint64_t nh, nl, rest, extra;
+    if (num >= den) {
+        nh = num >> 1;
+        nl = num << 63;
+    } else {
+        nh = num;
+        nl = 0;
     }
-    for (int i = 0; i < 66; i++) {
-        int bit = carry || r >= den;
-        if (bit)
-            r -= den;
-        if (i < 64)
-            q = (q << 1) | (uint64_t)bit;
-        else
-            extra = (extra << 1) | (uint64_t)bit;
-        carry = (int)(r >> 63);
-        r <<= 1;
-    }
-    *hi = q;
-    *lo = (extra << 62) | (uint64_t)(r != 0 || carry);
+    *hi = divu128(nh, nl, den, &rest);
+    extra = divu128(rest >> 62, rest << 2, den, &rest);
+    *lo = (extra << 62) | (uint64_t)(rest != 0);
 }
 
 static Box do_div(const Fmt *f, Box A, Box B, SfStatus *s)
@@ -532,28 +525,31 @@ static Box do_div(const Fmt *f, Box A, Box B, SfStatus *s)
     return round_pack(f, s, sign, exp, hi, lo);
 }
 
-/* floor(sqrt(hi:lo)) (64 bits) and whether the remainder exceeds the root. */
+/*
+ * floor(sqrt(hi:lo)) (64 bits) and whether the remainder exceeds the
+ * root. Newton's iteration x' = (x + N/x) / 2 from above stops at the
+ * floor of the root; the host's double square root only gives the start
+ * (within 2^12 of the root, plus a margin to be above it), so its accuracy
+ * never shows in the result.
+ */
 static uint64_t isqrt128(uint64_t hi, uint64_t lo, int *above_half, int *inexact)
 {
-    uint64_t q = 0, rhi = 0, rlo = 0;
-    for (int i = 0; i < 64; i++) {
-        /* rem = rem * 4 + next two bits */
-        rhi = (rhi << 2) | (rlo >> 62);
-        rlo = (rlo << 2) | (hi >> 62);
-        hi = (hi << 2) | (lo >> 62);
-        lo <<= 2;
-        /* t = 4q + 1 (66 bits) */
-        uint64_t thi = q >> 62, tlo = (q << 2) | 1;
-        if (cmp128(rhi, rlo, thi, tlo) >= 0) {
-            sub128(&rhi, &rlo, thi, tlo);
-            q = (q << 1) | 1;
-        } else {
-            q <<= 1;
-        }
+    double est = sqrt((double)hi * 18446744073709551616.0 + (double)lo);
+    uint64_t x = est >= 18446744073709543424.0 ? UINT64_MAX : (uint64_t)est + 8192;
+    for (;;) {
+        if (hi >= x)            /* N / x >= 2^64 > x: x is the root */
+            break;
+        uint64_t rest, t = divu128(hi, lo, x, &rest);
+        if (t >= x)
+            break;
+        x = t + (x - t) / 2;
     }
+    uint64_t sl, sh = mulu64_hi(x, x, &sl);
+    uint64_t rhi = hi, rlo = lo;
+    sub128(&rhi, &rlo, sh, sl);
     *inexact = rhi || rlo;
-    *above_half = cmp128(rhi, rlo, 0, q) > 0;
-    return q;
+    *above_half = cmp128(rhi, rlo, 0, x) > 0;
+    return x;
 }
 
 static Box do_sqrt(const Fmt *f, Box A, SfStatus *s)

@@ -51,3 +51,39 @@ TEST(mul128)
     CHECK_EQ(hi, 0);
     CHECK_EQ(lo, 0x8000000000000000ull);
 }
+
+/* divu128 and the digit-by-digit path of hosts without a 128-bit type:
+ * q * d + r == n and r < d, checked with mulu64_hi, on edges and random
+ * operands (normalization shifts 0..63, digit corrections). */
+static int div_ok(uint64_t hi, uint64_t lo, uint64_t d, uint64_t q, uint64_t r)
+{
+    uint64_t pl, ph = mulu64_hi(q, d, &pl);
+    uint64_t sl = pl + r, sh = ph + (sl < pl);
+    return r < d && sh == hi && sl == lo;
+}
+
+TEST(div128)
+{
+    static const uint64_t d_edge[] = { 1, 2, 3, 0xffffffffull, 0x100000000ull, 0x100000001ull,
+                                       0x8000000000000000ull, 0xffffffffffffffffull,
+                                       0x80000000ffffffffull, 0x7fffffffffffffffull };
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    long bad = 0;
+    for (int i = 0; i < 200000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        uint64_t d = i < 10 * 16 ? d_edge[i % 10] : x >> (x & 63);
+        if (!d)
+            d = 1;
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        uint64_t hi = (i & 3) == 0 ? d - 1 : x % d, lo;
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        lo = (i & 7) == 1 ? ~0ull : (i & 7) == 2 ? 0 : x;
+        uint64_t r1, q1 = divu128(hi, lo, d, &r1), r2, q2 = divu128_digits(hi, lo, d, &r2);
+        if (!div_ok(hi, lo, d, q1, r1) || !div_ok(hi, lo, d, q2, r2))
+            bad++;
+    }
+    CHECK_EQ(bad, 0);
+    uint64_t r, q = divu128(0xfffffffffffffffeull, 1, ~0ull, &r);
+    CHECK_EQ(q, ~0ull);
+    CHECK_EQ(r, 0);
+}
