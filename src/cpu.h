@@ -25,8 +25,12 @@ struct SoftmmuPhys;
 
 /* ---- softmmu TLB --------------------------------------------------------- */
 
-#define CPU_TLB_BITS 8
+/* 1024 entries (4 MiB of 4K pages) per MMU mode, direct-mapped. A flush
+ * clears only what was filled since the last one: the entries in the fill
+ * log, or while it has overflowed, the modes in tlb_used. */
+#define CPU_TLB_BITS 10
 #define CPU_TLB_SIZE (1u << CPU_TLB_BITS)
+#define CPU_TLB_LOG 256
 #define CPU_MMU_MODES 8
 
 /*
@@ -203,6 +207,9 @@ struct CPUState {
     CPUState *next_cpu;
 
     struct TranslationBlock *jmp_cache[CPU_JMP_CACHE_SIZE];
+    uint32_t tlb_used;          /* MMU modes with entries filled since their flush */
+    uint32_t tlb_nlog;          /* fills logged; CPU_TLB_LOG + 1: overflowed */
+    uint16_t tlb_log[CPU_TLB_LOG]; /* mode << CPU_TLB_BITS | index of each fill */
     CPUTLBEntry tlb[CPU_MMU_MODES][CPU_TLB_SIZE];
     CPUTLBEntryFull tlb_full[CPU_MMU_MODES][CPU_TLB_SIZE];
 };

@@ -10,6 +10,7 @@
  */
 #include "src/physmem.h"
 
+#include "src/softmmu.h"
 #include "src/tb.h"
 
 static AddressSpace *phys_as;
@@ -69,9 +70,23 @@ static void code_written(void *opaque, hwaddr ram_addr, unsigned len)
 
 static const SoftmmuPhys physmem = { NULL, ram_page, io_read, io_write, code_page_added };
 
+/* The guest-physical map changed (PAM shadowing, SMRAM, a BAR moved, a
+ * region disabled): TLB entries hold host pointers and MMIO/ROM flags of
+ * the old map, so every CPU's TLB goes. */
+static void map_changed(MemoryListener *l)
+{
+    (void)l;
+    for (CPUState *cpu = cpu_first(); cpu; cpu = cpu->next_cpu)
+        softmmu_flush_all(cpu);
+}
+
+static MemoryListener map_listener = { .commit = map_changed };
+
 const SoftmmuPhys *physmem_bind(AddressSpace *as)
 {
+    memory_listener_unregister(&map_listener);     /* bound once per CPU */
     phys_as = as;
     memory_set_code_write_notifier(code_written, NULL);
+    memory_listener_register(&map_listener, as);
     return &physmem;
 }

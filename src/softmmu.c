@@ -29,18 +29,34 @@ static inline uint64_t entry_tag(const CPUTLBEntry *e, MMUAccessType acc)
 
 /* ---- maintenance ------------------------------------------------------------- */
 
+/* Only what was filled since the last flush is cleared: a guest uses two
+ * or three of the eight modes and, between two address-space switches,
+ * a few dozen pages of them. */
 void softmmu_flush_all(CPUState *cpu)
 {
-    memset(cpu->tlb, 0xff, sizeof(cpu->tlb));
-    tb_jmp_cache_clear(cpu);
-    cpu->stats.tlb_flushes++;
+    softmmu_flush_mmuidx(cpu, (1u << CPU_MMU_MODES) - 1);
 }
 
 void softmmu_flush_mmuidx(CPUState *cpu, uint32_t idxmap)
 {
-    for (unsigned i = 0; i < CPU_MMU_MODES; i++)
-        if (idxmap & (1u << i))
-            memset(cpu->tlb[i], 0xff, sizeof(cpu->tlb[i]));
+    if (cpu->tlb_nlog <= CPU_TLB_LOG) {
+        unsigned keep = 0;
+        for (unsigned i = 0; i < cpu->tlb_nlog; i++) {
+            unsigned v = cpu->tlb_log[i], mode = v >> CPU_TLB_BITS;
+            if (idxmap & (1u << mode))
+                memset(&cpu->tlb[mode][v & (CPU_TLB_SIZE - 1)], 0xff, sizeof(CPUTLBEntry));
+            else
+                cpu->tlb_log[keep++] = (uint16_t)v;
+        }
+        cpu->tlb_nlog = keep;
+    } else {
+        for (unsigned i = 0; i < CPU_MMU_MODES; i++)
+            if (idxmap & cpu->tlb_used & (1u << i))
+                memset(cpu->tlb[i], 0xff, sizeof(cpu->tlb[i]));
+        if (!(cpu->tlb_used & ~idxmap))
+            cpu->tlb_nlog = 0;  /* nothing left unlogged */
+    }
+    cpu->tlb_used &= ~idxmap;
     tb_jmp_cache_clear(cpu);
     cpu->stats.tlb_flushes++;
 }
@@ -65,7 +81,7 @@ void softmmu_protect_code_page(uint64_t ppage)
         first->phys->code_page_added(first->phys->opaque, ppage);
     for (CPUState *cpu = cpu_first(); cpu; cpu = cpu->next_cpu)
         for (unsigned i = 0; i < CPU_MMU_MODES; i++)
-            for (unsigned j = 0; j < CPU_TLB_SIZE; j++) {
+            for (unsigned j = 0; j < CPU_TLB_SIZE && (cpu->tlb_used & (1u << i)); j++) {
                 CPUTLBEntry *e = &cpu->tlb[i][j];
                 if (!(e->addr_write & TLB_INVALID) && cpu->tlb_full[i][j].phys == ppage)
                     e->addr_write |= TLB_CODE;
@@ -100,6 +116,11 @@ static void set_page(CPUState *cpu, unsigned mmu, uint64_t vaddr, uint64_t paddr
     full->phys = ppage;
     full->prot = prot;
     full->ram_ro = ro;
+    cpu->tlb_used |= 1u << mmu;
+    if (cpu->tlb_nlog < CPU_TLB_LOG)
+        cpu->tlb_log[cpu->tlb_nlog++] = (uint16_t)(mmu << CPU_TLB_BITS | idx);
+    else
+        cpu->tlb_nlog = CPU_TLB_LOG + 1;
     cpu->stats.tlb_fills++;
     if (log_enabled(LOG_MMU))
         log_printf("tlb_fill: mmu%u 0x%" PRIx64 " -> 0x%" PRIx64 " prot %x%s%s\n", mmu, vpage,

@@ -542,8 +542,10 @@ void tb_print_stats(FILE *out)
     fprintf(out, "too-big retries     %" PRIu64 "\n", tb_stats.too_big);
     for (CPUState *cpu = cpu_first(); cpu; cpu = cpu->next_cpu)
         fprintf(out, "cpu%d: TB entries %" PRIu64 ", lookup hits %" PRIu64 " misses %" PRIu64
-                ", TLB fills %" PRIu64 ", slow ld/st %" PRIu64 "/%" PRIu64 ", exceptions %" PRIu64 "\n",
+                ", TLB fills %" PRIu64 " flushes %" PRIu64 ", slow ld/st %" PRIu64 "/%" PRIu64
+                ", exceptions %" PRIu64 "\n",
                 cpu->cpu_index, cpu->stats.tb_exec, cpu->stats.lookup_hits,
-                cpu->stats.lookup_misses, cpu->stats.tlb_fills, cpu->stats.slow_ld,
+                cpu->stats.lookup_misses, cpu->stats.tlb_fills, cpu->stats.tlb_flushes,
+                cpu->stats.slow_ld,
                 cpu->stats.slow_st, cpu->stats.exceptions);
 }
