@@ -540,6 +540,8 @@ void tb_print_stats(FILE *out)
     fprintf(out, "flushes             %" PRIu64 "\n", tb_stats.flushes);
     fprintf(out, "invalidations       %" PRIu64 "\n", tb_stats.invalidated);
     fprintf(out, "too-big retries     %" PRIu64 "\n", tb_stats.too_big);
+    if (icount_on)  /* exact only when counting */
+        fprintf(out, "guest instructions  %" PRIu64 "\n", icount_executed());
     for (CPUState *cpu = cpu_first(); cpu; cpu = cpu->next_cpu)
         fprintf(out, "cpu%d: TB entries %" PRIu64 ", lookup hits %" PRIu64 " misses %" PRIu64
                 ", TLB fills %" PRIu64 " flushes %" PRIu64 ", slow ld/st %" PRIu64 "/%" PRIu64

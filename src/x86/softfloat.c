@@ -732,6 +732,13 @@ static Box do_from_int(const Fmt *f, int64_t v, SfStatus *s)
     int sign = v < 0;
     uint64_t m = sign ? 0 - (uint64_t)v : (uint64_t)v;
     int sh = clz64(m);
+    if (f->kind != K_X80 && m < (1ull << f->prec)) {
+        /* fits the significand: exact, no flags, packed directly */
+        int fb = f->prec - 1, msb = 63 - sh;
+        uint64_t frac = (m << (fb - msb)) & ((1ull << fb) - 1);
+        uint64_t sbit = (uint64_t)sign << (f->kind == K_F64 ? 63 : 31);
+        return box(sbit | (uint64_t)(msb + f->bias) << fb | frac);
+    }
     return round_pack(f, s, sign, 63 - sh, m << sh, 0);
 }
 

@@ -441,27 +441,6 @@ static void fp_lanes(X86State *e, X86Xmm *d, const X86Xmm *s, int op, unsigned b
                      int *fault)
 {
     SfStatus st[4];
-    if (op != FOP_MIN && op != FOP_MAX && MXCSR_HOST_OK(e->mxcsr)) {
-        uint64_t v[4];
-        unsigned i;
-        int hop = host_op(op);
-        for (i = 0; i < n; i++) {
-            if (bits == 64) {
-                if (!sf_f64_host(hop, lget(d, 64, i), lget(s, 64, i), &v[i]))
-                    break;
-            } else {
-                uint32_t w;
-                if (!sf_f32_host(hop, (uint32_t)lget(d, 32, i), (uint32_t)lget(s, 32, i), &w))
-                    break;
-                v[i] = w;
-            }
-        }
-        if (i == n) {   /* every lane: no flag to raise */
-            for (i = 0; i < n; i++)
-                lset(d, bits, i, v[i]);
-            return;
-        }
-    }
     X86Xmm r = *d;
     for (unsigned i = 0; i < n; i++) {
         st[i] = fpu_sse_status(e);
@@ -473,8 +452,38 @@ static void fp_lanes(X86State *e, X86Xmm *d, const X86Xmm *s, int op, unsigned b
         *d = r;
 }
 
-#define FPOP(name, op, bits, n) \
-    SSE_FN(name) { (void)arg; fp_lanes(e, d, s, op, bits, n, fault); return 0; }
+/* The host-FPU shortcut, inlined into each op so that op, bits and n are
+ * constants: 1 when every lane was computed there (nothing to raise). */
+PEMU_INLINE int fp_host_lanes(X86State *e, X86Xmm *d, const X86Xmm *s, int op, unsigned bits,
+                              unsigned n)
+{
+    uint64_t v[4];
+    if (!MXCSR_HOST_OK(e->mxcsr))
+        return 0;
+    for (unsigned i = 0; i < n; i++) {
+        if (bits == 64) {
+            if (!sf_f64_host(host_op(op), lget(d, 64, i), lget(s, 64, i), &v[i]))
+                return 0;
+        } else {
+            uint32_t w;
+            if (!sf_f32_host(host_op(op), (uint32_t)lget(d, 32, i), (uint32_t)lget(s, 32, i), &w))
+                return 0;
+            v[i] = w;
+        }
+    }
+    for (unsigned i = 0; i < n; i++)
+        lset(d, bits, i, v[i]);
+    return 1;
+}
+
+#define FPOP(name, op, bits, n)                                                         \
+    SSE_FN(name)                                                                        \
+    {                                                                                   \
+        (void)arg;                                                                      \
+        if (op == FOP_MIN || op == FOP_MAX || !fp_host_lanes(e, d, s, op, bits, n))     \
+            fp_lanes(e, d, s, op, bits, n, fault);                                      \
+        return 0;                                                                       \
+    }
 #define FPOP4(name, op)                                                         \
     FPOP(name##ps, op, 32, 4) FPOP(name##pd, op, 64, 2)                         \
     FPOP(name##ss, op, 32, 1) FPOP(name##sd, op, 64, 1)

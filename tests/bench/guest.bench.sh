@@ -247,6 +247,35 @@ for k in $KERNELS; do
 done
 
 # ---------------------------------------------------------------------------
+# Interpreter efficiency: host instructions per guest instruction, both
+# counted exactly on the quick kernels (the same code, smaller SCALE): the
+# host's with callgrind (pemu's whole process, translation included), the
+# guest's by pemu itself under -icount (-d stats). Each minus the empty
+# kernel's, so start-up counts for neither.
+eff=""
+quick=$PEMU_BUILD/bench/guest-quick
+if [ -z "$pemu_na" ] && command -v valgrind >/dev/null 2>&1 && sh "$here/guest/build.sh" "$quick" quick; then
+    eff=1
+    for k in $KERNELS; do
+        pemu_args="-kernel $quick/$k.elf -display none -no-reboot -m $MEM_MB -device isa-debug-exit,iobase=0xf4,iosize=0x04 -serial none -monitor none"
+        # shellcheck disable=SC2086
+        "$PEMU" -icount shift=0 -d stats -debugcon file:"$runs/$k.eff.dbg" $pemu_args </dev/null 2>&1 |
+            sed -n 's/^guest instructions *//p' >"$runs/$k.guest_insns"
+        # shellcheck disable=SC2086
+        valgrind --tool=callgrind --callgrind-out-file="$runs/$k.callgrind" "$PEMU" \
+            -debugcon file:"$runs/$k.eff2.dbg" $pemu_args </dev/null >/dev/null 2>&1
+        sed -n 's/^summary: *//p' "$runs/$k.callgrind" >"$runs/$k.host_insns"
+        echo "guest.bench: $k: $(cat "$runs/$k.host_insns") host instructions for $(cat "$runs/$k.guest_insns") guest instructions" >&2
+    done
+fi
+# per_insn K: (host - host of empty) / (guest - guest of empty)
+per_insn() {
+    awk -v h="$(cat "$runs/$1.host_insns")" -v g="$(cat "$runs/$1.guest_insns")" \
+        -v h0="$(cat "$runs/empty.host_insns")" -v g0="$(cat "$runs/empty.guest_insns")" \
+        'BEGIN { if (h == "" || g == "" || g - g0 <= 0) print "n/a"; else printf "%.1f\n", (h - h0) / (g - g0) }'
+}
+
+# ---------------------------------------------------------------------------
 # Report.
 # med K EMU METRIC (cpu or wall): the median, empty when not measured.
 med() { [ -s "$runs/$1.$2.$3" ] && bench_median $(cat "$runs/$1.$2.$3"); }
@@ -320,6 +349,21 @@ bad=0
     table_head '' ''
     for k in $KERNELS; do table_cells $k wall; echo; done
     echo
+    if [ -n "$eff" ]; then
+        echo "Host instructions per guest instruction, pemu's interpreter (quick kernels;"
+        echo "callgrind counts the host's, pemu -icount the guest's, each minus the empty kernel's):"
+        echo
+        echo "| kernel | guest instructions | host instructions | host per guest |"
+        echo "|---|---:|---:|---:|"
+        for k in $KERNELS; do
+            [ "$k" = empty ] && continue
+            echo "| $k | $(cat "$runs/$k.guest_insns") | $(cat "$runs/$k.host_insns") | $(per_insn $k) |"
+        done
+        echo
+    else
+        echo "Host instructions per guest instruction: not measured (needs valgrind and a pemu build)."
+        echo
+    fi
     echo "Medians over $REPS run(s) (min–max), the emulators alternated run by run. CPU time"
     echo "is the main measure: the host runs other work, which stretches wall time more. The"
     echo "\`empty\` kernel is the start-up cost (for Bochs: its BIOS and GRUB from an ISO; for QEMU"
