@@ -791,6 +791,208 @@ static int convert_raw_parallel(const char *src, const char *fmt, const char *ds
     return r;
 }
 
+/* One piece of a source as convert copies it: where, how long, its block
+ * status and, when it has data, its bytes. */
+typedef struct ConvSeg {
+    uint64_t off, n;
+    int st;             /* BDRV_BLOCK_* flags, or a negative errno */
+    bool read_failed;   /* st < 0 from the read, not from the block status */
+    uint8_t *buf;
+    Error *err;         /* with st < 0 */
+} ConvSeg;
+
+/* The segment of s (len bytes) at off, at most chunk bytes and not across
+ * a chunk boundary of the target (dpos: where s starts in it); its data
+ * is read into seg->buf. */
+static void conv_next(BlockDriverState *s, uint64_t off, uint64_t len, uint64_t chunk,
+                      uint64_t dpos, bool has_backing, bool compress, ConvSeg *seg)
+{
+    uint64_t n = len - off < chunk ? len - off : chunk;
+    uint64_t mis = (dpos + off) % chunk;
+    if (mis && n > chunk - mis)
+        n = chunk - mis;
+    uint64_t pnum, map;
+    int depth;
+    BlockDriverState *file;
+    seg->err = NULL;
+    seg->read_failed = false;
+    int st;
+    if (has_backing) {
+        /* The target's backing file supplies what the top lacks. */
+        st = bdrv_block_status(s, off, n, &pnum, &map, &seg->err);
+    } else {
+        st = bdrv_block_status_above(s, off, n, &pnum, &map, &depth, &file, &seg->err);
+    }
+    seg->off = off;
+    seg->n = n;
+    seg->st = st;
+    if (st < 0)
+        return;
+    if (compress && !has_backing)
+        st = BDRV_BLOCK_DATA;   /* whole clusters; zeros found by the writer */
+    else if (pnum < n && pnum > 0)
+        n = pnum;
+    seg->n = n;
+    seg->st = st;
+    if ((has_backing && !(st & BDRV_BLOCK_ALLOCATED)) ||
+        ((st & BDRV_BLOCK_ZERO) && !(st & BDRV_BLOCK_DATA)))
+        return;
+    int r = bdrv_pread(s, off, n, seg->buf, &seg->err);
+    if (r < 0) {
+        seg->st = r;
+        seg->read_failed = true;
+    }
+}
+
+/* Reader threads for one source, each with its own handle: reader r reads
+ * the chunks r, r + CONV_READERS, ... and passes their segments in order
+ * through its ring of CONV_SLOTS buffers; the writer takes a chunk's
+ * segments from one ring, then the next chunk's from the next ring. One
+ * reader: with two on a 2-CPU host the readers and the writer competed
+ * and the 1 GiB raw -> qcow2 convert got slower (median 0.25 s vs 0.20). */
+#define CONV_READERS 1
+#define CONV_SLOTS 3
+typedef struct ConvReader {
+    struct ConvPrefetch *pf;
+    int index;
+    BlockDriverState *s;
+    ConvSeg slot[CONV_SLOTS];
+    bool last[CONV_SLOTS];      /* the slot's segment ends its chunk */
+    unsigned head, count;       /* under lock */
+    HostThread thread;
+    bool running;
+} ConvReader;
+
+typedef struct ConvPrefetch {
+    uint64_t len, chunk;
+    bool has_backing;
+    ConvReader r[CONV_READERS];
+    unsigned cur;               /* the writer's reader */
+    bool stop;                  /* under lock: the writer gave up */
+    HostMutex lock;
+    HostCond cond;
+} ConvPrefetch;
+
+static void *conv_reader_run(void *opaque)
+{
+    ConvReader *rd = opaque;
+    ConvPrefetch *pf = rd->pf;
+    unsigned tail = 0;
+    for (uint64_t start = (uint64_t)rd->index * pf->chunk; start < pf->len;
+         start += CONV_READERS * pf->chunk) {
+        uint64_t end = pf->len - start < pf->chunk ? pf->len : start + pf->chunk;
+        for (uint64_t off = start; off < end;) {
+            host_mutex_lock(&pf->lock);
+            while (rd->count == CONV_SLOTS && !pf->stop)
+                host_cond_wait(&pf->cond, &pf->lock);
+            bool stop = pf->stop;
+            host_mutex_unlock(&pf->lock);
+            if (stop)
+                return NULL;
+            /* The slot at tail is not the writer's until count says so. */
+            ConvSeg *seg = &rd->slot[tail];
+            conv_next(rd->s, off, pf->len, pf->chunk, 0, pf->has_backing, false, seg);
+            bool failed = seg->st < 0;
+            if (!failed)
+                off += seg->n;
+            rd->last[tail] = failed || off >= end;
+            host_mutex_lock(&pf->lock);
+            rd->count++;
+            host_cond_broadcast(&pf->cond);
+            host_mutex_unlock(&pf->lock);
+            tail = (tail + 1) % CONV_SLOTS;
+            if (failed)
+                return NULL;
+        }
+    }
+    return NULL;
+}
+
+static void conv_prefetch_stop(ConvPrefetch *pf)
+{
+    if (!pf)
+        return;
+    host_mutex_lock(&pf->lock);
+    pf->stop = true;
+    host_cond_broadcast(&pf->cond);
+    host_mutex_unlock(&pf->lock);
+    for (int i = 0; i < CONV_READERS; i++) {
+        ConvReader *rd = &pf->r[i];
+        if (rd->running)
+            host_thread_join(&rd->thread);
+        for (int j = 0; j < CONV_SLOTS; j++)
+            free(rd->slot[j].buf);
+        bdrv_close(rd->s);
+    }
+    host_cond_destroy(&pf->cond);
+    host_mutex_destroy(&pf->lock);
+    free(pf);
+}
+
+/* NULL when a handle or a thread cannot be had: the caller then reads in
+ * line. */
+static ConvPrefetch *conv_prefetch_start(const char *name, const char *fmt, uint64_t len,
+                                         uint64_t chunk, bool has_backing)
+{
+    ConvPrefetch *pf = calloc(1, sizeof(*pf));
+    if (!pf)
+        pemu_abort("out of memory");
+    pf->len = len;
+    pf->chunk = chunk;
+    pf->has_backing = has_backing;
+    host_mutex_init(&pf->lock);
+    host_cond_init(&pf->cond);
+    bool ok = true;
+    for (int i = 0; i < CONV_READERS; i++) {
+        ConvReader *rd = &pf->r[i];
+        rd->pf = pf;
+        rd->index = i;
+        for (int j = 0; j < CONV_SLOTS; j++) {
+            rd->slot[j].buf = malloc(chunk);
+            if (!rd->slot[j].buf)
+                pemu_abort("out of memory");
+        }
+        Error *err = NULL;
+        rd->s = ok ? bdrv_open(name, fmt, 0, &err) : NULL;
+        error_free(err);
+        ok = ok && rd->s;
+    }
+    for (int i = 0; ok && i < CONV_READERS; i++) {
+        ConvReader *rd = &pf->r[i];
+        rd->running = host_thread_create(&rd->thread, conv_reader_run, rd) == 0;
+        ok = rd->running;
+    }
+    if (!ok) {
+        conv_prefetch_stop(pf);
+        return NULL;
+    }
+    return pf;
+}
+
+/* The next segment, in order; its buffer stays valid until the release. */
+static void conv_prefetch_take(ConvPrefetch *pf, ConvSeg *seg)
+{
+    ConvReader *rd = &pf->r[pf->cur];
+    host_mutex_lock(&pf->lock);
+    while (!rd->count)
+        host_cond_wait(&pf->cond, &pf->lock);
+    *seg = rd->slot[rd->head];
+    host_mutex_unlock(&pf->lock);
+}
+
+static void conv_prefetch_release(ConvPrefetch *pf)
+{
+    ConvReader *rd = &pf->r[pf->cur];
+    host_mutex_lock(&pf->lock);
+    bool last = rd->last[rd->head];
+    rd->head = (rd->head + 1) % CONV_SLOTS;
+    rd->count--;
+    host_cond_broadcast(&pf->cond);
+    host_mutex_unlock(&pf->lock);
+    if (last)
+        pf->cur = (pf->cur + 1) % CONV_READERS;
+}
+
 static int img_convert(int argc, char **argv)
 {
     const char *fmt = NULL, *ofmt = "raw", *backing = NULL, *bfmt = NULL;
@@ -863,6 +1065,7 @@ static int img_convert(int argc, char **argv)
     uint64_t total = 0;
     BlockDriverState *dst = NULL;
     uint8_t *buf = NULL;
+    ConvPrefetch *pf = NULL;
     for (int i = 0; i < nsrc; i++) {
         src[i] = img_open(argv[optind + i], fmt, 0);
         if (!src[i])
@@ -971,36 +1174,35 @@ static int img_convert(int argc, char **argv)
             goto out_close;
         nsrc_done = true;
     }
+    /* One source, no compression: a reader thread with its own handle
+     * reads ahead while this one writes, so the host's two copies (page
+     * cache to buffer, buffer to page cache) overlap as qemu-img's
+     * parallel requests make them. */
+    if (!nsrc_done && nsrc == 1 && !compress)
+        pf = conv_prefetch_start(argv[optind], fmt, src_len[0], chunk, has_backing);
     for (int i = 0; i < nsrc && !nsrc_done; i++) {
         BlockDriverState *s = src[i];
         uint64_t off = 0;
         while (off < src_len[i]) {
-            uint64_t n = src_len[i] - off < chunk ? src_len[i] - off : chunk;
-            /* Keep chunks aligned to the target's clusters. */
-            uint64_t mis = (dpos + off) % chunk;
-            if (mis && n > chunk - mis)
-                n = chunk - mis;
-            uint64_t pnum, map;
-            int depth;
-            BlockDriverState *file;
-            Error *err = NULL;
-            int st;
-            if (has_backing) {
-                /* The target's backing file supplies what the top lacks. */
-                st = bdrv_block_status(s, off, n, &pnum, &map, &err);
-            } else {
-                st = bdrv_block_status_above(s, off, n, &pnum, &map, &depth, &file, &err);
-            }
+            ConvSeg seg = { .buf = buf };
+            if (pf)
+                conv_prefetch_take(pf, &seg);
+            else
+                conv_next(s, off, src_len[i], chunk, dpos, has_backing, compress, &seg);
+            uint64_t n = seg.n;
+            int st = seg.st;
+            uint8_t *data = seg.buf;
+            Error *err = seg.err;
             if (st < 0) {
-                error_report("error while reading block status at offset %" PRIu64
-                             ": %s", off, err->msg);
+                if (seg.read_failed)
+                    error_report("error while reading %s at byte %" PRIu64 ": %s",
+                                 argv[optind + i], off, err ? err->msg : strerror(-st));
+                else
+                    error_report("error while reading block status of %s at offset %" PRIu64
+                                 ": %s", argv[optind + i], off, err ? err->msg : strerror(-st));
                 error_free(err);
                 goto out_close;
             }
-            if (compress && !has_backing)
-                st = BDRV_BLOCK_DATA;   /* whole clusters; zeros found below */
-            else if (pnum < n && pnum > 0)
-                n = pnum;
             uint64_t at = dpos + off;
             int r = 0;
             if (has_backing && !(st & BDRV_BLOCK_ALLOCATED)) {
@@ -1008,53 +1210,46 @@ static int img_convert(int argc, char **argv)
             } else if ((st & BDRV_BLOCK_ZERO) && !(st & BDRV_BLOCK_DATA)) {
                 if (!target_zero)
                     r = bdrv_pwrite_zeroes(dst, at, n, BDRV_REQ_MAY_UNMAP, &err);
+            } else if (compress && pool.out) {
+                r = compress_batch(&pool, data, n, at, target_zero, &err);
+            } else if (compress) {
+                for (uint64_t p = 0; p < n && r >= 0; p += ocs) {
+                    uint64_t m = n - p < ocs ? n - p : ocs;
+                    if (is_zero(data + p, m)) {
+                        if (!target_zero)
+                            r = bdrv_pwrite_zeroes(dst, at + p, m, BDRV_REQ_MAY_UNMAP, &err);
+                    } else if (m == ocs || at + p + m == (uint64_t)bdrv_getlength(dst)) {
+                        r = bdrv_pwrite_compressed(dst, at + p, m, data + p, &err);
+                    } else {
+                        r = bdrv_pwrite(dst, at + p, m, data + p, &err);
+                    }
+                }
+            } else if (sparse) {
+                /* Skip (or zero) runs of sparse-size zero blocks. */
+                uint64_t p = 0;
+                while (p < n && r >= 0) {
+                    uint64_t m = sparse - (at + p) % sparse;
+                    if (m > n - p)
+                        m = n - p;
+                    bool z = is_zero(data + p, m);
+                    uint64_t q = p + m;
+                    while (q < n) {
+                        uint64_t k = n - q < sparse ? n - q : sparse;
+                        if (is_zero(data + q, k) != z)
+                            break;
+                        q += k;
+                    }
+                    if (!z)
+                        r = bdrv_pwrite(dst, at + p, q - p, data + p, &err);
+                    else if (!target_zero)
+                        r = bdrv_pwrite_zeroes(dst, at + p, q - p, 0, &err);
+                    p = q;
+                }
             } else {
-                r = bdrv_pread(s, off, n, buf, &err);
-                if (r < 0) {
-                    error_report("error while reading at byte %" PRIu64 ": %s", off,
-                                 err->msg);
-                    error_free(err);
-                    goto out_close;
-                }
-                if (compress && pool.out) {
-                    r = compress_batch(&pool, buf, n, at, target_zero, &err);
-                } else if (compress) {
-                    for (uint64_t p = 0; p < n && r >= 0; p += ocs) {
-                        uint64_t m = n - p < ocs ? n - p : ocs;
-                        if (is_zero(buf + p, m)) {
-                            if (!target_zero)
-                                r = bdrv_pwrite_zeroes(dst, at + p, m, BDRV_REQ_MAY_UNMAP, &err);
-                        } else if (m == ocs || at + p + m == (uint64_t)bdrv_getlength(dst)) {
-                            r = bdrv_pwrite_compressed(dst, at + p, m, buf + p, &err);
-                        } else {
-                            r = bdrv_pwrite(dst, at + p, m, buf + p, &err);
-                        }
-                    }
-                } else if (sparse) {
-                    /* Skip (or zero) runs of sparse-size zero blocks. */
-                    uint64_t p = 0;
-                    while (p < n && r >= 0) {
-                        uint64_t m = sparse - (at + p) % sparse;
-                        if (m > n - p)
-                            m = n - p;
-                        bool z = is_zero(buf + p, m);
-                        uint64_t q = p + m;
-                        while (q < n) {
-                            uint64_t k = n - q < sparse ? n - q : sparse;
-                            if (is_zero(buf + q, k) != z)
-                                break;
-                            q += k;
-                        }
-                        if (!z)
-                            r = bdrv_pwrite(dst, at + p, q - p, buf + p, &err);
-                        else if (!target_zero)
-                            r = bdrv_pwrite_zeroes(dst, at + p, q - p, 0, &err);
-                        p = q;
-                    }
-                } else {
-                    r = bdrv_pwrite(dst, at, n, buf, &err);
-                }
+                r = bdrv_pwrite(dst, at, n, data, &err);
             }
+            if (pf)
+                conv_prefetch_release(pf);
             if (r < 0) {
                 error_report("error while writing at byte %" PRIu64 ": %s", at,
                              err ? err->msg : strerror(-r));
@@ -1087,6 +1282,7 @@ static int img_convert(int argc, char **argv)
         printf("\n");
     ret = 0;
 out_close:
+    conv_prefetch_stop(pf);
     if (pool.out)
         host_mutex_destroy(&pool.lock);
     free(pool.out);

@@ -227,6 +227,19 @@ qemu-img check k.qcow2 >/dev/null 2>&1; qr=$?
 if [ $pr = 3 ] && [ $qr = 3 ]; then pass check_leak_exit_code; else fail check_leak_exit_code "pemu $pr, qemu $qr (want 3)"; fi
 "$P" check -r leaks k.qcow2 >/dev/null 2>&1 && qemu-img check -q k.qcow2 &&
     pass check_repair_leaks || fail check_repair_leaks "leak not repaired"
+# A source whose L2 tables lie past its end (truncated): convert stops with
+# one error naming the file, to either format (the reader thread of the
+# qcow2 path and the raw path's workers end with it), and never hangs.
+qemu-img create -q -f qcow2 big.qcow2 64M && qemu-io -f qcow2 -c "write -P 0x5a 0 64M" big.qcow2 >/dev/null &&
+    head -c 266240 big.qcow2 > cut.qcow2   # ends inside the L2 table at 0x40000
+for of in qcow2 raw; do
+    rm -f cut.out
+    timeout 60 "$P" convert -O $of cut.qcow2 cut.out 2>cut.err
+    rc=$?
+    if [ $rc = 1 ] && grep -q "cut.qcow2" cut.err; then pass "convert_truncated_source_$of"
+    else fail "convert_truncated_source_$of" "exit $rc: $(head -c 200 cut.err)"; fi
+done
+
 # ---- rebase, commit, amend, measure, dd, convert -B ------------------------------
 qemu-img create -q -f qcow2 rb1 4M && q_ops rb1 qcow2 "write -P 1 0 4M"
 qemu-img create -q -f qcow2 rb2 4M && q_ops rb2 qcow2 "write -P 2 0 2M"
