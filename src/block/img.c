@@ -704,6 +704,7 @@ typedef struct RawCopy {
     uint64_t len, sparse, chunk;
     int threads, index;
     int ret;
+    Error *err;
     HostThread thread;
 } RawCopy;
 
@@ -757,13 +758,11 @@ static void *raw_copy_worker(void *opaque)
             pos += pnum;
         }
     }
-    if (r < 0)
-        error_report("error while converting %s: %s", c->src, err ? err->msg : strerror(-r));
-    error_free(err);
     free(buf);
     bdrv_close(d);
     bdrv_close(s);
     c->ret = r;
+    c->err = err;       /* reported once, by the caller */
     return NULL;
 }
 
@@ -775,7 +774,7 @@ static int convert_raw_parallel(const char *src, const char *fmt, const char *ds
     RawCopy c[8];
     bool running[8] = { false };
     for (int t = 0; t < threads; t++) {
-        c[t] = (RawCopy){ src, fmt, dst, len, sparse, 2u << 20, threads, t, 0, { 0 } };
+        c[t] = (RawCopy){ src, fmt, dst, len, sparse, 2u << 20, threads, t, 0, NULL, { 0 } };
         running[t] = t && host_thread_create(&c[t].thread, raw_copy_worker, &c[t]) == 0;
     }
     for (int t = 0; t < threads; t++)
@@ -785,8 +784,12 @@ static int convert_raw_parallel(const char *src, const char *fmt, const char *ds
     for (int t = 0; t < threads; t++) {
         if (running[t])
             host_thread_join(&c[t].thread);
-        if (c[t].ret < 0)
+        if (c[t].ret < 0 && r == 0) {
             r = c[t].ret;
+            error_report("error while converting %s: %s", src,
+                         c[t].err ? c[t].err->msg : strerror(-r));
+        }
+        error_free(c[t].err);
     }
     return r;
 }

@@ -298,6 +298,9 @@ typedef struct X86State {
     uint64_t dr[8];
     uint64_t a20_mask;  /* ~(1 << 20) when the A20 gate is closed */
     uint32_t tlb_large; /* mmu.c: a 2M/4M/1G page was cached since the last full flush */
+    /* The smallest aligned range holding every such page: INVLPG outside
+     * it needs no full flush (QEMU keeps the same pair). */
+    uint64_t tlb_large_addr, tlb_large_mask;
 
     /* MSRs */
     uint64_t efer, star, lstar, cstar, fmask, kernel_gs_base;

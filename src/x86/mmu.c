@@ -217,8 +217,20 @@ bool x86_tlb_fill(CPUState *cs, uint64_t vaddr, MMUAccessType access, int mmu_id
             *prot = PAGE_READ | (nx ? 0 : PAGE_EXEC) |
                     (write_ok && (leaf & PTE_D) ? PAGE_WRITE : 0);
             *paddr = (base | (vaddr & (size - 1) & TARGET_PAGE_MASK)) & s->a20_mask;
-            if (size > TARGET_PAGE_SIZE)
+            if (size > TARGET_PAGE_SIZE) {
+                uint64_t lm = ~((uint64_t)size - 1), va = vaddr & lm;
+                if (!s->tlb_large) {
+                    s->tlb_large_addr = va;
+                    s->tlb_large_mask = lm;
+                } else {
+                    uint64_t m = s->tlb_large_mask & lm;
+                    while ((s->tlb_large_addr ^ va) & m)
+                        m <<= 1;
+                    s->tlb_large_mask = m;
+                    s->tlb_large_addr &= m;
+                }
                 s->tlb_large = 1;
+            }
             return true;
         }
     }
@@ -242,8 +254,10 @@ void x86_invlpg(X86CPU *cpu, uint64_t linear)
     if (cpu->env.hflags & HF_CPL_MASK)
         x86_raise_exception_err(cpu, EXCP_GP, 0);
     /* The softmmu caches large pages as 4K pieces: without knowing which
-     * pieces are cached, drop everything once a large page has been seen. */
-    if (cpu->env.tlb_large) {
+     * pieces are cached, drop everything when the address lies in the range
+     * of the large pages seen since the last full flush. */
+    if (cpu->env.tlb_large &&
+        (linear & cpu->env.tlb_large_mask) == cpu->env.tlb_large_addr) {
         softmmu_flush_all(&cpu->parent);
         cpu->env.tlb_large = 0;
     } else {

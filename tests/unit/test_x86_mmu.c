@@ -275,6 +275,22 @@ TEST(tlb_flush_rules)
     XT_RUN(cpu, x86_invlpg(cpu, 0x900000));
     CHECK_EQ(s->tlb_large, 0);
     CHECK_EQ(ld(cpu, 0x401000), 0x33333333);
+    /* ... but INVLPG outside the range of the large pages drops one page */
+    CHECK_EQ(ld(cpu, 0x800000 + 0x31000), 0x22222222);
+    CHECK_EQ(s->tlb_large, 1);
+    xt_w32(0x11000 + 1 * 4, 0x31000 | P | W);
+    XT_RUN(cpu, x86_invlpg(cpu, 0x402000));
+    CHECK_EQ(s->tlb_large, 1);
+    CHECK_EQ(ld(cpu, 0x401000), 0x33333333);     /* still cached */
+    XT_RUN(cpu, x86_invlpg(cpu, 0x401000));
+    CHECK_EQ(ld(cpu, 0x401000), 0x22222222);
+    /* a second large page widens the range to cover both (0x800000-0xffffff) */
+    xt_w32(0x10000 + 3 * 4, 0x00000000 | P | W | PS);
+    CHECK_EQ(ld(cpu, 0xc00000 + 0x31000), 0x22222222);
+    xt_w32(0x11000 + 1 * 4, 0x32000 | P | W);
+    XT_RUN(cpu, x86_invlpg(cpu, 0xa00000));     /* between them: everything */
+    CHECK_EQ(s->tlb_large, 0);
+    CHECK_EQ(ld(cpu, 0x401000), 0x33333333);
     /* INVLPG is privileged */
     s->hflags |= 3;
     XT_RUN(cpu, x86_invlpg(cpu, 0x400000));
